@@ -1,0 +1,110 @@
+"""Demo accounts, formulary and a few prescriptions (CONTRACT.md, "seed_demo"). Idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from intake.models import Prescriber, Prescription
+from intake.roles import ensure_role_groups
+from intake.services.formulary import formulary_install_defaults
+from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
+
+DEMO_STAFF = [
+    # email, password, role, first, last
+    ("pharmacist@demo.test", "demo-pharmacist-1", Role.PHARMACIST, "Paula", "Pharmacist"),
+    ("pharmacist2@demo.test", "demo-pharmacist-2", Role.PHARMACIST, "Peter", "Checker"),
+    ("technician@demo.test", "demo-technician-1", Role.TECHNICIAN, "Tom", "Technician"),
+    ("admin@demo.test", "demo-admin-1", Role.ADMIN, "Ada", "Administrator"),
+]
+DEMO_PRESCRIBERS = [
+    # email, password, NPI, first, last, credential
+    ("prescriber@demo.test", "demo-prescriber-1", "1234567893", "Grace", "Hopper", "MD"),
+    ("prescriber2@demo.test", "demo-prescriber-2", "1245319599", "Jonas", "Salk", "DO"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts, the formulary and a few demo prescriptions (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args: Any, force: bool = False, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates accounts with published passwords; use --force with DEBUG off.")
+        with transaction.atomic():
+            ensure_role_groups()
+            formulary_install_defaults()
+            for email, password, role, first, last in DEMO_STAFF:
+                user = self._user(email, password, role, first, last)
+                if role == Role.ADMIN:
+                    user.is_staff = True
+                    user.is_superuser = True
+                    user.save(update_fields=["is_staff", "is_superuser"])
+            prescribers = [self._prescriber(*row) for row in DEMO_PRESCRIBERS]
+        if not Prescription.objects.filter(prescriber=prescribers[0]).exists():
+            self._demo_prescriptions(prescribers[0])
+        self.stdout.write(self.style.SUCCESS("Demo data ready: sign in at /accounts/login/ (accounts in the README)."))
+
+    def _user(self, email: str, password: str, role: str, first: str, last: str) -> User:
+        from django.contrib.auth.models import Group
+
+        user = User.objects.filter(email=email).first() or User(email=email)
+        user.first_name, user.last_name, user.is_active = first, last, True
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    def _prescriber(self, email: str, password: str, npi: str, first: str, last: str, credential: str) -> Prescriber:
+        user = self._user(email, password, Role.PRESCRIBER, first, last)
+        prescriber, _ = Prescriber.objects.update_or_create(
+            user=user,
+            defaults={
+                "npi": npi,
+                "credential": credential,
+                "license_number": f"TX-{npi[-5:]}",
+                "license_state": "TX",
+                "license_expires": date(timezone.localdate().year + 2, 12, 31),
+                "practice_name": f"{last} Family Medicine",
+                "address_line1": "200 Congress Ave",
+                "city": "Austin",
+                "state": "TX",
+                "postal_code": "78701",
+                "phone": "+1 512 555 0111",
+                "verified_at": timezone.now(),
+            },
+        )
+        return prescriber
+
+    def _demo_prescriptions(self, prescriber: Prescriber) -> None:
+        patients = [
+            ("Ada", "Lovelace", date(1980, 2, 29), "F", "ada@example.com"),
+            ("Alan", "Turing", date(1975, 6, 23), "M", "alan@example.com"),
+            ("Katherine", "Johnson", date(1968, 8, 26), "F", "katherine@example.com"),
+        ]
+        for first, last, born, sex, email in patients:
+            prescription_submit(
+                prescriber=prescriber,
+                patient=PatientDetails(
+                    first_name=first, last_name=last, date_of_birth=born, sex=sex, email=email,
+                    phone="+15555550123", address_line1="1 Main St", city="Austin", state="TX",
+                    postal_code="78701",
+                ),
+                content=PrescribedContent(
+                    dosage_form="capsule", strength_mg=Decimal("4.5"),
+                    directions="Take 1 capsule by mouth at bedtime", quantity=30, days_supply=30,
+                    refills=3, indication="fibromyalgia", icd10="M79.7",
+                    titration=(Step(Decimal("1.5"), 14), Step(Decimal("3"), 14)),
+                ),
+                signature=Signature(name=prescriber.user.get_full_name(), attested=True),
+            )  # fmt: skip
+        self.stdout.write(f"Created {len(patients)} demo prescriptions waiting for questionnaires.")

@@ -1,0 +1,41 @@
+from intake.models.audit import AuditAction, AuditRecord
+from intake.models.compounding import CompoundingRecord, IngredientLot
+from intake.models.formulary import BudRuleName, DosageForm, DosageFormCode, MasterFormulation
+from intake.models.notifications import (
+    Audience,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationEvent,
+)
+from intake.models.people import ContactPreference, Credential, Patient, Prescriber, Sex, fold_name
+from intake.models.prescriptions import (
+    API_ACTIONS,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    OWNER,
+    TRANSITIONS,
+    Action,
+    Clarification,
+    DoseTiming,
+    FlagLevel,
+    IdempotencyKey,
+    LiverCondition,
+    Pregnancy,
+    Prescription,
+    PrescriptionEvent,
+    PrescriptionStatus,
+    Questionnaire,
+    TitrationStep,
+    Transition,
+)
+
+__all__ = [
+    "API_ACTIONS", "CLOSED_STATUSES", "OPEN_STATUSES", "OWNER", "TRANSITIONS", "Action", "Audience",
+    "AuditAction", "AuditRecord", "BudRuleName", "Channel", "Clarification", "CompoundingRecord",
+    "ContactPreference", "Credential", "DeliveryStatus", "DosageForm", "DosageFormCode", "DoseTiming",
+    "FlagLevel", "IdempotencyKey", "IngredientLot", "LiverCondition", "MasterFormulation",
+    "Notification", "NotificationEvent", "Patient", "Pregnancy", "Prescriber", "Prescription",
+    "PrescriptionEvent", "PrescriptionStatus", "Questionnaire", "Sex", "TitrationStep", "Transition",
+    "fold_name",
+]  # fmt: skip

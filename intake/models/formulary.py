@@ -1,0 +1,78 @@
+"""What the pharmacy compounds: dosage forms with their units, and master formulation records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class DosageFormCode(models.TextChoices):
+    CAPSULE = "capsule", "Capsule"
+    ORAL_LIQUID = "oral_liquid", "Oral liquid"
+    SUBLINGUAL_DROPS = "sublingual_drops", "Sublingual drops"
+    TOPICAL_CREAM = "topical_cream", "Topical cream"
+
+
+class BudRuleName(models.TextChoices):
+    # Names of the USP <795> rules kept in intake/clinical/data/usp795.json.
+    AQUEOUS_UNPRESERVED = "aqueous_unpreserved", "Aqueous, no preservative (14 days, refrigerated)"
+    AQUEOUS_PRESERVED = "aqueous_preserved", "Aqueous, preserved (35 days)"
+    NONAQUEOUS_ORAL_LIQUID = "nonaqueous_oral_liquid", "Non-aqueous oral liquid (90 days)"
+    NONAQUEOUS_SOLID = "nonaqueous_solid", "Non-aqueous solid: capsules, powders (180 days)"
+
+
+class DosageForm(models.Model):
+    """One line of the formulary: a dosage form the pharmacy makes, and how it is measured."""
+
+    code = models.CharField(max_length=20, choices=DosageFormCode.choices, unique=True)
+    name = models.CharField(max_length=60)
+    strength_unit = models.CharField(max_length=30, help_text='How a dose is written, e.g. "mg per capsule".')
+    quantity_unit = models.CharField(max_length=20, help_text='What quantity counts, e.g. "capsules", "mL".')
+    # One unit is one dose (capsules): the quantity must then cover the days supply.
+    unit_dose = models.BooleanField(default=False)
+    concentration_mg_per_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    standard_strengths_mg = models.JSONField(default=list, help_text="Strengths usually made, in mg.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_standard_strength(self, strength_mg: Decimal) -> bool:
+        return any(Decimal(str(s)) == strength_mg for s in self.standard_strengths_mg)
+
+
+class MasterFormulation(models.Model):
+    """USP <795> master formulation record: how one preparation is made, stored and dated."""
+
+    dosage_form = models.ForeignKey(DosageForm, on_delete=models.PROTECT, related_name="formulations")
+    name = models.CharField(max_length=120)
+    # Blank strength: the formula covers every strength of its dosage form (made to order).
+    strength_mg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    ingredients = models.JSONField(
+        default=list, help_text='[{"name": "Naltrexone HCl", "quantity": "4.5", "unit": "mg"}, ...]'
+    )
+    filler = models.CharField(max_length=120, blank=True, help_text="Recorded because patients may be allergic.")
+    aqueous = models.BooleanField()
+    preserved = models.BooleanField(default=False)
+    storage = models.CharField(max_length=120)
+    equipment = models.TextField(blank=True)
+    steps = models.TextField(help_text="Mixing steps, one per line.")
+    quality_checks = models.TextField(blank=True)
+    container = models.CharField(max_length=120, blank=True)
+    bud_rule = models.CharField(max_length=30, choices=BudRuleName.choices)
+    bud_reference = models.CharField(max_length=200, default="USP <795> (2023), Table 4")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("dosage_form__code", "strength_mg")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,68 @@
+"""The notification outbox: one row per message, written in the transaction of its event."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from intake.models.prescriptions import Prescription
+
+
+class NotificationEvent(models.TextChoices):
+    PRESCRIPTION_RECEIVED = "prescription_received", "Prescription received"
+    QUESTIONNAIRE_INVITATION = "questionnaire_invitation", "Questionnaire invitation"
+    QUESTIONNAIRE_REMINDER = "questionnaire_reminder", "Questionnaire reminder"
+    CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
+    CLARIFICATION_ANSWERED = "clarification_answered", "Clarification answered"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+    READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
+    SHIPPED = "shipped", "Shipped"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class Audience(models.TextChoices):
+    PRESCRIBER = "prescriber", "Prescriber"
+    PATIENT = "patient", "Patient"
+    PHARMACY = "pharmacy", "Pharmacy"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(max_length=30, choices=NotificationEvent.choices)
+    audience = models.CharField(max_length=12, choices=Audience.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [
+            # The periodic re-queue scans only undelivered rows.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="notification_undelivered_idx",
+            ),
+            models.Index(fields=["status", "created_at"], name="notification_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.audience} by {self.channel}"

@@ -1,0 +1,388 @@
+"""The prescription, its statuses and the one table of allowed transitions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Role
+from intake.models.formulary import DosageFormCode
+from intake.models.people import Patient, Prescriber
+
+
+class PrescriptionStatus(models.TextChoices):
+    AWAITING_QUESTIONNAIRE = "awaiting_questionnaire", "Waiting for the patient's questionnaire"
+    PENDING_REVIEW = "pending_review", "Waiting for pharmacist review"
+    IN_REVIEW = "in_review", "In review"
+    ON_HOLD = "on_hold", "On hold: question for the prescriber"
+    APPROVED = "approved", "Approved"
+    COMPOUNDING = "compounding", "Being compounded"
+    FINAL_CHECK = "final_check", "Final check"
+    READY = "ready", "Ready for pickup"
+    SHIPPED = "shipped", "Shipped"
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+S = PrescriptionStatus
+OPEN_STATUSES = frozenset(
+    {S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED, S.COMPOUNDING,
+     S.FINAL_CHECK, S.READY, S.SHIPPED}
+)  # fmt: skip
+CLOSED_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+
+
+class Action(models.TextChoices):
+    SUBMIT = "submit", "Submitted"
+    QUESTIONNAIRE = "questionnaire", "Questionnaire answered"
+    CLAIM = "claim", "Claimed for review"
+    REQUEST_CLARIFICATION = "request_clarification", "Clarification asked"
+    RESPOND = "respond", "Prescriber answered"
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+    START_COMPOUNDING = "start_compounding", "Compounding started"
+    RECORD_COMPOUNDING = "record_compounding", "Compounding recorded"
+    FINAL_CHECK = "final_check", "Final check passed"
+    SHIP = "ship", "Shipped"
+    COMPLETE = "complete", "Completed"
+    CANCEL = "cancel", "Cancelled"
+    RELEASE = "release", "Claim released"
+
+
+# Who may act: pharmacy roles, or OWNER for the prescriber who wrote the prescription.
+OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+    actors: frozenset[str]
+
+
+_STAFF = frozenset({Role.PHARMACIST, Role.TECHNICIAN})
+_PHARMACIST = frozenset({Role.PHARMACIST})
+_BEFORE_COMPOUNDING = frozenset({S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED})
+
+# The pharmacy's workflow (CONTRACT.md, "Workflow actions"). Nothing else sets a status.
+TRANSITIONS: dict[str, Transition] = {
+    Action.QUESTIONNAIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.PENDING_REVIEW, frozenset()),
+    Action.CLAIM: Transition(frozenset({S.PENDING_REVIEW}), S.IN_REVIEW, _STAFF),
+    Action.RELEASE: Transition(frozenset({S.IN_REVIEW}), S.PENDING_REVIEW, _STAFF),
+    Action.REQUEST_CLARIFICATION: Transition(frozenset({S.PENDING_REVIEW, S.IN_REVIEW}), S.ON_HOLD, _PHARMACIST),
+    Action.RESPOND: Transition(frozenset({S.ON_HOLD}), S.PENDING_REVIEW, frozenset({OWNER})),
+    Action.APPROVE: Transition(frozenset({S.IN_REVIEW}), S.APPROVED, _PHARMACIST),
+    Action.REJECT: Transition(
+        frozenset({S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD}), S.REJECTED, _PHARMACIST
+    ),
+    Action.START_COMPOUNDING: Transition(frozenset({S.APPROVED}), S.COMPOUNDING, _STAFF),
+    Action.RECORD_COMPOUNDING: Transition(frozenset({S.COMPOUNDING}), S.FINAL_CHECK, _STAFF),
+    Action.FINAL_CHECK: Transition(frozenset({S.FINAL_CHECK}), S.READY, _PHARMACIST),
+    Action.SHIP: Transition(frozenset({S.READY}), S.SHIPPED, _STAFF),
+    Action.COMPLETE: Transition(frozenset({S.READY, S.SHIPPED}), S.COMPLETED, _STAFF),
+    Action.CANCEL: Transition(_BEFORE_COMPOUNDING, S.CANCELLED, frozenset({OWNER, Role.PHARMACIST})),
+}
+
+# Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.
+API_ACTIONS = (
+    Action.CLAIM, Action.REQUEST_CLARIFICATION, Action.RESPOND, Action.APPROVE, Action.REJECT,
+    Action.START_COMPOUNDING, Action.RECORD_COMPOUNDING, Action.FINAL_CHECK, Action.SHIP,
+    Action.COMPLETE, Action.CANCEL,
+)  # fmt: skip
+
+
+class DoseTiming(models.TextChoices):
+    BEDTIME = "bedtime", "At bedtime"
+    MORNING = "morning", "In the morning"
+
+
+class FlagLevel(models.TextChoices):
+    """The most severe screening flag on a prescription, kept for the queue's filter."""
+
+    NONE = "", "No flags"
+    INFO = "info", "Information"
+    WARNING = "warning", "Warning"
+    HARD_STOP = "hard_stop", "Hard stop"
+
+
+text_limit = MaxLengthValidator(1000)
+
+
+class Prescription(models.Model):
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="prescriptions")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
+    status = models.CharField(max_length=24, choices=PrescriptionStatus.choices, editable=False)
+
+    # Prescribed content: covered by the signature's digest.
+    dosage_form = models.CharField(max_length=20, choices=DosageFormCode.choices)
+    strength_mg = models.DecimalField(max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    directions = models.TextField(validators=[text_limit])
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    days_supply = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    refills = models.PositiveSmallIntegerField(validators=[MaxValueValidator(11)])
+    indication = models.CharField(max_length=200)
+    icd10 = models.CharField("ICD-10 code", max_length=8, blank=True)
+    dose_timing = models.CharField(max_length=10, choices=DoseTiming.choices, default=DoseTiming.BEDTIME)
+    prescriber_notes = models.TextField(blank=True, validators=[text_limit])
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    rush = models.BooleanField(default=False)
+
+    # Signature: typed name and attestation, when and from where, and the digest of the content.
+    signature_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    signed_from_ip = models.GenericIPAddressField(null=True, blank=True)
+    content_digest = models.CharField(max_length=64)
+
+    # Screening: the flags as the clinical engine returned them, and the worst level for filtering.
+    flags = models.JSONField(default=list, blank=True)
+    flag_level = models.CharField(max_length=10, choices=FlagLevel.choices, default=FlagLevel.NONE, blank=True)
+
+    questionnaire_token = models.CharField(max_length=64, unique=True, editable=False)
+    questionnaire_expires_at = models.DateTimeField()
+
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="claimed_prescriptions"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    beyond_use_date = models.DateField(null=True, blank=True)
+    carrier = models.CharField(max_length=40, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True)
+
+    submitted_at = models.DateTimeField(db_index=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ("-submitted_at",)
+        permissions = [
+            ("review_prescription", "Can claim and review prescriptions"),
+            ("approve_prescription", "Can approve or reject prescriptions"),
+            ("compound_prescription", "Can record compounding and hand over"),
+            ("submit_prescription", "Can submit prescriptions"),
+            ("view_audit", "Can read the audit trail"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=PrescriptionStatus.values), name="rx_status_valid"),
+            models.CheckConstraint(condition=Q(strength_mg__gt=0), name="rx_strength_positive"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="rx_quantity_positive"),
+            models.CheckConstraint(condition=Q(days_supply__gt=0), name="rx_days_supply_positive"),
+            models.CheckConstraint(condition=Q(refills__gte=0, refills__lte=11), name="rx_refills_0_11"),
+            models.CheckConstraint(
+                condition=~Q(status__in=[S.IN_REVIEW]) | Q(claimed_by__isnull=False), name="rx_in_review_claimed"
+            ),
+        ]
+        indexes = [
+            # The queue: one status, oldest first.
+            models.Index(fields=["status", "submitted_at"], name="rx_queue_idx"),
+            models.Index(fields=["status", "flag_level", "submitted_at"], name="rx_queue_flag_idx"),
+            models.Index(fields=["status", "dosage_form", "submitted_at"], name="rx_queue_form_idx"),
+            # "Next prescription": the oldest unclaimed one waiting for review.
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(status=S.PENDING_REVIEW, claimed_by__isnull=True),
+                name="rx_next_unclaimed_idx",
+            ),
+            models.Index(fields=["prescriber", "-submitted_at"], name="rx_prescriber_idx"),
+            models.Index(fields=["patient", "-submitted_at"], name="rx_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def has_hard_stop(self) -> bool:
+        return any(f.get("severity") == "hard_stop" for f in self.flags)
+
+    def signed_content(self) -> dict[str, Any]:
+        """What the prescriber signed, in a canonical form; its SHA-256 is `content_digest`."""
+        steps = sorted(self.titration_steps.all(), key=lambda s: s.position)
+        return {
+            "patient": {
+                "first_name": self.patient.first_name,
+                "last_name": self.patient.last_name,
+                "date_of_birth": self.patient.date_of_birth.isoformat(),
+            },
+            "prescriber_npi": self.prescriber.npi,
+            "dosage_form": self.dosage_form,
+            "strength_mg": f"{Decimal(self.strength_mg):.2f}",
+            "directions": self.directions,
+            "quantity": self.quantity,
+            "days_supply": self.days_supply,
+            "refills": self.refills,
+            "indication": self.indication,
+            "icd10": self.icd10,
+            "dose_timing": self.dose_timing,
+            "prescriber_notes": self.prescriber_notes,
+            "weight_kg": None if self.weight_kg is None else f"{Decimal(self.weight_kg):.1f}",
+            "titration": [{"strength_mg": f"{Decimal(s.strength_mg):.2f}", "days": s.days} for s in steps],
+            "signature_name": self.signature_name,
+            "signed_at": self.signed_at.isoformat(),
+        }
+
+    def compute_digest(self) -> str:
+        canonical = json.dumps(self.signed_content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def is_altered(self) -> bool:
+        """True when the prescribed content no longer matches what was signed."""
+        return self.compute_digest() != self.content_digest
+
+
+class TitrationStep(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="titration_steps")
+    position = models.PositiveSmallIntegerField()
+    strength_mg = models.DecimalField(max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ("prescription", "position")
+        constraints = [
+            models.UniqueConstraint(fields=["prescription", "position"], name="titration_step_position_unique"),
+            models.CheckConstraint(condition=Q(strength_mg__gt=0), name="titration_strength_positive"),
+            models.CheckConstraint(condition=Q(days__gt=0), name="titration_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strength_mg} mg for {self.days} days"
+
+
+class LiverCondition(models.TextChoices):
+    NONE = "none", "No liver problems"
+    ACUTE_HEPATITIS = "acute_hepatitis", "Hepatitis right now (acute hepatitis)"
+    LIVER_FAILURE = "liver_failure", "Liver failure"
+    OTHER = "other", "Another liver condition"
+
+
+class Pregnancy(models.TextChoices):
+    NO = "no", "No"
+    PREGNANT = "pregnant", "I am pregnant"
+    PLANNING = "planning", "I am planning a pregnancy"
+    BREASTFEEDING = "breastfeeding", "I am breastfeeding"
+
+
+class Questionnaire(models.Model):
+    """The patient's own answers about contraindications (CONTRACT.md, "The patient's questionnaire")."""
+
+    prescription = models.OneToOneField(Prescription, on_delete=models.CASCADE, related_name="questionnaire")
+    takes_opioids = models.BooleanField()
+    opioid_treatment_program = models.BooleanField()
+    liver_condition = models.CharField(max_length=20, choices=LiverCondition.choices)
+    pregnancy = models.CharField(max_length=20, choices=Pregnancy.choices)
+    alcohol_drinks_per_week = models.PositiveSmallIntegerField()
+    naltrexone_allergy = models.BooleanField()
+    thyroid_medication = models.BooleanField()
+    immunosuppressants = models.BooleanField()
+    surgery_within_14_days = models.BooleanField()
+    current_medications = models.JSONField(default=list, blank=True)
+    allergies = models.JSONField(default=list, blank=True)
+    attested_at = models.DateTimeField()
+    submitted_from_ip = models.GenericIPAddressField(null=True, blank=True)
+    submitted_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    def __str__(self) -> str:
+        return f"Questionnaire for {self.prescription.reference}"
+
+    def answers(self) -> dict[str, Any]:
+        return {
+            "takes_opioids": self.takes_opioids,
+            "opioid_treatment_program": self.opioid_treatment_program,
+            "liver_condition": self.liver_condition,
+            "pregnancy": self.pregnancy,
+            "alcohol_drinks_per_week": self.alcohol_drinks_per_week,
+            "naltrexone_allergy": self.naltrexone_allergy,
+            "thyroid_medication": self.thyroid_medication,
+            "immunosuppressants": self.immunosuppressants,
+            "surgery_within_14_days": self.surgery_within_14_days,
+            "current_medications": list(self.current_medications),
+            "allergies": list(self.allergies),
+        }
+
+
+class PrescriptionEvent(models.Model):
+    """One row per status change or workflow message: who, from, to, why, when."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    from_status = models.CharField(max_length=24, choices=PrescriptionStatus.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=PrescriptionStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who acted when nobody signed in: "patient (private link)", "system".
+    actor_label = models.CharField(max_length=60, blank=True)
+    message = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["prescription", "created_at"], name="rx_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prescription_id}: {self.from_status} -> {self.to_status}"
+
+    @property
+    def actor_display(self) -> str:
+        return str(self.actor) if self.actor else self.actor_label or "system"
+
+
+class Clarification(models.Model):
+    """A pharmacist's question to the prescriber and the prescriber's answer."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="clarifications")
+    question = models.TextField(validators=[text_limit])
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField()
+    response = models.TextField(blank=True, validators=[text_limit])
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("asked_at",)
+        indexes = [
+            models.Index(
+                fields=["prescription"], condition=Q(responded_at__isnull=True), name="clarification_open_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Question on {self.prescription_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A prescriber's Idempotency-Key: a repeated request returns the first prescription."""
+
+    prescriber = models.ForeignKey(Prescriber, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prescriber", "key"], name="idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,305 @@
+"""Submitting a prescription: validate, find or create the patient, sign, screen, record, notify."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from intake.clinical.dosing import TitrationStep as ClinicalStep
+from intake.clinical.dosing import titration_errors
+from intake.errors import Forbidden
+from intake.models import (
+    Action,
+    DosageForm,
+    IdempotencyKey,
+    NotificationEvent,
+    Patient,
+    Prescriber,
+    Prescription,
+    PrescriptionEvent,
+    PrescriptionStatus,
+    TitrationStep,
+    fold_name,
+)
+from intake.notifications.outbox import notification_record
+from intake.services.screening import screen_prescription
+
+# Crockford base32 without I, L, O, U: easy to read aloud on the phone.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_REFERENCE_LENGTH = 7
+OLDEST_PATIENT_YEARS = 120
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sex: str
+    address_line1: str
+    city: str
+    state: str
+    postal_code: str
+    email: str = ""
+    phone: str = ""
+    weight_kg: Decimal | None = None
+    address_line2: str = ""
+    contact_preference: str = "email"
+
+
+@dataclass(frozen=True)
+class Step:
+    strength_mg: Decimal
+    days: int
+
+
+@dataclass(frozen=True)
+class PrescribedContent:
+    dosage_form: str
+    strength_mg: Decimal
+    directions: str
+    quantity: int
+    days_supply: int
+    refills: int
+    indication: str
+    icd10: str = ""
+    dose_timing: str = "bedtime"
+    prescriber_notes: str = ""
+    titration: tuple[Step, ...] = field(default_factory=tuple)
+    rush: bool = False
+
+
+@dataclass(frozen=True)
+class Signature:
+    name: str
+    attested: bool
+    ip_address: str | None = None
+
+
+def new_reference() -> str:
+    return "LDN-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(_REFERENCE_LENGTH))
+
+
+def new_questionnaire_token() -> str:
+    # 32 random bytes: 256 bits, far beyond guessing.
+    return secrets.token_urlsafe(32)
+
+
+def questionnaire_url(prescription: Prescription) -> str:
+    return f"{settings.SITE_URL}/questionnaire/{prescription.questionnaire_token}"
+
+
+def status_url() -> str:
+    return f"{settings.SITE_URL}/status/"
+
+
+def prescriber_submission_check(prescriber: Prescriber) -> None:
+    blocker = prescriber.submission_blocker()
+    if blocker:
+        raise Forbidden(blocker)
+
+
+def content_errors(
+    *, patient: PatientDetails, content: PrescribedContent, today: date | None = None
+) -> dict[str, list[str]]:
+    """Domain checks beyond each field's own format, keyed by field ("patient.weight_kg", "titration")."""
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if patient.date_of_birth > today:
+        errors["patient.date_of_birth"] = ["The date of birth is in the future."]
+    elif patient.date_of_birth < today.replace(year=today.year - OLDEST_PATIENT_YEARS):
+        errors["patient.date_of_birth"] = [f"The date of birth is more than {OLDEST_PATIENT_YEARS} years ago."]
+    elif _age_on(patient.date_of_birth, today) < 18 and patient.weight_kg is None:
+        errors["patient.weight_kg"] = ["A patient under 18 needs a weight: children's doses are checked against it."]
+    form = DosageForm.objects.filter(code=content.dosage_form, active=True).first()
+    if form is None:
+        errors["dosage_form"] = ["The pharmacy does not compound this dosage form at the moment."]
+    if content.titration:
+        problems = titration_errors(
+            steps=[ClinicalStep(strength_mg=s.strength_mg, days=s.days) for s in content.titration],
+            strength_mg=content.strength_mg,
+            quantity=content.quantity,
+            days_supply=content.days_supply,
+            unit_dose=bool(form and form.unit_dose),
+        )
+        if problems:
+            errors["titration"] = problems
+    return errors
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def request_digest(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def patient_find_or_create(details: PatientDetails) -> Patient:
+    """The same person (name and birth date, whatever case or accents) is one record.
+
+    Contact details and weight are refreshed from the newest prescription; history keeps the old.
+    """
+    key = Patient.identity_key(details.first_name, details.last_name)
+    values = {
+        "first_name": details.first_name.strip(),
+        "last_name": details.last_name.strip(),
+        "sex": details.sex,
+        "address_line1": details.address_line1,
+        "address_line2": details.address_line2,
+        "city": details.city,
+        "state": details.state,
+        "postal_code": details.postal_code,
+        "contact_preference": details.contact_preference,
+    }
+    optional = {"email": details.email, "phone": details.phone, "weight_kg": details.weight_kg}
+    values.update({name: value for name, value in optional.items() if value not in ("", None)})
+    patient = Patient.objects.select_for_update().filter(name_key=key, date_of_birth=details.date_of_birth).first()
+    if patient is None:
+        try:
+            # A savepoint: two first prescriptions for one new patient race on the unique key.
+            with transaction.atomic():
+                return Patient.objects.create(date_of_birth=details.date_of_birth, **values)
+        except IntegrityError:
+            patient = Patient.objects.select_for_update().get(name_key=key, date_of_birth=details.date_of_birth)
+    changed = [name for name, value in values.items() if getattr(patient, name) != value]
+    if changed:
+        for name in changed:
+            setattr(patient, name, values[name])
+        patient.save()
+    return patient
+
+
+def _replay(prescriber: Prescriber, key: str, digest: str) -> Prescription | None:
+    stored = IdempotencyKey.objects.select_related("prescription").filter(prescriber=prescriber, key=key).first()
+    if stored is None:
+        return None
+    if stored.request_digest != digest:
+        raise ValidationError(
+            {"idempotency_key": ["This Idempotency-Key was already used for a different prescription."]}
+        )
+    return stored.prescription
+
+
+def prescription_submit(
+    *,
+    prescriber: Prescriber,
+    patient: PatientDetails,
+    content: PrescribedContent,
+    signature: Signature,
+    idempotency_key: str = "",
+) -> tuple[Prescription, bool]:
+    """Submit a signed prescription. Returns it and whether it was created (False: an idempotent replay)."""
+    prescriber_submission_check(prescriber)
+    digest = request_digest({"patient": asdict(patient), "content": asdict(content)})
+    if idempotency_key:
+        replayed = _replay(prescriber, idempotency_key, digest)
+        if replayed is not None:
+            return replayed, False
+    try:
+        return _submit(prescriber=prescriber, patient=patient, content=content, signature=signature,
+                       idempotency_key=idempotency_key, digest=digest), True  # fmt: skip
+    except IntegrityError:
+        # Two requests with one Idempotency-Key at once: the loser answers with the winner's result.
+        if idempotency_key:
+            replayed = _replay(prescriber, idempotency_key, digest)
+            if replayed is not None:
+                return replayed, False
+        raise
+
+
+@transaction.atomic(durable=True)
+def _submit(
+    *,
+    prescriber: Prescriber,
+    patient: PatientDetails,
+    content: PrescribedContent,
+    signature: Signature,
+    idempotency_key: str,
+    digest: str,
+) -> Prescription:
+    errors = content_errors(patient=patient, content=content)
+    if not signature.attested:
+        errors["signature_attestation"] = ["Confirm the attestation to sign the prescription."]
+    if not signature.name.strip():
+        errors["signature_name"] = ["Type your full name to sign."]
+    elif fold_name(signature.name).find(fold_name(prescriber.user.last_name)) < 0:
+        errors["signature_name"] = [f"Sign with your own name ({prescriber.user.get_full_name()})."]
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    patient_record = patient_find_or_create(patient)
+    prescription = Prescription(
+        prescriber=prescriber,
+        patient=patient_record,
+        status=PrescriptionStatus.AWAITING_QUESTIONNAIRE,
+        dosage_form=content.dosage_form,
+        strength_mg=content.strength_mg,
+        directions=content.directions.strip(),
+        quantity=content.quantity,
+        days_supply=content.days_supply,
+        refills=content.refills,
+        indication=content.indication.strip(),
+        icd10=content.icd10.strip().upper(),
+        dose_timing=content.dose_timing,
+        prescriber_notes=content.prescriber_notes.strip(),
+        weight_kg=patient.weight_kg,
+        rush=content.rush,
+        signature_name=signature.name.strip(),
+        signed_at=now,
+        signed_from_ip=signature.ip_address,
+        questionnaire_expires_at=now + timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS),
+        submitted_at=now,
+        content_digest="",
+    )
+    _save_with_fresh_identifiers(prescription)
+    TitrationStep.objects.bulk_create(
+        TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
+        for i, s in enumerate(content.titration, start=1)
+    )
+    prescription_sign_and_screen(prescription)
+    PrescriptionEvent.objects.create(
+        prescription=prescription, action=Action.SUBMIT, from_status="",
+        to_status=prescription.status, actor=prescriber.user,
+    )  # fmt: skip
+    if idempotency_key:
+        IdempotencyKey.objects.create(
+            prescriber=prescriber, key=idempotency_key, request_digest=digest, prescription=prescription
+        )
+    notification_record(prescription=prescription, event=NotificationEvent.PRESCRIPTION_RECEIVED)
+    notification_record(prescription=prescription, event=NotificationEvent.QUESTIONNAIRE_INVITATION)
+    return prescription
+
+
+def _save_with_fresh_identifiers(prescription: Prescription) -> None:
+    for _attempt in range(5):
+        prescription.reference = new_reference()
+        prescription.questionnaire_token = new_questionnaire_token()
+        try:
+            with transaction.atomic():
+                prescription.save()
+                return
+        except IntegrityError:
+            if Prescription.objects.filter(reference=prescription.reference).exists():
+                continue
+            raise
+    raise RuntimeError("Could not find a free prescription reference")
+
+
+def prescription_sign_and_screen(prescription: Prescription) -> None:
+    """Store the digest of what was signed and the screening flags (content must be saved first)."""
+    prescription.content_digest = prescription.compute_digest()
+    screen_prescription(prescription)
+    prescription.save(update_fields=["content_digest", "flags", "flag_level", "updated_at"])

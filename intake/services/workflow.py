@@ -1,0 +1,315 @@
+"""The pharmacy's workflow: the one place that changes a prescription's status.
+
+Each action locks the prescription row, checks the transition table and the actor's role,
+changes the status conditionally (so two simultaneous requests cannot both succeed), writes a
+PrescriptionEvent and records the notifications, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from intake.errors import Conflict, Forbidden, NotFound
+from intake.models import (
+    OWNER,
+    TRANSITIONS,
+    Action,
+    Clarification,
+    NotificationEvent,
+    Prescription,
+    PrescriptionEvent,
+    PrescriptionStatus,
+)
+from intake.notifications.outbox import notification_record
+from intake.selectors import prescriptions_visible_to
+
+S = PrescriptionStatus
+MAX_TEXT = 1000
+
+# What each status change tells people (CONTRACT.md, notification events of issue 5).
+NOTIFY_ON: dict[str, str] = {
+    Action.REQUEST_CLARIFICATION: NotificationEvent.CLARIFICATION_REQUESTED,
+    Action.RESPOND: NotificationEvent.CLARIFICATION_ANSWERED,
+    Action.APPROVE: NotificationEvent.APPROVED,
+    Action.REJECT: NotificationEvent.REJECTED,
+    Action.CANCEL: NotificationEvent.CANCELLED,
+    Action.FINAL_CHECK: NotificationEvent.READY_FOR_PICKUP,
+    Action.SHIP: NotificationEvent.SHIPPED,
+}
+
+
+def lock_prescription(actor: User, prescription_id: int) -> Prescription:
+    """The prescription row, locked until the transaction ends; NotFound if the actor may not see it."""
+    prescription = prescriptions_visible_to(actor).select_for_update(of=("self",)).filter(pk=prescription_id).first()
+    if prescription is None:
+        raise NotFound()
+    return prescription
+
+
+def may_act(actor: User, action: str, prescription: Prescription) -> bool:
+    allowed = TRANSITIONS[action].actors
+    if OWNER in allowed and actor.is_prescriber and prescription.prescriber.user_id == actor.pk:
+        return True
+    return bool(actor.roles & allowed)
+
+
+def required_text(value: str, field: str, what: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: [f"Write {what}."]})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({field: [f"Keep it to {MAX_TEXT} characters."]})
+    return text
+
+
+def transition(
+    *,
+    prescription_id: int,
+    action: str,
+    actor: User,
+    message: str = "",
+    details: Mapping[str, Any] | None = None,
+    before: Callable[[Prescription], None] | None = None,
+) -> Prescription:
+    """Apply one workflow action. Must run inside a transaction (the public services open it)."""
+    rule = TRANSITIONS[action]
+    prescription = lock_prescription(actor, prescription_id)
+    if not may_act(actor, action, prescription):
+        raise Forbidden()
+    if prescription.status not in rule.sources:
+        raise Conflict(
+            f"Cannot {Action(action).label.lower()} a prescription that is "
+            f"{S(prescription.status).label.lower()}."
+        )
+    if before is not None:
+        before(prescription)
+    old_status = prescription.status
+    # Conditional update: on a database without row locks (SQLite) the second of two racing
+    # requests finds the status already changed and gets a conflict instead of a double move.
+    moved = Prescription.objects.filter(pk=prescription.pk, status=old_status).update(status=rule.target)
+    if moved != 1:
+        raise Conflict("Someone else changed this prescription a moment ago; reload it.")
+    prescription.status = rule.target
+    if rule.target in (S.COMPLETED, S.REJECTED, S.CANCELLED):
+        prescription.closed_at = timezone.now()
+    prescription.save()
+    PrescriptionEvent.objects.create(
+        prescription=prescription,
+        action=action,
+        from_status=old_status,
+        to_status=rule.target,
+        actor=actor,
+        message=message,
+        details=dict(details or {}),
+    )
+    if action in NOTIFY_ON:
+        notification_record(prescription=prescription, event=NOTIFY_ON[action])
+    return prescription
+
+
+@transaction.atomic(durable=True)
+def prescription_claim(*, prescription_id: int, actor: User) -> Prescription:
+    def take(prescription: Prescription) -> None:
+        prescription.claimed_by = actor
+        prescription.claimed_at = timezone.now()
+
+    return transition(prescription_id=prescription_id, action=Action.CLAIM, actor=actor, before=take)
+
+
+@transaction.atomic(durable=True)
+def prescription_claim_next(*, actor: User) -> Prescription | None:
+    """Claim the oldest unclaimed prescription waiting for review; None when the queue is empty.
+
+    SKIP LOCKED lets two pharmacists press "next" at once and get two different prescriptions.
+    """
+    if not actor.has_role(Role.PHARMACIST, Role.TECHNICIAN):
+        raise Forbidden()
+    candidate = (
+        Prescription.objects.select_for_update(skip_locked=True)
+        .filter(status=S.PENDING_REVIEW, claimed_by__isnull=True)
+        .order_by("submitted_at", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if candidate is None:
+        return None
+
+    def take(prescription: Prescription) -> None:
+        prescription.claimed_by = actor
+        prescription.claimed_at = timezone.now()
+
+    return transition(prescription_id=candidate, action=Action.CLAIM, actor=actor, before=take)
+
+
+@transaction.atomic(durable=True)
+def prescription_release(*, prescription_id: int, actor: User) -> Prescription:
+    def drop(prescription: Prescription) -> None:
+        if prescription.claimed_by_id != actor.pk and not actor.is_pharmacist:
+            raise Forbidden("Only the person who claimed it, or a pharmacist, can release it.")
+        prescription.claimed_by = None
+        prescription.claimed_at = None
+
+    return transition(prescription_id=prescription_id, action=Action.RELEASE, actor=actor, before=drop)
+
+
+@transaction.atomic(durable=True)
+def prescription_request_clarification(*, prescription_id: int, actor: User, message: str) -> Prescription:
+    question = required_text(message, "message", "the question for the prescriber")
+
+    def ask(prescription: Prescription) -> None:
+        Clarification.objects.create(
+            prescription=prescription, question=question, asked_by=actor, asked_at=timezone.now()
+        )
+        prescription.claimed_by = None
+        prescription.claimed_at = None
+
+    return transition(
+        prescription_id=prescription_id, action=Action.REQUEST_CLARIFICATION, actor=actor, message=question, before=ask
+    )
+
+
+@transaction.atomic(durable=True)
+def prescription_approve(*, prescription_id: int, actor: User, override_reasons: Mapping[str, str]) -> Prescription:
+    reasons = {str(code): str(text).strip() for code, text in (override_reasons or {}).items()}
+
+    def check(prescription: Prescription) -> None:
+        if prescription.has_hard_stop:
+            codes = sorted({f["code"] for f in prescription.flags if f.get("severity") == "hard_stop"})
+            raise Conflict(f"A hard stop blocks approval: {', '.join(codes)}.")
+        if prescription.is_altered:
+            raise Conflict("The prescribed content no longer matches what was signed; it cannot be approved.")
+        missing = sorted(
+            {f["code"] for f in prescription.flags if f.get("severity") == "warning" and not reasons.get(f["code"])}
+        )
+        if missing:
+            raise ValidationError(
+                {"override_reasons": [f"Write why each warning does not stop this prescription: {', '.join(missing)}."]}
+            )
+        too_long = [code for code, text in reasons.items() if len(text) > MAX_TEXT]
+        if too_long:
+            raise ValidationError({"override_reasons": [f"Keep each reason to {MAX_TEXT} characters."]})
+
+    warned = {code: text for code, text in reasons.items() if text}
+    return transition(
+        prescription_id=prescription_id,
+        action=Action.APPROVE,
+        actor=actor,
+        details={"override_reasons": warned},
+        before=check,
+    )
+
+
+@transaction.atomic(durable=True)
+def prescription_reject(*, prescription_id: int, actor: User, reason: str) -> Prescription:
+    text = required_text(reason, "reason", "the reason for the rejection")
+    return transition(prescription_id=prescription_id, action=Action.REJECT, actor=actor, message=text)
+
+
+@transaction.atomic(durable=True)
+def prescription_cancel(*, prescription_id: int, actor: User, reason: str) -> Prescription:
+    text = required_text(reason, "reason", "the reason for cancelling")
+    return transition(prescription_id=prescription_id, action=Action.CANCEL, actor=actor, message=text)
+
+
+@transaction.atomic(durable=True)
+def prescription_start_compounding(*, prescription_id: int, actor: User) -> Prescription:
+    return transition(prescription_id=prescription_id, action=Action.START_COMPOUNDING, actor=actor)
+
+
+def pharmacists_on_duty(*, excluding: User) -> bool:
+    """Another pharmacist signed in within the on-duty window (they can do the final check)."""
+    since = timezone.now() - timedelta(hours=getattr(settings, "PHARMACIST_ON_DUTY_HOURS", 12))
+    return (
+        User.objects.filter(groups__name=Role.PHARMACIST, is_active=True, last_login__gte=since)
+        .exclude(pk=excluding.pk)
+        .exists()
+    )
+
+
+@transaction.atomic(durable=True)
+def prescription_final_check(*, prescription_id: int, actor: User) -> Prescription:
+    def check(prescription: Prescription) -> None:
+        record = prescription.compounding_records.order_by("-compounded_at").first()
+        if record is None:
+            raise Conflict("There is no compounding record to check.")
+        # Four eyes: the compounder does not check their own batch when another pharmacist is on duty.
+        if record.compounded_by_id == actor.pk and pharmacists_on_duty(excluding=actor):
+            raise Forbidden("Another pharmacist on duty must check a batch you compounded.")
+        record.checked_by = actor
+        record.checked_at = timezone.now()
+        record.save(update_fields=["checked_by", "checked_at"])
+        prescription.ready_at = timezone.now()
+
+    return transition(prescription_id=prescription_id, action=Action.FINAL_CHECK, actor=actor, before=check)
+
+
+@transaction.atomic(durable=True)
+def prescription_ship(*, prescription_id: int, actor: User, carrier: str, tracking_number: str) -> Prescription:
+    carrier_name = required_text(carrier, "carrier", "the carrier")[:40]
+    tracking = required_text(tracking_number, "tracking_number", "the tracking number")
+    if len(tracking) > 60:
+        raise ValidationError({"tracking_number": ["A tracking number is at most 60 characters."]})
+
+    def ship(prescription: Prescription) -> None:
+        prescription.carrier = carrier_name
+        prescription.tracking_number = tracking
+        prescription.shipped_at = timezone.now()
+
+    return transition(
+        prescription_id=prescription_id,
+        action=Action.SHIP,
+        actor=actor,
+        details={"carrier": carrier_name, "tracking_number": tracking},
+        before=ship,
+    )
+
+
+@transaction.atomic(durable=True)
+def prescription_complete(*, prescription_id: int, actor: User) -> Prescription:
+    return transition(prescription_id=prescription_id, action=Action.COMPLETE, actor=actor)
+
+
+@transaction.atomic(durable=True)
+def prescription_respond(
+    *,
+    prescription_id: int,
+    actor: User,
+    message: str,
+    corrections: Mapping[str, Any] | None = None,
+    signature_name: str = "",
+    ip_address: str | None = None,
+) -> Prescription:
+    """The prescriber answers the pharmacy's question, possibly correcting the prescription.
+
+    A correction changes signed content, so it is signed again (new digest) and screened again.
+    """
+    from intake.services.corrections import apply_corrections
+
+    answer = required_text(message, "message", "your answer to the pharmacy")
+
+    def answer_question(prescription: Prescription) -> None:
+        now = timezone.now()
+        Clarification.objects.filter(prescription=prescription, responded_at__isnull=True).update(
+            response=answer, responded_by=actor, responded_at=now
+        )
+        if corrections:
+            apply_corrections(prescription, corrections, signature_name=signature_name, ip_address=ip_address)
+        prescription.claimed_by = None
+        prescription.claimed_at = None
+
+    return transition(
+        prescription_id=prescription_id,
+        action=Action.RESPOND,
+        actor=actor,
+        message=answer,
+        details={"corrected": sorted(corrections or {})},
+        before=answer_question,
+    )

@@ -1,0 +1,243 @@
+"""The prescriber's pages: their prescriptions, a new prescription, answers to the pharmacy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from intake.audit import AuditAction, audit, client_ip
+from intake.errors import WorkflowError
+from intake.forms import (
+    PatientForm,
+    PrescriptionForm,
+    ReasonForm,
+    RespondForm,
+    SignatureForm,
+    TitrationFormSet,
+    titration_steps,
+)
+from intake.models import Clarification, Prescriber, Prescription
+from intake.selectors import prescription_for_user
+from intake.services.prescriptions import prescription_submit, questionnaire_url
+from intake.services.workflow import prescription_cancel, prescription_respond
+
+
+def prescriber_required(view):  # type: ignore[no-untyped-def]
+    """Signed in as a prescriber; anyone else gets 403 (staff) or the login page (anonymous)."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_prescriber or not hasattr(request.user, "prescriber"):  # type: ignore[union-attr]
+            return render(request, "403.html", status=403)
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _own(request: HttpRequest, prescription_id: int) -> Prescription:
+    try:
+        return prescription_for_user(request.user, prescription_id)  # type: ignore[arg-type]
+    except WorkflowError:
+        raise Http404("No such prescription") from None
+
+
+@prescriber_required
+def home(request: HttpRequest) -> HttpResponse:
+    prescriber: Prescriber = request.user.prescriber  # type: ignore[union-attr]
+    prescriptions = (
+        Prescription.objects.filter(prescriber=prescriber).select_related("patient").order_by("-submitted_at")
+    )
+    status = request.GET.get("status", "")
+    if status:
+        prescriptions = prescriptions.filter(status=status)
+    page = Paginator(prescriptions, 25).get_page(request.GET.get("page"))
+    questions = (
+        Clarification.objects.filter(prescription__prescriber=prescriber, responded_at__isnull=True,
+                                     prescription__status="on_hold")
+        .select_related("prescription__patient")
+        .order_by("asked_at")
+    )  # fmt: skip
+    audit(request, AuditAction.LIST, object_type="prescription", description="prescriber home")
+    return render(
+        request,
+        "prescriber/home.html",
+        {"page": page, "questions": questions, "blocker": prescriber.submission_blocker(), "status": status},
+    )
+
+
+@prescriber_required
+@require_http_methods(["GET", "POST"])
+def new_prescription(request: HttpRequest) -> HttpResponse:
+    prescriber: Prescriber = request.user.prescriber  # type: ignore[union-attr]
+    blocker = prescriber.submission_blocker()
+    data = request.POST if request.method == "POST" else None
+    patient_form = PatientForm(data, prefix="patient")
+    prescription_form = PrescriptionForm(data, prefix="rx")
+    formset = TitrationFormSet(data, prefix="titration")
+    signature_form = SignatureForm(data, prefix="sign")
+    titration_problems: list[str] = []
+    if request.method == "POST" and not blocker:
+        forms_valid = all(
+            [patient_form.is_valid(), prescription_form.is_valid(), formset.is_valid(), signature_form.is_valid()]
+        )
+        if forms_valid:
+            try:
+                prescription, _ = prescription_submit(
+                    prescriber=prescriber,
+                    patient=patient_form.details(),
+                    content=prescription_form.content(titration_steps(formset)),
+                    signature=signature_form.signature(client_ip(request)),
+                )
+            except ValidationError as exc:
+                titration_problems = _place_errors(exc, patient_form, prescription_form, signature_form)
+            except WorkflowError as exc:
+                blocker = exc.message
+            else:
+                audit(request, AuditAction.CREATE, prescription=prescription, description="submitted on the web")
+                messages.success(request, f"Prescription {prescription.reference} received and signed.")
+                return redirect("prescriber:submitted", prescription_id=prescription.pk)
+    return render(
+        request,
+        "prescriber/new.html",
+        {
+            "patient_form": patient_form,
+            "prescription_form": prescription_form,
+            "formset": formset,
+            "signature_form": signature_form,
+            "titration_problems": titration_problems,
+            "blocker": blocker,
+        },
+        status=200 if request.method == "GET" or not blocker else 403,
+    )
+
+
+def _place_errors(exc: ValidationError, patient_form: Any, prescription_form: Any, signature_form: Any) -> list[str]:
+    """Put the service's errors on the field they belong to; titration errors go above the steps."""
+    titration: list[str] = []
+    for key, problems in exc.message_dict.items():
+        if key == "titration":
+            titration.extend(problems)
+        elif key.startswith("patient."):
+            name = key.removeprefix("patient.")
+            for problem in problems:
+                patient_form.add_error(name if name in patient_form.fields else None, problem)
+        elif key in signature_form.fields:
+            for problem in problems:
+                signature_form.add_error(key, problem)
+        else:
+            for problem in problems:
+                prescription_form.add_error(key if key in prescription_form.fields else None, problem)
+    return titration
+
+
+@prescriber_required
+def submitted(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = _own(request, prescription_id)
+    audit(request, AuditAction.VIEW, prescription=prescription, description="submission confirmation")
+    return render(
+        request,
+        "prescriber/submitted.html",
+        {"prescription": prescription, "questionnaire_url": questionnaire_url(prescription)},
+    )
+
+
+@prescriber_required
+def detail(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = _own(request, prescription_id)
+    audit(request, AuditAction.VIEW, prescription=prescription)
+    return render(
+        request,
+        "prescriber/detail.html",
+        {
+            "prescription": prescription,
+            "steps": prescription.titration_steps.all(),
+            "events": prescription.events.select_related("actor"),
+            "clarifications": prescription.clarifications.all(),
+            "questionnaire_url": questionnaire_url(prescription),
+            "respond_form": RespondForm(initial=_current(prescription), prefix="respond"),
+            "cancel_form": ReasonForm(prefix="cancel"),
+        },
+    )
+
+
+def _current(prescription: Prescription) -> dict[str, Any]:
+    return {
+        "strength_mg": prescription.strength_mg,
+        "directions": prescription.directions,
+        "quantity": prescription.quantity,
+        "days_supply": prescription.days_supply,
+        "refills": prescription.refills,
+    }
+
+
+@prescriber_required
+@require_POST
+def respond(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = _own(request, prescription_id)
+    form = RespondForm(request.POST, prefix="respond")
+    if form.is_valid():
+        try:
+            prescription_respond(
+                prescription_id=prescription.pk,
+                actor=request.user,  # type: ignore[arg-type]
+                message=form.cleaned_data["message"],
+                corrections=form.corrections(_current(prescription)),
+                signature_name=form.cleaned_data.get("signature_name", ""),
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            for key, problems in exc.message_dict.items():
+                for problem in problems:
+                    form.add_error(key if key in form.fields else None, problem)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("prescriber:detail", prescription_id=prescription.pk)
+        else:
+            audit(request, AuditAction.UPDATE, prescription=prescription, description="answered clarification")
+            messages.success(request, "Your answer was sent to the pharmacy.")
+            return redirect("prescriber:detail", prescription_id=prescription.pk)
+    return render(
+        request,
+        "prescriber/detail.html",
+        {
+            "prescription": prescription,
+            "steps": prescription.titration_steps.all(),
+            "events": prescription.events.select_related("actor"),
+            "clarifications": prescription.clarifications.all(),
+            "questionnaire_url": questionnaire_url(prescription),
+            "respond_form": form,
+            "cancel_form": ReasonForm(prefix="cancel"),
+        },
+        status=400,
+    )
+
+
+@prescriber_required
+@require_POST
+def cancel(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = _own(request, prescription_id)
+    form = ReasonForm(request.POST, prefix="cancel")
+    if not form.is_valid():
+        messages.error(request, "Write why you cancel the prescription.")
+        return redirect("prescriber:detail", prescription_id=prescription.pk)
+    try:
+        prescription_cancel(
+            prescription_id=prescription.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=form.cleaned_data["reason"],
+        )
+    except (WorkflowError, ValidationError) as exc:
+        messages.error(request, getattr(exc, "message", "This prescription cannot be cancelled now."))
+    else:
+        audit(request, AuditAction.UPDATE, prescription=prescription, description="cancelled")
+        messages.success(request, f"Prescription {prescription.reference} was cancelled.")
+    return redirect("prescriber:detail", prescription_id=prescription.pk)

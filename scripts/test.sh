@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up and run every check and test. Uses PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL
+# say so; otherwise SQLite and in-process tasks (tests that need the real services are skipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== migrations are up to date"
+.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+echo "== mypy"
+.venv/bin/mypy pharmacy accounts intake
+echo "== pytest"
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,34 @@
+// Behaviour for every page, loaded from a file: the Content-Security-Policy forbids inline script.
+(function () {
+  "use strict";
+
+  // Formsets: a button with data-formset-add="prefix" clones the empty form of that formset.
+  function addFormsetRow(prefix) {
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var template = document.getElementById(prefix + "-empty-form");
+    var target = document.getElementById(prefix + "-rows");
+    if (!total || !template || !target) { return; }
+    var index = parseInt(total.value, 10);
+    var html = template.innerHTML.replace(/__prefix__/g, String(index));
+    var wrapper = document.createElement("div");
+    wrapper.innerHTML = html;
+    while (wrapper.firstElementChild) {
+      target.appendChild(wrapper.firstElementChild);
+    }
+    total.value = String(index + 1);
+    var inputs = target.querySelectorAll("input, select, textarea");
+    if (inputs.length) { inputs[inputs.length - 1].focus(); }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-formset-add]");
+    if (button) {
+      event.preventDefault();
+      addFormsetRow(button.getAttribute("data-formset-add"));
+    }
+    var confirmable = event.target.closest("[data-confirm]");
+    if (confirmable && !window.confirm(confirmable.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+})();

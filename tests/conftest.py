@@ -1,0 +1,91 @@
+"""Personas and clients shared by the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+from intake.models import Prescriber
+from tests.factories import PrescriberFactory, UserFactory
+
+
+@pytest.fixture
+def pharmacist(db) -> User:
+    return UserFactory(email="pharmacist@example.test", first_name="Paula", last_name="Pharmacist",
+                       role=Role.PHARMACIST)  # fmt: skip
+
+
+@pytest.fixture
+def second_pharmacist(db) -> User:
+    return UserFactory(email="pharmacist2@example.test", first_name="Peter", last_name="Checker",
+                       role=Role.PHARMACIST)  # fmt: skip
+
+
+@pytest.fixture
+def technician(db) -> User:
+    return UserFactory(email="technician@example.test", first_name="Tom", last_name="Technician",
+                       role=Role.TECHNICIAN)  # fmt: skip
+
+
+@pytest.fixture
+def pharmacy_admin(db) -> User:
+    return UserFactory(email="admin@example.test", first_name="Ada", last_name="Admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def prescriber(db) -> Prescriber:
+    user = UserFactory(email="prescriber@example.test", first_name="Grace", last_name="Hopper", role=Role.PRESCRIBER)
+    return PrescriberFactory(user=user)
+
+
+@pytest.fixture
+def other_prescriber(db) -> Prescriber:
+    user = UserFactory(email="prescriber2@example.test", first_name="Jonas", last_name="Salk", role=Role.PRESCRIBER)
+    return PrescriberFactory(user=user)
+
+
+def api_client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """An anonymous API client."""
+    return APIClient()
+
+
+@pytest.fixture
+def prescriber_api(prescriber: Prescriber) -> APIClient:
+    return api_client_for(prescriber.user)
+
+
+@pytest.fixture
+def other_prescriber_api(other_prescriber: Prescriber) -> APIClient:
+    return api_client_for(other_prescriber.user)
+
+
+@pytest.fixture
+def pharmacist_api(pharmacist: User) -> APIClient:
+    return api_client_for(pharmacist)
+
+
+@pytest.fixture
+def technician_api(technician: User) -> APIClient:
+    return api_client_for(technician)
+
+
+@pytest.fixture
+def login():
+    """Sign a Django test client in as a user: login(client, user)."""
+
+    def _login(client, user: User) -> None:
+        # force_login: the password path (and its lockout) is tested on its own.
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+
+    return _login
