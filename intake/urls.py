@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("prescriber/", include("intake.urls_prescriber")),
     path("", include("intake.urls_patient")),
+    path("pharmacy/notifications/", include("intake.urls_notifications")),
     path("pharmacy/", include("intake.urls_staff")),
     path("api/", include("intake.api.urls")),
 ]

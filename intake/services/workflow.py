@@ -46,16 +46,23 @@ NOTIFY_ON: dict[str, str] = {
 }
 
 
-def lock_prescription(actor: User, prescription_id: int) -> Prescription:
-    """The prescription row, locked until the transaction ends; NotFound if the actor may not see it."""
-    prescription = prescriptions_visible_to(actor).select_for_update(of=("self",)).filter(pk=prescription_id).first()
+def lock_prescription(actor: User | None, prescription_id: int) -> Prescription:
+    """The prescription row, locked until the transaction ends; NotFound if the actor may not see it.
+
+    actor None is the patient (through their private link) or the system, already authorised.
+    """
+    visible = Prescription.objects.all() if actor is None else prescriptions_visible_to(actor)
+    prescription = visible.select_for_update(of=("self",)).filter(pk=prescription_id).first()
     if prescription is None:
         raise NotFound()
     return prescription
 
 
-def may_act(actor: User, action: str, prescription: Prescription) -> bool:
+def may_act(actor: User | None, action: str, prescription: Prescription) -> bool:
     allowed = TRANSITIONS[action].actors
+    if actor is None:
+        # Only actions with no role (the patient's questionnaire) are taken without an account.
+        return not allowed
     if OWNER in allowed and actor.is_prescriber and prescription.prescriber.user_id == actor.pk:
         return True
     return bool(actor.roles & allowed)
@@ -74,10 +81,11 @@ def transition(
     *,
     prescription_id: int,
     action: str,
-    actor: User,
+    actor: User | None,
     message: str = "",
     details: Mapping[str, Any] | None = None,
     before: Callable[[Prescription], None] | None = None,
+    actor_label: str = "",
 ) -> Prescription:
     """Apply one workflow action. Must run inside a transaction (the public services open it)."""
     rule = TRANSITIONS[action]
@@ -107,6 +115,7 @@ def transition(
         from_status=old_status,
         to_status=rule.target,
         actor=actor,
+        actor_label=actor_label,
         message=message,
         details=dict(details or {}),
     )
