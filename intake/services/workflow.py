@@ -102,7 +102,9 @@ def transition(
     old_status = prescription.status
     # Conditional update: on a database without row locks (SQLite) the second of two racing
     # requests finds the status already changed and gets a conflict instead of a double move.
-    moved = Prescription.objects.filter(pk=prescription.pk, status=old_status).update(status=rule.target)
+    moved = Prescription.objects.filter(pk=prescription.pk, status=old_status).update(
+        status=rule.target, claimed_by=prescription.claimed_by, claimed_at=prescription.claimed_at
+    )
     if moved != 1:
         raise Conflict("Someone else changed this prescription a moment ago; reload it.")
     prescription.status = rule.target
