@@ -89,7 +89,7 @@ def test_a_wrong_field_gets_its_own_message_and_nothing_is_saved(prescriber_clie
     assert response.status_code == 200
     html = response.content.decode()
     assert message in html
-    assert f'aria-invalid="true"' in html or "is-invalid" in html
+    assert 'aria-invalid="true"' in html or "is-invalid" in html
     assert Prescription.objects.count() == 0
 
 
@@ -152,7 +152,10 @@ def test_another_prescribers_prescription_is_not_found(prescriber_client, other_
 
     for name in ("prescriber:detail", "prescriber:submitted"):
         assert prescriber_client.get(reverse(name, args=[theirs.pk])).status_code == 404
-    assert prescriber_client.post(reverse("prescriber:cancel", args=[theirs.pk]), {"cancel-reason": "x"}).status_code == 404
+    assert (
+        prescriber_client.post(reverse("prescriber:cancel", args=[theirs.pk]), {"cancel-reason": "x"}).status_code
+        == 404
+    )
     assert Prescription.objects.get(pk=theirs.pk).status == PrescriptionStatus.AWAITING_QUESTIONNAIRE
 
 
@@ -178,9 +181,13 @@ def test_question_on_home_and_answer_with_correction_returns_to_review(prescribe
     from intake.services.questionnaire import questionnaire_submit
 
     prescription = make_prescription(prescriber, strength_mg="6", titration=())
-    questionnaire_submit(token=prescription.questionnaire_token, date_of_birth=date(1980, 2, 29), answers=clean_answers())
+    questionnaire_submit(
+        token=prescription.questionnaire_token, date_of_birth=date(1980, 2, 29), answers=clean_answers()
+    )
     prescription_claim(prescription_id=prescription.pk, actor=pharmacist)
-    prescription_request_clarification(prescription_id=prescription.pk, actor=pharmacist, message="Did you mean 4.5 mg?")
+    prescription_request_clarification(
+        prescription_id=prescription.pk, actor=pharmacist, message="Did you mean 4.5 mg?"
+    )
     old_digest = Prescription.objects.get(pk=prescription.pk).content_digest
 
     home = prescriber_client.get(reverse("prescriber:home")).content.decode()
@@ -189,9 +196,14 @@ def test_question_on_home_and_answer_with_correction_returns_to_review(prescribe
     response = prescriber_client.post(
         reverse("prescriber:respond", args=[prescription.pk]),
         {
-            "respond-message": "Yes, 4.5 mg.", "respond-correct": "on", "respond-strength_mg": "4.5",
-            "respond-directions": prescription.directions, "respond-quantity": "30", "respond-days_supply": "30",
-            "respond-refills": "3", "respond-signature_name": "Grace Hopper",
+            "respond-message": "Yes, 4.5 mg.",
+            "respond-correct": "on",
+            "respond-strength_mg": "4.5",
+            "respond-directions": prescription.directions,
+            "respond-quantity": "30",
+            "respond-days_supply": "30",
+            "respond-refills": "3",
+            "respond-signature_name": "Grace Hopper",
         },  # fmt: skip
     )
 

@@ -97,7 +97,10 @@ def test_child_needs_a_weight(prescriber):
 
 
 def test_child_with_weight_is_accepted(prescriber):
-    child = {"date_of_birth": timezone.localdate().replace(year=timezone.localdate().year - 8), "weight_kg": Decimal("25")}
+    child = {
+        "date_of_birth": timezone.localdate().replace(year=timezone.localdate().year - 8),
+        "weight_kg": Decimal("25"),
+    }
 
     prescription, _ = submit(prescriber, patient=child, strength_mg=Decimal("1.5"), titration=())
 
@@ -143,7 +146,9 @@ def test_inactive_dosage_form_is_refused(prescriber):
     assert "dosage_form" in error.value.message_dict
 
 
-@pytest.mark.parametrize(("strength", "severity"), [("4.5", None), ("6", "warning"), ("0.25", "warning"), ("50", "hard_stop")])
+@pytest.mark.parametrize(
+    ("strength", "severity"), [("4.5", None), ("6", "warning"), ("0.25", "warning"), ("50", "hard_stop")]
+)
 def test_any_strength_is_taken_and_flagged_outside_the_ldn_range(prescriber, strength, severity):
     prescription, _ = submit(prescriber, strength_mg=Decimal(strength), titration=())
 
