@@ -104,7 +104,8 @@ class PrescriptionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         forms_available = DosageForm.objects.filter(active=True).order_by("code")
-        self.fields["dosage_form"].choices = [(f.code, f"{f.name} ({f.strength_unit})") for f in forms_available]
+        choices = [(f.code, f"{f.name} ({f.strength_unit})") for f in forms_available]
+        self.fields["dosage_form"].choices = choices  # type: ignore[attr-defined]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -20,7 +20,7 @@ def ensure_role_groups(**_: Any) -> None:
 
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        wanted = []
+        wanted: list[Permission] = []
         for name in codenames:
             app_label, codename = name.split(".") if "." in name else ("intake", name)
             wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))

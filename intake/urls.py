@@ -10,6 +10,9 @@ urlpatterns = [
     path("prescriber/", include("intake.urls_prescriber")),
     path("", include("intake.urls_patient")),
     path("pharmacy/notifications/", include("intake.urls_notifications")),
+    path("pharmacy/audit/", include("intake.urls_audit")),
+    path("pharmacy/dashboard/", include("intake.urls_dashboard")),
+    path("accounts/", include("intake.urls_security")),
     path("pharmacy/", include("intake.urls_staff")),
     path("api/", include("intake.api.urls")),
 ]

@@ -152,7 +152,7 @@ def patient_find_or_create(details: PatientDetails) -> Patient:
     Contact details and weight are refreshed from the newest prescription; history keeps the old.
     """
     key = Patient.identity_key(details.first_name, details.last_name)
-    values = {
+    values: dict[str, Any] = {
         "first_name": details.first_name.strip(),
         "last_name": details.last_name.strip(),
         "sex": details.sex,
