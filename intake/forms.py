@@ -17,13 +17,13 @@ from intake.services.prescriptions import PatientDetails, PrescribedContent, Sig
 STRENGTH_HELP = "mg per dose, up to two decimal places (LDN is usually 0.5–4.5 mg)."
 
 
-def strength_field(label: str = "Strength (mg)") -> forms.DecimalField:
+def strength_field(label: str = "Strength (mg)", help_text: str = STRENGTH_HELP) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         max_digits=7,
         decimal_places=2,
         min_value=Decimal("0.01"),
-        help_text=STRENGTH_HELP,
+        help_text=help_text,
         error_messages={"min_value": "The strength must be more than 0 mg."},
     )
 
@@ -131,7 +131,7 @@ class PrescriptionForm(forms.Form):
 
 
 class TitrationStepForm(forms.Form):
-    strength_mg = strength_field("Step strength (mg)")
+    strength_mg = strength_field("Step strength (mg)", help_text="")
     days = forms.IntegerField(min_value=1, max_value=365, label="Days")
 
 
