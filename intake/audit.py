@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from intake.logging import redact
 from intake.models import AuditAction, AuditRecord, Prescription
 
 
@@ -41,7 +42,8 @@ def audit(
         prescription_reference=prescription.reference if prescription is not None else "",
         description=description[:200],
         method=request.method or "",
-        path=request.path[:300],
+        # The questionnaire token in a path is a key to patient data: it is not kept in the trail.
+        path=redact(request.path)[:300],
         ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
     )

@@ -88,8 +88,10 @@ class PrescriptionForm(forms.Form):
     strength_mg = strength_field()
     directions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
     dose_timing = forms.ChoiceField(choices=DoseTiming.choices, initial=DoseTiming.BEDTIME)
-    quantity = forms.IntegerField(min_value=1, help_text="Capsules, or mL / g for liquids and creams.")
-    days_supply = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(
+        min_value=1, max_value=100_000, help_text="Capsules, or mL / g for liquids and creams."
+    )
+    days_supply = forms.IntegerField(min_value=1, max_value=365)
     refills = forms.IntegerField(min_value=0, max_value=11, initial=0)
     indication = forms.CharField(max_length=200, help_text="e.g. fibromyalgia")
     icd10 = forms.RegexField(
@@ -176,8 +178,8 @@ class RespondForm(forms.Form):
     correct = forms.BooleanField(required=False, label="I also correct the prescription below")
     strength_mg = strength_field("Corrected strength (mg)")
     directions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
-    quantity = forms.IntegerField(min_value=1)
-    days_supply = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=100_000)
+    days_supply = forms.IntegerField(min_value=1, max_value=365)
     refills = forms.IntegerField(min_value=0, max_value=11)
     signature_name = forms.CharField(label="Type your full name to sign the correction", max_length=200,
                                      required=False)  # fmt: skip

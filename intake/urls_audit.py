@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from intake.views import audit
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", audit.audit_trail, name="list"),
+]

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from intake.views import dashboard
 
 app_name = "dashboard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", dashboard.dashboard, name="index"),
+    path("status/", dashboard.status_counts_partial, name="status"),
+]

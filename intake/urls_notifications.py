@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from intake.views import notifications
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("", notifications.undelivered, name="list"),
+    path("<int:notification_id>/resend/", notifications.resend, name="resend"),
+]

@@ -1,8 +1,30 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from intake.views import staff, staff_compounding, staff_formulary
 
 app_name = "staff"
-# Placeholder until the staff pages land.
 urlpatterns = [
-    path("queue/", TemplateView.as_view(template_name="404.html"), name="queue"),
+    path("queue/", staff.queue, name="queue"),
+    path("queue/counts/", staff.queue_counts_partial, name="queue_counts"),
+    path("queue/next/", staff.claim_next, name="claim_next"),
+    path("prescriptions/<int:prescription_id>/", staff.review, name="review"),
+    path("prescriptions/<int:prescription_id>/claim/", staff.claim, name="claim"),
+    path("prescriptions/<int:prescription_id>/release/", staff.release, name="release"),
+    path("prescriptions/<int:prescription_id>/approve/", staff.approve, name="approve"),
+    path("prescriptions/<int:prescription_id>/reject/", staff.reject, name="reject"),
+    path("prescriptions/<int:prescription_id>/clarify/", staff.request_clarification, name="request_clarification"),
+    path("prescriptions/<int:prescription_id>/cancel/", staff.cancel, name="cancel"),
+    path("prescriptions/<int:prescription_id>/start/", staff_compounding.start_compounding, name="start_compounding"),
+    path("prescriptions/<int:prescription_id>/compounding/", staff_compounding.compounding_record, name="compounding"),
+    path("prescriptions/<int:prescription_id>/final-check/", staff_compounding.final_check, name="final_check"),
+    path("prescriptions/<int:prescription_id>/ship/", staff_compounding.ship, name="ship"),
+    path("prescriptions/<int:prescription_id>/complete/", staff_compounding.complete, name="complete"),
+    path("prescriptions/<int:prescription_id>/label.pdf", staff_compounding.label_pdf, name="label_pdf"),
+    path("prescriptions/<int:prescription_id>/worksheet.pdf", staff_compounding.worksheet_pdf, name="worksheet_pdf"),
+    path("formulary/", staff_formulary.formulary, name="formulary"),
+    path("formulary/formulations/new/", staff_formulary.formulation_create, name="formulation_new"),
+    path("formulary/formulations/<int:formulation_id>/", staff_formulary.formulation_detail, name="formulation"),
+    path(
+        "formulary/formulations/<int:formulation_id>/edit/", staff_formulary.formulation_edit, name="formulation_edit"
+    ),  # fmt: skip
 ]

@@ -1,4 +1,8 @@
-"""The Celery app. Configuration comes from Django settings (names prefixed CELERY_)."""
+"""The Celery app. Configuration comes from Django settings (names prefixed CELERY_).
+
+With no CELERY_BROKER_URL the settings turn on task_always_eager: the same tasks run in-process
+after the commit that queued them, so the demo needs no Redis (and no worker or beat).
+"""
 
 from __future__ import annotations
 
@@ -10,4 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pharmacy.settings")
 
 app = Celery("pharmacy")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app's tasks.py, plus the notification tasks, which live in a package of their own.
 app.autodiscover_tasks()
+app.autodiscover_tasks(["intake.notifications"])

@@ -60,7 +60,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Where links in notifications point (the patient's questionnaire, the status page).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-PHARMACY_NAME = env_str("PHARMACY_NAME", "Demo LDN Compounding Pharmacy")
+PHARMACY_NAME = env_str("PHARMACY_NAME", "Demo Compounding Pharmacy")
 PHARMACY_ADDRESS = env_str("PHARMACY_ADDRESS", "100 Apothecary Way, Austin, TX 78701")
 PHARMACY_PHONE = env_str("PHARMACY_PHONE", "+1 512 555 0100")
 PHARMACY_EMAIL = env_str("PHARMACY_EMAIL", "pharmacy@demo.test")
@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Staff who enrolled a second factor (and pharmacists, when required) verify it before any page.
+    "intake.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -186,7 +188,12 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Second factor (django-otp TOTP): optional for staff, required of pharmacists when this is on.
+# Web sessions only; API tokens are not asked for a code (see intake/middleware.py).
 PHARMACIST_TOTP_REQUIRED = env_bool("PHARMACIST_TOTP_REQUIRED", False)
+OTP_TOTP_ISSUER = PHARMACY_NAME
+# Axes answers an XMLHttpRequest lockout with JSON; only our own pages may read it.
+AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -263,6 +270,48 @@ CACHES = {
 # Celery: with no broker the same tasks run in-process, after the commit that queued them.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Task arguments are ids only: JSON, never pickle. No result backend, so no result can hold patient data.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_STORE_EAGER_RESULT = False
+# A task is acknowledged when it has finished, so a worker that dies mid-task does not lose it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
+# Publishing happens after a commit, in the web request: fail fast instead of stalling it. An
+# unpublished notification waits for the periodic re-queue (intake/notifications/outbox.py).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    # A retry's countdown stays well below this, or Redis would hand the message out twice.
+    "visibility_timeout": 3600,
+}
+# Keep Django's LOGGING (and its patient-data filter) in the worker.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "notifications-requeue": {
+        "task": "intake.notifications_requeue",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
+    "questionnaire-reminders": {
+        "task": "intake.questionnaire_reminders",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 50 * 60},
+    },
+}
 NOTIFICATION_RETRY_AFTER_SECONDS = env_int("NOTIFICATION_RETRY_AFTER_SECONDS", 120)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 30)

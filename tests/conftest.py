@@ -11,6 +11,12 @@ from intake.models import Prescriber
 from tests.factories import PrescriberFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(settings) -> None:
+    # Real Argon2 hashes at a test-sized cost: production's costs ~0.5 s a persona here.
+    settings.PASSWORD_HASHERS = ["tests.security.hashers.FastArgon2PasswordHasher"]
+
+
 @pytest.fixture
 def pharmacist(db) -> User:
     return UserFactory(email="pharmacist@example.test", first_name="Paula", last_name="Pharmacist",
@@ -89,3 +95,17 @@ def login():
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_in_process(request):
+    """Tasks run in-process after the commit even where CI sets CELERY_BROKER_URL; broker tests excepted."""
+    from pharmacy.celery import app as celery_app
+
+    if request.node.get_closest_marker("broker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

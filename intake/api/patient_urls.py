@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+"""The patient's endpoints (questionnaire twin, status lookup), under /api/v1/.
 
-# The patient's endpoints (questionnaire twin, status lookup), under /api/v1/.
-urlpatterns: list = []
+Like the rest of the API, with or without the trailing slash (a POST cannot follow a redirect).
+"""
+
+from django.urls import re_path
+
+from intake.api.patient_views import PatientStatusView, QuestionnaireAnswerView
+
+urlpatterns = [
+    # The token as new_questionnaire_token() makes it; anything else falls through to the JSON 404.
+    re_path(
+        r"^questionnaires/(?P<token>[A-Za-z0-9_-]{1,64})/?$",
+        QuestionnaireAnswerView.as_view(),
+        name="api-questionnaire",
+    ),
+    re_path(r"^status/?$", PatientStatusView.as_view(), name="api-status"),
+]

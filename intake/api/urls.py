@@ -1,3 +1,26 @@
-from django.urls import path  # noqa: F401
+"""The JSON API, mounted at /api/ (CONTRACT.md, "JSON API").
 
-urlpatterns: list = []
+Paths take their trailing slash or not (a POST cannot follow a redirect); anything else under
+/api/ answers a JSON 404.
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from intake.api import views
+
+ID = r"(?P<pk>[0-9]{1,18})"
+
+urlpatterns = [
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^v1/auth/token/?$", views.TokenView.as_view(), name="api-token"),
+    re_path(r"^v1/prescriptions/?$", views.PrescriptionListCreateView.as_view(), name="api-prescriptions"),
+    re_path(rf"^v1/prescriptions/{ID}/?$", views.PrescriptionDetailView.as_view(), name="api-prescription"),
+    *(
+        re_path(rf"^v1/prescriptions/{ID}/actions/{action}/?$", view.as_view(), name=f"api-{action}")
+        for action, view in views.ACTION_VIEWS.items()
+    ),
+    path("v1/", include("intake.api.patient_urls")),
+    re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
+]

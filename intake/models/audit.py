@@ -18,6 +18,16 @@ class AuditAction(models.TextChoices):
     DENIED = "denied", "Access denied"
 
 
+class AppendOnlyQuerySet(models.QuerySet["AuditRecord"]):
+    """Bulk changes would bypass the model's own refusal; refuse them here too."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Audit records are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit records are append-only.")
+
+
 class AuditRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -34,6 +44,8 @@ class AuditRecord(models.Model):
     path = models.CharField(max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -1,14 +1,35 @@
-"""Write notification rows in the caller's transaction; publish them after it commits."""
+"""The notification outbox: rows written in the event's transaction, published after it commits.
+
+A row is the message's only source of truth. Publishing to Celery is a hint that never fails the
+request: if the broker is down the row stays pending and notifications_requeue (Celery beat, every
+minute) publishes it again, as it does for a task that was lost or a worker that died mid-send.
+Delivery itself (intake/notifications/delivery.py) claims the row first, so duplicates send once.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
-from intake.models import Audience, Channel, ContactPreference, Notification, NotificationEvent, Prescription
+from accounts.models import User
+from intake.errors import Conflict, Forbidden, NotFound
+from intake.models import (
+    Audience,
+    Channel,
+    ContactPreference,
+    DeliveryStatus,
+    Notification,
+    NotificationEvent,
+    Prescription,
+    PrescriptionStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +56,7 @@ def _addresses(prescription: Prescription, audience: str) -> list[tuple[str, str
         return [(Channel.EMAIL, settings.PHARMACY_EMAIL)]
     patient = prescription.patient
     wanted = patient.contact_preference
-    found = []
+    found: list[tuple[str, str]] = []
     if wanted in (ContactPreference.EMAIL, ContactPreference.BOTH) and patient.email:
         found.append((Channel.EMAIL, patient.email))
     if wanted in (ContactPreference.SMS, ContactPreference.BOTH) and patient.phone:
@@ -63,11 +84,128 @@ def notification_record(*, prescription: Prescription, event: str) -> list[Notif
 
 
 def notifications_publish(notification_ids: list[int]) -> None:
-    """Hand the rows to Celery. Never raises: an unpublished row waits for the periodic re-queue."""
+    """Hand the rows to Celery. Never raises, never stalls: an unpublished row waits for the re-queue.
+
+    The broker's connect and socket timeouts are short (CELERY_BROKER_TRANSPORT_OPTIONS) and the
+    publish is not retried; after one failure the other rows are left to the re-queue too, so a
+    request waits for at most one timeout.
+    """
     from intake.notifications.tasks import deliver_notification_task
 
-    for notification_id in notification_ids:
+    for position, notification_id in enumerate(notification_ids):
+        started = time.monotonic()
         try:
-            deliver_notification_task.apply_async(args=[notification_id])
-        except Exception:
-            logger.warning("Could not queue notification %s; the periodic job will retry it", notification_id)
+            deliver_notification_task.apply_async(args=[notification_id], retry=False)
+        except Exception as exc:
+            # Ids and the error's class only: nothing about a patient reaches the log.
+            logger.warning(
+                "Could not queue notifications %s (%s after %.1f s); the periodic re-queue will send them",
+                notification_ids[position:], type(exc).__name__, time.monotonic() - started,
+            )  # fmt: skip
+            return
+
+
+# A failed try waits 30 s, then 1, 2, 4... minutes (at most 30) before the next: the task's own retry.
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 30 * 60
+
+
+def retry_delay(*, attempts: int) -> int:
+    """Seconds to wait after the given number of tries before trying again."""
+    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
+
+
+def _stuck_after() -> timedelta:
+    # Longer than any delivery can run (the hard time limit kills it), so a live worker keeps its row.
+    return timedelta(seconds=max(10 * 60, 3 * settings.CELERY_TASK_TIME_LIMIT))
+
+
+def notifications_requeue(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Publish again every row still undelivered after a while. Returns the ids published.
+
+    Pending rows are due NOTIFICATION_RETRY_AFTER_SECONDS after they were written, or after their
+    last try's back-off. Rows left "sending" by a worker that died are put back (or failed when
+    out of tries) once they are older than any task can run.
+    """
+    now = now or timezone.now()
+    stuck = Notification.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - _stuck_after())
+    stuck.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
+        status=DeliveryStatus.FAILED, last_error="The worker stopped while sending and no tries are left."
+    )
+    stuck.update(status=DeliveryStatus.PENDING, last_error="The worker stopped while sending; queued again.")
+
+    retry_after = timedelta(seconds=settings.NOTIFICATION_RETRY_AFTER_SECONDS)
+    candidates = (
+        Notification.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(
+            Q(claimed_at__isnull=True, created_at__lte=now - retry_after)
+            | Q(claimed_at__isnull=False, claimed_at__lte=now - retry_after)
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", "attempts", "claimed_at")[:limit]
+    )
+    due = [
+        pk
+        for pk, attempts, claimed_at in candidates
+        if claimed_at is None or claimed_at + timedelta(seconds=retry_delay(attempts=attempts)) + retry_after <= now
+    ]
+    if due:
+        logger.info("Re-queueing %d undelivered notifications", len(due))
+        notifications_publish(due)
+    return due
+
+
+def questionnaire_reminders_record(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Remind patients whose questionnaire is unanswered QUESTIONNAIRE_REMINDER_HOURS after submission.
+
+    Once per prescription: the reminder is itself an outbox row, and a prescription that has one is
+    skipped. Returns the ids of the prescriptions reminded.
+    """
+    now = now or timezone.now()
+    reminded = Notification.objects.filter(prescription=OuterRef("pk"), event=NotificationEvent.QUESTIONNAIRE_REMINDER)
+    due = (
+        Prescription.objects.filter(
+            status=PrescriptionStatus.AWAITING_QUESTIONNAIRE,
+            submitted_at__lte=now - timedelta(hours=settings.QUESTIONNAIRE_REMINDER_HOURS),
+            questionnaire_expires_at__gt=now,
+        )
+        .exclude(Exists(reminded))
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [pk for pk in list(due) if questionnaire_remind(prescription_id=pk)]
+
+
+@transaction.atomic(durable=True)
+def questionnaire_remind(*, prescription_id: int) -> bool:
+    """Record the one reminder for a prescription still awaiting its questionnaire; False if not due."""
+    # The row lock makes two overlapping runs (two beat processes, a slow run) record one reminder.
+    prescription = (
+        Prescription.objects.select_for_update(of=("self",))
+        .select_related("patient", "prescriber__user")
+        .filter(pk=prescription_id, status=PrescriptionStatus.AWAITING_QUESTIONNAIRE)
+        .first()
+    )
+    if prescription is None:
+        return False
+    if prescription.notifications.filter(event=NotificationEvent.QUESTIONNAIRE_REMINDER).exists():
+        return False
+    notification_record(prescription=prescription, event=NotificationEvent.QUESTIONNAIRE_REMINDER)
+    return True
+
+
+@transaction.atomic(durable=True)
+def notification_resend(*, notification_id: int, actor: User) -> Notification:
+    """Put a failed row back in the outbox with fresh tries; it is published after the commit."""
+    if not actor.is_pharmacy_staff:
+        raise Forbidden()
+    reset = Notification.objects.filter(pk=notification_id, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.PENDING, attempts=0, claimed_at=None, last_error=""
+    )
+    notification = Notification.objects.select_related("prescription").filter(pk=notification_id).first()
+    if notification is None:
+        raise NotFound()
+    if not reset:
+        raise Conflict("This notification has not failed: it is already queued or sent.")
+    transaction.on_commit(partial(notifications_publish, [notification_id]))
+    return notification

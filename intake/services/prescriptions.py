@@ -87,7 +87,8 @@ class Signature:
 
 
 def new_reference() -> str:
-    return "LDN-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(_REFERENCE_LENGTH))
+    # "RX-", not the drug: the reference travels in emails and text messages (CLINICAL.md, Privacy).
+    return "RX-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(_REFERENCE_LENGTH))
 
 
 def new_questionnaire_token() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -32,6 +33,11 @@ BOOLEAN_ANSWERS = (
 )  # fmt: skip
 
 
+# What new_questionnaire_token() makes (URL-safe base64); anything else is not looked up at all,
+# so odd input (NUL characters, kilobytes of text) never reaches the database.
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
 class LinkExpired(WorkflowError):
     status_code = 410
     default_message = "This questionnaire link has expired. Call the pharmacy for a new one."
@@ -40,8 +46,8 @@ class LinkExpired(WorkflowError):
 def questionnaire_prescription(token: str) -> Prescription:
     """The prescription behind a questionnaire link; NotFound for an unknown token, LinkExpired after expiry."""
     prescription = (
-        Prescription.objects.select_related("patient", "prescriber__user").filter(questionnaire_token=token).first()
-        if token
+        Prescription.objects.select_related("patient").filter(questionnaire_token=token).first()
+        if token and TOKEN_PATTERN.match(token)
         else None
     )
     if prescription is None:
@@ -59,6 +65,16 @@ def questionnaire_editable(prescription: Prescription) -> bool:
     """Answers can be corrected until a pharmacist starts the review."""
     return prescription.status == PrescriptionStatus.AWAITING_QUESTIONNAIRE or (
         prescription.status == PrescriptionStatus.PENDING_REVIEW and prescription.claimed_by_id is None
+    )
+
+
+def questionnaire_closed_reason(prescription: Prescription) -> str:
+    """Why the answers can no longer be changed online, in words for the patient."""
+    if prescription.status in (PrescriptionStatus.REJECTED, PrescriptionStatus.CANCELLED):
+        return "This prescription is closed, so no answers are needed any more."
+    return (
+        "A pharmacist has started reviewing your prescription, so your answers can no longer be changed "
+        "online. If something has changed, call the pharmacy."
     )
 
 
@@ -104,7 +120,7 @@ def questionnaire_submit(
     if not date_of_birth_matches(prescription, date_of_birth):
         raise ValidationError({"date_of_birth": ["This date of birth does not match the prescription."]})
     if not questionnaire_editable(prescription):
-        raise Conflict("A pharmacist has started reviewing this prescription; call the pharmacy to change answers.")
+        raise Conflict(questionnaire_closed_reason(prescription))
     errors = answers_errors(answers)
     if errors:
         raise ValidationError(errors)
@@ -123,7 +139,7 @@ def questionnaire_submit(
 
     def record_and_screen(locked: Prescription) -> None:
         if not questionnaire_editable(locked):
-            raise Conflict("A pharmacist has started reviewing this prescription.")
+            raise Conflict(questionnaire_closed_reason(locked))
         questionnaire, _created = Questionnaire.objects.update_or_create(
             prescription=locked, defaults={**values, "submitted_at": now}
         )

@@ -94,8 +94,8 @@ def transition(
         raise Forbidden()
     if prescription.status not in rule.sources:
         raise Conflict(
-            f"Cannot {Action(action).label.lower()} a prescription that is "
-            f"{S(prescription.status).label.lower()}."
+            # The action's value reads as a verb ("claim", "record compounding"); its label is past tense.
+            f"Cannot {str(action).replace('_', ' ')} a prescription that is {S(prescription.status).label.lower()}."
         )
     if before is not None:
         before(prescription)

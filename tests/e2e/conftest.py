@@ -13,9 +13,6 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 AXE_SCRIPT = Path(__file__).with_name("axe.min.js")  # axe-core 4.11, from npm
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
-# Django refuses synchronous ORM calls from a thread with a running event loop; Playwright's sync
-# API runs one, and the tests use the ORM between browser steps.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -31,6 +28,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    # Django refuses synchronous ORM calls from a thread with a running event loop; Playwright's sync
+    # API runs one for the whole session, and the journeys use the ORM (and flush the database)
+    # between browser steps. Set only once a journey runs, and removed after.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -40,6 +41,7 @@ def browser() -> Iterator[object]:
         )  # fmt: skip
         yield browser
         browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _watch_console(page, problems: list[str]) -> None:

@@ -55,7 +55,7 @@ def test_reference_is_short_unique_and_token_unguessable(prescriber):
     second = make_prescription(prescriber)
 
     assert first.reference != second.reference
-    assert len(first.reference) == 11 and first.reference.startswith("LDN-")
+    assert len(first.reference) == 10 and first.reference.startswith("RX-")
     # 32 random bytes, base64url: 43 characters, 256 bits.
     assert len(first.questionnaire_token) >= 43
     assert first.questionnaire_token != second.questionnaire_token

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from intake.demo_history import demo_history_create
 from intake.models import Prescriber, Prescription
 from intake.roles import ensure_role_groups
 from intake.services.formulary import formulary_install_defaults
@@ -52,6 +53,8 @@ class Command(BaseCommand):
             prescribers = [self._prescriber(*row) for row in DEMO_PRESCRIBERS]
         if not Prescription.objects.filter(prescriber=prescribers[0]).exists():
             self._demo_prescriptions(prescribers[0])
+            # Eight weeks of past work, so the queue and the dashboard have something to show.
+            demo_history_create(prescriber=prescribers[1], pharmacist=User.objects.get(email="pharmacist@demo.test"))
         self.stdout.write(self.style.SUCCESS("Demo data ready: sign in at /accounts/login/ (accounts in the README)."))
 
     def _user(self, email: str, password: str, role: str, first: str, last: str) -> User:

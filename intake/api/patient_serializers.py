@@ -1,0 +1,118 @@
+"""Strict serializers for the patient's API: JSON types as the contract writes them, nothing coerced.
+
+DRF's own fields accept "true", 1 and "yes" for a boolean and "3" for an integer; a questionnaire
+that decides whether someone may safely take a medicine takes only what it was asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from intake.models import LiverCondition, Pregnancy, PrescriptionStatus
+from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false (a JSON boolean)."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Must be a whole number (a JSON integer)."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be text (a JSON string)."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+def text_list() -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictCharField(max_length=MAX_ITEM_LENGTH, allow_blank=True, trim_whitespace=True),
+        max_length=MAX_LIST_ITEMS,
+        allow_empty=True,
+    )
+
+
+class QuestionnaireAnswersSerializer(serializers.Serializer):
+    """The body of POST /api/v1/questionnaires/{token}/ (CONTRACT.md, "The patient's questionnaire")."""
+
+    date_of_birth = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD, as on the prescription.")
+    takes_opioids = StrictBooleanField(help_text="Any opioid in the last 10 days, prescribed or not.")
+    opioid_treatment_program = StrictBooleanField(help_text="Methadone or buprenorphine treatment.")
+    liver_condition = StrictChoiceField(choices=LiverCondition.choices)
+    pregnancy = StrictChoiceField(choices=Pregnancy.choices)
+    alcohol_drinks_per_week = StrictIntegerField(min_value=0, max_value=500)
+    naltrexone_allergy = StrictBooleanField()
+    thyroid_medication = StrictBooleanField()
+    immunosuppressants = StrictBooleanField()
+    surgery_within_14_days = StrictBooleanField()
+    current_medications = text_list()
+    allergies = text_list()
+    attestation = StrictBooleanField(help_text="Must be true: the answers are true and complete.")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, Mapping) else []
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                exc.detail.update({str(name)[:100]: [ErrorDetail("Unknown field.")] for name in unknown})
+            raise
+        if unknown:
+            raise serializers.ValidationError({str(name)[:100]: ["Unknown field."] for name in unknown})
+        return values
+
+    def validate_attestation(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError("Must be true: confirm that the answers are true and complete.")
+        return value
+
+
+class QuestionnaireReceiptSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=PrescriptionStatus.choices)
+
+
+class StatusQuerySerializer(serializers.Serializer):
+    reference = serializers.RegexField(
+        r"^\s*[A-Za-z0-9-]{4,20}\s*$", max_length=40, help_text="The order number, e.g. RX-7K3M9QX."
+    )
+    date_of_birth = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD.")
+
+
+class PatientStatusSerializer(serializers.Serializer):
+    """What a patient reads about an order: nothing clinical."""
+
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=PrescriptionStatus.choices)
+    status_text = serializers.CharField()
+    next_step = serializers.CharField()
+    expected_ready_date = serializers.DateField(allow_null=True)
+    carrier = serializers.CharField(allow_null=True)
+    tracking_number = serializers.CharField(allow_null=True)
+    tracking_url = serializers.URLField(allow_null=True)

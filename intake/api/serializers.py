@@ -1,0 +1,383 @@
+"""The API's bodies: what each endpoint accepts (validated into domain types) and what it answers."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.validators import RegexValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from intake.models import (
+    DosageFormCode,
+    DoseTiming,
+    Prescription,
+    PrescriptionStatus,
+    Sex,
+)
+from intake.models.people import US_STATES, phone_validator, postal_code_validator
+from intake.services.compounding import LotInput
+from intake.services.prescriptions import PatientDetails, PrescribedContent, Step, questionnaire_url
+
+MAX_TEXT = 1000
+MAX_TITRATION_STEPS = 20
+MAX_QUANTITY = 100_000
+MAX_DAYS_SUPPLY = 365
+ICD10_PATTERN = r"^[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?$"
+
+
+def encodable(value: str) -> None:
+    # JSON may carry lone surrogates ("\ud800"): they cannot be stored nor hashed as UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise serializers.ValidationError("This text holds characters that are not valid Unicode.") from None
+
+
+class Text(serializers.CharField):
+    """A CharField that takes only JSON strings (not 42 nor true) of valid Unicode."""
+
+    default_error_messages = {"invalid": "Send text (a JSON string)."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(encodable)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Milligrams(serializers.DecimalField):
+    """A strength in mg: more than 0, at most two decimal places ("4.50" and 4.5 alike)."""
+
+    default_error_messages = {
+        "min_value": "The strength must be more than 0 mg.",
+        "max_value": "The strength must be at most {max_value} mg.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 7)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("max_value", Decimal("99999.99"))
+        super().__init__(**kwargs)
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        # Trailing zeros are not precision: "4.500" is 4.5 mg.
+        super().validate_precision(without_trailing_zeros(value))
+        return value
+
+
+class Kilograms(serializers.DecimalField):
+    """A weight in kg, kept to 0.1 kg: an EHR's converted pounds (61.23456) are rounded, not refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(max_digits=4, decimal_places=1, min_value=Decimal("0.5"), max_value=Decimal("650"))
+        super().__init__(**kwargs)
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        if value.is_finite() and value.adjusted() < 4:
+            value = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return super().validate_precision(value)
+
+
+def without_trailing_zeros(value: Decimal) -> Decimal:
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return value
+    if not any(digits):
+        return Decimal(0)
+    while exponent < 0 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
+    return Decimal((sign, digits, exponent))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """403, 404, 409, 415, 422, 429: a sentence for a person."""
+
+    detail = serializers.CharField()
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = Text(max_length=254)
+    password = Text(max_length=1024, trim_whitespace=False)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+# --- Submitting a prescription ---------------------------------------------------------------
+
+
+class AddressSerializer(serializers.Serializer):
+    line1 = Text(max_length=200)
+    line2 = Text(max_length=200, required=False, allow_blank=True, default="")
+    city = Text(max_length=100)
+    state = serializers.ChoiceField(choices=US_STATES)
+    postal_code = Text(max_length=10, validators=[postal_code_validator])
+
+
+class PatientInSerializer(serializers.Serializer):
+    first_name = Text(max_length=100)
+    last_name = Text(max_length=100)
+    date_of_birth = serializers.DateField(input_formats=["iso-8601"])
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    email = serializers.EmailField(max_length=254)
+    phone = Text(max_length=25, required=False, allow_blank=True, default="", validators=[phone_validator])
+    weight_kg = Kilograms(required=False, allow_null=True, default=None, help_text="Required for a patient under 18.")
+    address = AddressSerializer()
+
+
+class StepSerializer(serializers.Serializer):
+    strength_mg = Milligrams()
+    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS_SUPPLY)
+
+
+class SignatureSerializer(serializers.Serializer):
+    """Optional: by default an API submission is signed with the prescriber's own name."""
+
+    name = Text(max_length=200)
+    attestation = serializers.BooleanField()
+
+    def validate_attestation(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError("Confirm the attestation to sign the prescription.")
+        return value
+
+
+class PrescribedFieldsSerializer(serializers.Serializer):
+    """The prescribed content, shared by submission and by a prescriber's correction."""
+
+    dosage_form = serializers.ChoiceField(choices=DosageFormCode.choices)
+    strength_mg = Milligrams(help_text='mg, more than 0, at most two decimal places; a string ("4.5") or a number.')
+    directions = Text(max_length=MAX_TEXT)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    days_supply = serializers.IntegerField(min_value=1, max_value=MAX_DAYS_SUPPLY)
+    refills = serializers.IntegerField(min_value=0, max_value=11)
+    indication = Text(max_length=200)
+    icd10 = Text(
+        max_length=8, required=False, allow_blank=True, default="",
+        validators=[RegexValidator(ICD10_PATTERN, "Enter an ICD-10 code such as M79.7.")],
+    )  # fmt: skip
+    titration = StepSerializer(many=True, required=False, default=list, max_length=MAX_TITRATION_STEPS)  # type: ignore[call-arg]
+    dose_timing = serializers.ChoiceField(choices=DoseTiming.choices)
+    prescriber_notes = Text(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+
+
+class PrescriptionCreateSerializer(PrescribedFieldsSerializer):
+    patient = PatientInSerializer()
+    rush = serializers.BooleanField(required=False, default=False)
+    signature = SignatureSerializer(required=False)
+
+    def patient_details(self) -> PatientDetails:
+        patient = self.validated_data["patient"]
+        address = patient["address"]
+        return PatientDetails(
+            first_name=patient["first_name"], last_name=patient["last_name"],
+            date_of_birth=patient["date_of_birth"], sex=patient["sex"], email=patient["email"],
+            phone=patient["phone"], weight_kg=patient["weight_kg"], address_line1=address["line1"],
+            address_line2=address["line2"], city=address["city"], state=address["state"],
+            postal_code=address["postal_code"],
+        )  # fmt: skip
+
+    def prescribed_content(self) -> PrescribedContent:
+        data = self.validated_data
+        return PrescribedContent(
+            dosage_form=data["dosage_form"], strength_mg=data["strength_mg"], directions=data["directions"],
+            quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
+            indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
+            prescriber_notes=data["prescriber_notes"], rush=data["rush"],
+            titration=tuple(Step(strength_mg=s["strength_mg"], days=s["days"]) for s in data["titration"]),
+        )  # fmt: skip
+
+
+# --- Workflow actions ------------------------------------------------------------------------
+
+
+class EmptySerializer(serializers.Serializer):
+    """No body needed (an empty object, or nothing)."""
+
+
+class MessageSerializer(serializers.Serializer):
+    message = Text(max_length=MAX_TEXT)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = Text(max_length=MAX_TEXT)
+
+
+class ApproveSerializer(serializers.Serializer):
+    override_reasons = serializers.DictField(
+        child=Text(max_length=MAX_TEXT, allow_blank=True), required=False, default=dict,
+        help_text='The pharmacist\'s reason for each warning flag, by flag code: {"pregnancy": "…"}.',
+    )  # fmt: skip
+
+
+class CorrectionsSerializer(serializers.Serializer):
+    """Corrected prescription fields (each optional); a correction is signed and screened again."""
+
+    dosage_form = serializers.ChoiceField(choices=DosageFormCode.choices, required=False)
+    strength_mg = Milligrams(required=False)
+    directions = Text(max_length=MAX_TEXT, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    days_supply = serializers.IntegerField(min_value=1, max_value=MAX_DAYS_SUPPLY, required=False)
+    refills = serializers.IntegerField(min_value=0, max_value=11, required=False)
+    indication = Text(max_length=200, required=False)
+    icd10 = Text(
+        max_length=8, required=False, allow_blank=True,
+        validators=[RegexValidator(ICD10_PATTERN, "Enter an ICD-10 code such as M79.7.")],
+    )  # fmt: skip
+    titration = StepSerializer(many=True, required=False, max_length=MAX_TITRATION_STEPS)  # type: ignore[call-arg]
+    dose_timing = serializers.ChoiceField(choices=DoseTiming.choices, required=False)
+    prescriber_notes = Text(max_length=MAX_TEXT, required=False, allow_blank=True)
+    weight_kg = Kilograms(required=False)
+
+
+class RespondSerializer(CorrectionsSerializer):
+    """The prescriber's answer; corrected fields go beside the message or inside "corrections"."""
+
+    message = Text(max_length=MAX_TEXT)
+    corrections = CorrectionsSerializer(required=False)
+    signature = SignatureSerializer(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        nested = attrs.pop("corrections", {}) or {}
+        signature = attrs.pop("signature", None)
+        message = attrs.pop("message")
+        both = sorted(set(attrs) & set(nested))
+        if both:
+            raise serializers.ValidationError({name: ["Given twice: here and in corrections."] for name in both})
+        corrections = {**attrs, **nested}
+        if "titration" in corrections:
+            corrections["titration"] = [dict(step) for step in corrections["titration"]]
+        return {
+            "message": message,
+            "corrections": corrections,
+            "signature_name": signature["name"] if signature else "",
+        }
+
+
+class LotSerializer(serializers.Serializer):
+    ingredient = Text(max_length=120)
+    lot = Text(max_length=60)
+    expires = serializers.DateField(input_formats=["iso-8601"])
+    manufacturer = Text(max_length=120, required=False, allow_blank=True, default="")
+    quantity_used = Text(max_length=40, required=False, allow_blank=True, default="", help_text='e.g. "135 mg"')
+
+
+class RecordCompoundingSerializer(serializers.Serializer):
+    lots = LotSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
+    quantity_made = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    master_formulation_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    quality_checks = Text(max_length=2000, required=False, allow_blank=True, default="")
+    deviations = Text(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["lots"] = [LotInput(**lot) for lot in attrs["lots"]]
+        return attrs
+
+
+class ShipSerializer(serializers.Serializer):
+    carrier = Text(max_length=40)
+    tracking_number = Text(max_length=60)
+
+
+# --- The prescription, as every endpoint answers it -----------------------------------------
+
+
+class FlagSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["hard_stop", "warning", "info"])
+    message = serializers.CharField()
+    field = serializers.CharField(required=False, help_text="Where it came from: a prescription or answer field.")
+    value = serializers.JSONField(required=False, help_text="The value that raised it.")
+    matched_as = serializers.CharField(required=False, help_text="The drug a medication line was read as.")
+
+
+class AddressOutSerializer(serializers.Serializer):
+    line1 = serializers.CharField(source="address_line1")
+    line2 = serializers.CharField(source="address_line2")
+    city = serializers.CharField()
+    state = serializers.CharField()
+    postal_code = serializers.CharField()
+
+
+class PatientOutSerializer(serializers.Serializer):
+    """The patient as the request gave them; the weight is the one prescribed with (the prescription's)."""
+
+    first_name = serializers.CharField(source="patient.first_name")
+    last_name = serializers.CharField(source="patient.last_name")
+    date_of_birth = serializers.DateField(source="patient.date_of_birth")
+    sex = serializers.CharField(source="patient.sex")
+    email = serializers.CharField(source="patient.email")
+    phone = serializers.CharField(source="patient.phone")
+    weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    address = AddressOutSerializer(source="patient")
+
+
+class PrescriberOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+    npi = serializers.CharField()
+    credential = serializers.CharField()
+
+
+class StepOutSerializer(serializers.Serializer):
+    strength_mg = serializers.DecimalField(max_digits=7, decimal_places=2)
+    days = serializers.IntegerField()
+
+
+class ClarificationOutSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    asked_at = serializers.DateTimeField()
+    response = serializers.CharField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+
+
+class PrescriptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField(help_text="The human order number, e.g. RX-7K2M9QX.")
+    status = serializers.ChoiceField(choices=PrescriptionStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    flags = FlagSerializer(many=True)
+    questionnaire_url = serializers.SerializerMethodField(
+        help_text="The patient's private questionnaire link; its last path segment is the token."
+    )
+    patient = PatientOutSerializer(source="*")
+    prescriber = PrescriberOutSerializer()
+    dosage_form = serializers.ChoiceField(choices=DosageFormCode.choices)
+    strength_mg = serializers.DecimalField(max_digits=7, decimal_places=2)
+    directions = serializers.CharField()
+    quantity = serializers.IntegerField()
+    days_supply = serializers.IntegerField()
+    refills = serializers.IntegerField()
+    indication = serializers.CharField()
+    icd10 = serializers.CharField()
+    titration = StepOutSerializer(many=True, source="titration_steps")
+    dose_timing = serializers.ChoiceField(choices=DoseTiming.choices)
+    prescriber_notes = serializers.CharField()
+    weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    rush = serializers.BooleanField()
+    signature_name = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    altered = serializers.BooleanField(
+        source="is_altered", help_text="True when the prescribed content no longer matches what was signed."
+    )
+    clarifications = ClarificationOutSerializer(many=True)
+    submitted_at = serializers.DateTimeField()
+    beyond_use_date = serializers.DateField(allow_null=True)
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    ready_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_questionnaire_url(self, prescription: Prescription) -> str:
+        return questionnaire_url(prescription)

@@ -1,0 +1,419 @@
+"""The JSON API (CONTRACT.md, "JSON API"). Each view parses, calls one service, and renders.
+
+Errors travel as exceptions to intake.api.errors.exception_handler, which answers them in JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, cast
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from intake.api import serializers as api
+from intake.api.auth import token_obtain
+from intake.api.permissions import IsPrescriber, action_precheck
+from intake.audit import AuditAction, audit, client_ip
+from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
+from intake.selectors import prescription_for_user, prescriptions_visible_to
+from intake.services import workflow
+from intake.services.compounding import compounding_record_create
+from intake.services.prescriptions import Signature, prescription_submit
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 255
+
+FIELD_ERRORS = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description='The fields that are wrong, nested like the request: {"patient": {"weight_kg": ["…"]}}.',
+)
+
+
+def refusal(description: str) -> OpenApiResponse:
+    return OpenApiResponse(api.ErrorSerializer, description=description)
+
+
+UNAUTHENTICATED = refusal("No valid `Authorization: Token …` header.")
+NOT_FOUND = refusal("No such prescription, or not one the caller may see (the same answer for both).")
+
+
+class AsciiJSONRenderer(JSONRenderer):
+    # Escaped output: an error that quotes a lone surrogate from the request ("\ud800" is not a
+    # valid choice) still renders, where UTF-8 output would fail with a 500.
+    ensure_ascii = True
+
+
+class JsonApiView(APIView):
+    """JSON in, JSON out: another content type answers 415, errors are JSON too."""
+
+    parser_classes = [JSONParser]
+    renderer_classes = [AsciiJSONRenderer]
+
+
+# --- Sign-in ---------------------------------------------------------------------------------
+
+
+class TokenView(JsonApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="auth_token",
+        summary="Exchange an email and password for an API token",
+        description="Ten wrong passwords in a row lock the account for a while (429), here and on the web.",
+        request=api.TokenRequestSerializer,
+        responses={
+            200: api.TokenResponseSerializer,
+            400: FIELD_ERRORS,
+            429: refusal("The account is locked after too many wrong passwords."),
+        },
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        body = api.TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        token = token_obtain(request=request._request, **body.validated_data)
+        return Response({"token": token.key})
+
+
+# --- Prescriptions ---------------------------------------------------------------------------
+
+
+class PrescriptionPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class PrescriptionFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=PrescriptionStatus.choices)
+    dosage_form = django_filters.ChoiceFilter(choices=DosageFormCode.choices)
+
+    class Meta:
+        model = Prescription
+        fields: ClassVar[list[str]] = []
+
+
+def with_related(queryset: QuerySet[Prescription]) -> QuerySet[Prescription]:
+    # What the answer shows (titration, clarifications) without a query per prescription.
+    return queryset.prefetch_related("titration_steps", "clarifications")
+
+
+def signed_in(request: Request) -> User:
+    """The caller, once IsAuthenticated (or IsPrescriber) has let the request through."""
+    return cast(User, request.user)
+
+
+def fresh(request: Request, pk: int) -> Prescription:
+    return with_related(prescriptions_visible_to(signed_in(request))).get(pk=pk)
+
+
+def rendered(prescription: Prescription, **kwargs: Any) -> Response:
+    return Response(api.PrescriptionSerializer(prescription).data, **kwargs)
+
+
+class PrescriptionListCreateView(generics.GenericAPIView):
+    parser_classes = [JSONParser]
+    renderer_classes = [AsciiJSONRenderer]
+    serializer_class = api.PrescriptionSerializer
+    pagination_class = PrescriptionPagination
+    filterset_class = PrescriptionFilter
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsPrescriber()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Prescription]:
+        return with_related(prescriptions_visible_to(signed_in(self.request)))
+
+    @extend_schema(
+        operation_id="prescriptions_list",
+        summary="The prescriptions the caller may see",
+        description="A prescriber sees their own; pharmacy staff see all. Newest first.",
+        responses={
+            200: api.PrescriptionSerializer(many=True),
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            404: refusal("No such page."),
+        },
+        tags=["prescriptions"],
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        audit(request, AuditAction.LIST, object_type="prescription",
+              description=f"{len(page or [])} shown; {request.query_params.urlencode()}"[:200])  # fmt: skip
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="prescriptions_create",
+        summary="Submit a signed prescription",
+        description=(
+            "For a verified prescriber, signed with their own name. An `Idempotency-Key` header makes a "
+            "repeated request answer the first prescription instead of creating a second; the same key "
+            "with a different body answers 422."
+        ),
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Any unique string per prescription, at most 255 characters.",
+            ),
+        ],
+        request=api.PrescriptionCreateSerializer,
+        responses={
+            201: api.PrescriptionSerializer,
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            403: refusal("Not a prescriber, or a prescriber not allowed to submit now (the reason is given)."),
+            415: refusal("The body is not JSON."),
+            422: refusal("This Idempotency-Key was already used for a different prescription."),
+        },
+        tags=["prescriptions"],
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise exceptions.ValidationError({"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
+        body = api.PrescriptionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = signed_in(request)
+        signed = body.validated_data.get("signature") or {"name": user.get_full_name()}
+        prescription, created = prescription_submit(
+            prescriber=user.prescriber,
+            patient=body.patient_details(),
+            content=body.prescribed_content(),
+            # The authenticated call is the prescriber's attestation (CONTRACT.md has no signature fields).
+            signature=Signature(name=signed["name"], attested=True, ip_address=client_ip(request)),
+            idempotency_key=key,
+        )
+        audit(request, AuditAction.CREATE if created else AuditAction.VIEW, prescription=prescription,
+              description="submitted through the API" if created else "Idempotency-Key replay")  # fmt: skip
+        prescription = fresh(request, prescription.pk)
+        response = rendered(prescription, status=status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{prescription.pk}/")
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The prescription's id.")
+
+
+class PrescriptionDetailView(JsonApiView):
+    """One prescription the caller may see."""
+
+    @extend_schema(
+        operation_id="prescriptions_retrieve",
+        summary="One prescription",
+        parameters=[ID_PARAMETER],
+        responses={200: api.PrescriptionSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        tags=["prescriptions"],
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        prescription = prescription_for_user(signed_in(request), pk)
+        audit(request, AuditAction.VIEW, prescription=prescription, description="read through the API")
+        return rendered(prescription)
+
+
+# --- Workflow actions ------------------------------------------------------------------------
+
+
+class WorkflowActionView(JsonApiView):
+    """POST /api/v1/prescriptions/{id}/actions/<action>/: one subclass per action of the contract."""
+
+    action: ClassVar[str]
+    body_serializer: ClassVar[type[serializers.Serializer]] = api.EmptySerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: str) -> Response:
+        # Checked in the service's order (404, 403, 409) before the body, so a body never hides them.
+        prescription = prescription_for_user(signed_in(request), pk)
+        action_precheck(signed_in(request), self.action, prescription)
+        body = self.body_serializer(data=request.data if request.data is not None else {})
+        body.is_valid(raise_exception=True)
+        self.perform(request, prescription.pk, dict(body.validated_data))
+        audit(request, AuditAction.ACTION, prescription=prescription, description=self.action)
+        return rendered(fresh(request, prescription.pk))
+
+
+def action_schema(action: str, body: type[serializers.Serializer] | None, summary: str, **extra: Any) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"prescriptions_{action}",
+            summary=summary,
+            description=(
+                f"`{action}`: allowed only from the statuses and to the roles of the pharmacy's workflow. "
+                "Answers the prescription as it is after the action."
+            ),
+            parameters=[ID_PARAMETER],
+            request=body,
+            responses={
+                200: api.PrescriptionSerializer,
+                400: FIELD_ERRORS,
+                401: UNAUTHENTICATED,
+                403: refusal("The caller's role may not take this action."),
+                404: NOT_FOUND,
+                409: refusal("Not allowed from the prescription's current status (or someone else just acted)."),
+                415: refusal("The body is not JSON."),
+                **extra,
+            },
+            tags=["workflow"],
+        )
+    )
+
+
+@action_schema("claim", None, "Claim for review (pharmacist, technician): pending_review → in_review")
+class ClaimView(WorkflowActionView):
+    action = Action.CLAIM
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_claim(prescription_id=prescription_id, actor=signed_in(request))
+
+
+@action_schema("request_clarification", api.MessageSerializer, "Ask the prescriber a question (pharmacist) → on_hold")
+class RequestClarificationView(WorkflowActionView):
+    action = Action.REQUEST_CLARIFICATION
+    body_serializer = api.MessageSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_request_clarification(
+            prescription_id=prescription_id, actor=signed_in(request), message=data["message"]
+        )
+
+
+@action_schema("respond", api.RespondSerializer, "Answer the pharmacy, possibly correcting (the prescriber)")
+class RespondView(WorkflowActionView):
+    action = Action.RESPOND
+    body_serializer = api.RespondSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_respond(
+            prescription_id=prescription_id,
+            actor=signed_in(request),
+            message=data["message"],
+            corrections=data["corrections"],
+            # A correction is signed again, by default with the prescriber's own name.
+            signature_name=data["signature_name"] or signed_in(request).get_full_name(),
+            ip_address=client_ip(request),
+        )
+
+
+@action_schema("approve", api.ApproveSerializer, "Approve (pharmacist): a reason for each warning; hard stops 409")
+class ApproveView(WorkflowActionView):
+    action = Action.APPROVE
+    body_serializer = api.ApproveSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_approve(
+            prescription_id=prescription_id, actor=signed_in(request), override_reasons=data["override_reasons"]
+        )
+
+
+@action_schema("reject", api.ReasonSerializer, "Reject with a reason (pharmacist)")
+class RejectView(WorkflowActionView):
+    action = Action.REJECT
+    body_serializer = api.ReasonSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_reject(
+            prescription_id=prescription_id, actor=signed_in(request), reason=data["reason"]
+        )
+
+
+@action_schema("start_compounding", None, "Start compounding (pharmacist, technician): approved → compounding")
+class StartCompoundingView(WorkflowActionView):
+    action = Action.START_COMPOUNDING
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_start_compounding(prescription_id=prescription_id, actor=signed_in(request))
+
+
+@action_schema(
+    "record_compounding", api.RecordCompoundingSerializer,
+    "Record the batch (pharmacist, technician) → final_check; sets beyond_use_date",
+)  # fmt: skip
+class RecordCompoundingView(WorkflowActionView):
+    action = Action.RECORD_COMPOUNDING
+    body_serializer = api.RecordCompoundingSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return compounding_record_create(prescription_id=prescription_id, actor=signed_in(request), **data)
+
+
+@action_schema("final_check", None, "Final check (a pharmacist other than the compounder where possible) → ready")
+class FinalCheckView(WorkflowActionView):
+    action = Action.FINAL_CHECK
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_final_check(prescription_id=prescription_id, actor=signed_in(request))
+
+
+@action_schema("ship", api.ShipSerializer, "Ship with carrier and tracking number (pharmacist, technician)")
+class ShipView(WorkflowActionView):
+    action = Action.SHIP
+    body_serializer = api.ShipSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_ship(
+            prescription_id=prescription_id, actor=signed_in(request),
+            carrier=data["carrier"], tracking_number=data["tracking_number"],
+        )  # fmt: skip
+
+
+@action_schema("complete", None, "Complete: picked up (from ready) or delivered (from shipped)")
+class CompleteView(WorkflowActionView):
+    action = Action.COMPLETE
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_complete(prescription_id=prescription_id, actor=signed_in(request))
+
+
+@action_schema(
+    "cancel", api.ReasonSerializer, "Cancel with a reason (the prescriber or a pharmacist), before compounding"
+)
+class CancelView(WorkflowActionView):
+    action = Action.CANCEL
+    body_serializer = api.ReasonSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_cancel(
+            prescription_id=prescription_id, actor=signed_in(request), reason=data["reason"]
+        )
+
+
+ACTION_VIEWS: dict[str, type[WorkflowActionView]] = {
+    view.action: view
+    for view in (
+        ClaimView, RequestClarificationView, RespondView, ApproveView, RejectView, StartCompoundingView,
+        RecordCompoundingView, FinalCheckView, ShipView, CompleteView, CancelView,
+    )
+}  # fmt: skip
+
+
+# --- Anything else under /api/ ---------------------------------------------------------------
+
+
+class NotFoundView(JsonApiView):
+    """A JSON 404 for any other path under /api/ (an unknown action, a non-numeric id)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise exceptions.NotFound()

@@ -1,0 +1,272 @@
+"""Past prescriptions for the demo, so the dashboard has weeks of work to show.
+
+Each prescription is submitted through the real service and, when its patient "answered", the real
+questionnaire service screens it (so flags come from the clinical engine). Its later life is then
+written as history: a timeline of workflow events drawn at random, cut at now, stored with queryset
+updates (bulk_update) because the workflow services stamp the current time and refuse to act in
+the past. Demo only: never call this on a production database.
+
+The submit and questionnaire services queue their notifications (to ``@example.test`` addresses, a
+reserved domain that never delivers).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from intake.clinical.beyond_use import beyond_use_date, bud_rule_for_dosage_form
+from intake.models import (
+    Action,
+    Prescriber,
+    Prescription,
+    PrescriptionEvent,
+    PrescriptionStatus,
+    Questionnaire,
+)
+from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
+from intake.services.questionnaire import questionnaire_submit
+
+S = PrescriptionStatus
+_DEMO_ACTOR = "pharmacy staff (demo history)"
+_FIRST_NAMES = ("Maria", "James", "Linda", "Robert", "Aisha", "Chen", "Sofia", "David", "Emily", "Omar", "Grace",
+                "Lucas", "Hannah", "Mateo", "Priya", "Noah", "Fatima", "Ethan", "Yuki", "Olivia")  # fmt: skip
+_LAST_NAMES = ("Garcia", "Nguyen", "Okafor", "Smith", "Kowalski", "Haddad", "Johansson", "Patel", "Rossi",
+               "Kim", "Murphy", "Silva", "Schmidt", "Dubois", "Tanaka", "Moreno")  # fmt: skip
+
+# (dosage form, strength mg, directions, quantity, days supply, titration) as LDN prescribers write them.
+_TITRATION = (Step(Decimal("1.5"), 14), Step(Decimal("3"), 14))
+_CONTENTS: tuple[tuple[str, str, str, int, int, tuple[Step, ...]], ...] = (
+    ("capsule", "4.5", "Take 1 capsule by mouth at bedtime", 30, 30, _TITRATION),
+    ("capsule", "3", "Take 1 capsule by mouth at bedtime", 30, 30, ()),
+    ("capsule", "1.5", "Take 1 capsule by mouth at bedtime", 30, 30, ()),
+    ("oral_liquid", "4.5", "Take 4.5 mL (4.5 mg) by mouth at bedtime", 135, 30, ()),
+    ("sublingual_drops", "1.5", "Place 1.5 mL (1.5 mg) under the tongue at bedtime", 45, 30, ()),
+    ("topical_cream", "3", "Apply 3 g (3 mg) to the affected area at bedtime", 90, 30, ()),
+)  # fmt: skip
+_INDICATIONS = (("fibromyalgia", "M79.7"), ("Crohn's disease", "K50.90"), ("multiple sclerosis", "G35"),
+                ("chronic pain", "G89.29"), ("Hashimoto's thyroiditis", "E06.3"))  # fmt: skip
+
+
+@dataclass
+class _Step:
+    action: str
+    to_status: str
+    at: datetime
+
+
+def _answers(rng: random.Random) -> dict[str, Any]:
+    """Questionnaire answers: most clean, some raising the flags a pharmacy sees every week."""
+    answers: dict[str, Any] = {
+        "takes_opioids": False, "opioid_treatment_program": False, "liver_condition": "none", "pregnancy": "no",
+        "alcohol_drinks_per_week": rng.choice((0, 1, 2, 4)), "naltrexone_allergy": False,
+        "thyroid_medication": False, "immunosuppressants": False, "surgery_within_14_days": False,
+        "current_medications": ["vitamin D 2000 IU"], "allergies": [], "attestation": True,
+    }  # fmt: skip
+    roll = rng.random()
+    if roll < 0.05:
+        answers["takes_opioids"] = True
+        answers["current_medications"] = ["tramadol 50 mg as needed"]
+    elif roll < 0.17:
+        answers["thyroid_medication"] = True
+        answers["current_medications"] = ["levothyroxine 75 mcg"]
+    elif roll < 0.26:
+        answers["alcohol_drinks_per_week"] = rng.choice((15, 20, 28))
+    elif roll < 0.33:
+        answers["immunosuppressants"] = True
+        answers["current_medications"] = ["methotrexate 15 mg weekly"]
+    elif roll < 0.37:
+        answers["surgery_within_14_days"] = True
+    elif roll < 0.40:
+        answers["liver_condition"] = "other"
+    return answers
+
+
+def _hours(rng: random.Random, low: float, high: float) -> timedelta:
+    return timedelta(hours=rng.uniform(low, high))
+
+
+def _timeline(rng: random.Random, submitted_at: datetime, *, hard_stop: bool, has_claimer: bool) -> list[_Step]:
+    """The workflow a prescription went through after its questionnaire, with a time for each step."""
+    t = submitted_at
+    steps: list[_Step] = []
+
+    def step(action: str, to_status: str, delay: timedelta) -> None:
+        nonlocal t
+        t = t + delay
+        steps.append(_Step(action, to_status, t))
+
+    # The questionnaire itself is stamped separately (its service runs now); it is the first step.
+    step(Action.QUESTIONNAIRE, S.PENDING_REVIEW, _hours(rng, 2, 48))
+    if rng.random() < 0.04:
+        step(Action.CANCEL, S.CANCELLED, _hours(rng, 2, 48))
+        return steps
+    if has_claimer:
+        step(Action.CLAIM, S.IN_REVIEW, _hours(rng, 1, 24))
+    if hard_stop:
+        step(Action.REJECT, S.REJECTED, _hours(rng, 0.2, 3))
+        return steps
+    if rng.random() < 0.1:
+        step(Action.REQUEST_CLARIFICATION, S.ON_HOLD, _hours(rng, 0.2, 2))
+        step(Action.RESPOND, S.PENDING_REVIEW, _hours(rng, 12, 72))
+        if has_claimer:
+            step(Action.CLAIM, S.IN_REVIEW, _hours(rng, 0.5, 6))
+    step(Action.APPROVE, S.APPROVED, _hours(rng, 0.2, 2))
+    step(Action.START_COMPOUNDING, S.COMPOUNDING, _hours(rng, 4, 36))
+    step(Action.RECORD_COMPOUNDING, S.FINAL_CHECK, _hours(rng, 0.5, 3))
+    step(Action.FINAL_CHECK, S.READY, _hours(rng, 0.3, 6))
+    if rng.random() < 0.8:
+        step(Action.SHIP, S.SHIPPED, _hours(rng, 4, 30))
+        step(Action.COMPLETE, S.COMPLETED, _hours(rng, 72, 240))
+    else:
+        step(Action.COMPLETE, S.COMPLETED, _hours(rng, 24, 120))
+    return steps
+
+
+def _default_pharmacist() -> User | None:
+    return User.objects.filter(groups__name=Role.PHARMACIST, is_active=True).order_by("pk").first()
+
+
+def demo_history_create(
+    *,
+    prescriber: Prescriber,
+    weeks: int = 8,
+    per_week: int = 12,
+    seed: int = 1,
+    pharmacist: User | None = None,
+    now: datetime | None = None,
+) -> list[Prescription]:
+    """Create `weeks` x `per_week` prescriptions submitted over the last weeks, in the statuses they would
+    have reached by now. `pharmacist` (default: the first pharmacist) is who claimed and acted on them."""
+    # Demo data, not security: a seeded generator so every run of the demo looks the same.
+    rng = random.Random(seed)  # noqa: S311
+    now = now or timezone.now()
+    pharmacist = pharmacist or _default_pharmacist()
+    created: list[Prescription] = []
+    for week in range(weeks):
+        for n in range(per_week):
+            # Week 0 is this week; stay an hour clear of now so every step stamped "now" is later.
+            age = timedelta(days=7 * week) + timedelta(hours=rng.uniform(1, 7 * 24 - 1))
+            created.append(
+                _one(rng, prescriber=prescriber, pharmacist=pharmacist, submitted_at=now - age, now=now,
+                     index=seed * 10_000 + week * per_week + n)
+            )  # fmt: skip
+    return created
+
+
+def _one(
+    rng: random.Random,
+    *,
+    prescriber: Prescriber,
+    pharmacist: User | None,
+    submitted_at: datetime,
+    now: datetime,
+    index: int,
+) -> Prescription:
+    form, strength, directions, quantity, days_supply, titration = rng.choice(_CONTENTS)
+    indication, icd10 = rng.choice(_INDICATIONS)
+    first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+    born = date(rng.randint(1950, 2000), rng.randint(1, 12), rng.randint(1, 28))
+    prescription, _created = prescription_submit(
+        prescriber=prescriber,
+        patient=PatientDetails(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            sex=rng.choice("FM"),
+            email=f"demo{index}@example.test",
+            phone="+15555550123",
+            address_line1=f"{rng.randint(1, 999)} Main St",
+            city="Austin",
+            state="TX",
+            postal_code="78701",
+        ),
+        content=PrescribedContent(
+            dosage_form=form,
+            strength_mg=Decimal(strength),
+            directions=directions,
+            quantity=quantity,
+            days_supply=days_supply,
+            refills=rng.randint(0, 5),
+            indication=indication,
+            icd10=icd10,
+            titration=titration,
+            rush=rng.random() < 0.1,
+        ),
+        signature=Signature(name=prescriber.user.get_full_name(), attested=True, ip_address="127.0.0.1"),
+    )
+    answers = _answers(rng)
+    steps = _timeline(rng, submitted_at, hard_stop=answers["takes_opioids"], has_claimer=pharmacist is not None)
+    # About one in twenty patients never answers; their prescription waits for the questionnaire.
+    if steps[0].at > now or rng.random() < 0.05:
+        steps = []
+    if steps:
+        prescription = questionnaire_submit(
+            token=prescription.questionnaire_token, date_of_birth=born, answers=answers, ip_address="127.0.0.1"
+        )
+    happened = [s for s in steps if s.at <= now]
+    _write_history(prescription, submitted_at=submitted_at, happened=happened, pharmacist=pharmacist)
+    return prescription
+
+
+@transaction.atomic
+def _write_history(
+    prescription: Prescription, *, submitted_at: datetime, happened: list[_Step], pharmacist: User | None
+) -> None:
+    status = happened[-1].to_status if happened else S.AWAITING_QUESTIONNAIRE
+    reached = {s.to_status: s.at for s in happened}
+    prescription.status = status
+    prescription.submitted_at = submitted_at
+    prescription.signed_at = submitted_at
+    prescription.questionnaire_expires_at = submitted_at + timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
+    prescription.ready_at = reached.get(S.READY)
+    prescription.shipped_at = reached.get(S.SHIPPED)
+    prescription.closed_at = next((reached[s] for s in (S.COMPLETED, S.REJECTED, S.CANCELLED) if s in reached), None)
+    in_review = status == S.IN_REVIEW
+    prescription.claimed_by = pharmacist if in_review else None
+    prescription.claimed_at = reached.get(S.IN_REVIEW) if in_review else None
+    if prescription.shipped_at:
+        prescription.carrier, prescription.tracking_number = "UPS", "1Z999AA10123456784"
+    compounded = reached.get(S.FINAL_CHECK)
+    if compounded:
+        rule = bud_rule_for_dosage_form(prescription.dosage_form).name
+        prescription.beyond_use_date = beyond_use_date(rule=rule, compounded_on=timezone.localtime(compounded).date())
+    # The signature's time is part of what was signed: keep the digest true to the historical time.
+    prescription.content_digest = prescription.compute_digest()
+    Prescription.objects.bulk_update(
+        [prescription],
+        ["status", "submitted_at", "signed_at", "questionnaire_expires_at", "ready_at", "shipped_at", "closed_at",
+         "claimed_by", "claimed_at", "carrier", "tracking_number", "beyond_use_date", "content_digest"],
+    )  # fmt: skip
+
+    # The services wrote the submit and questionnaire events just now; move them to their historical times.
+    events = list(PrescriptionEvent.objects.filter(prescription=prescription).order_by("created_at", "id"))
+    for event in events:
+        event.created_at = happened[0].at if event.action == Action.QUESTIONNAIRE and happened else submitted_at
+    previous: str = S.PENDING_REVIEW
+    later: list[PrescriptionEvent] = []
+    for step in happened[1:]:
+        by_prescriber = step.action == Action.RESPOND
+        later.append(PrescriptionEvent(
+            prescription=prescription, action=step.action, from_status=previous, to_status=step.to_status,
+            actor=prescription.prescriber.user if by_prescriber else pharmacist,
+            actor_label="" if by_prescriber or pharmacist else _DEMO_ACTOR,
+        ))  # fmt: skip
+        previous = step.to_status
+    later = PrescriptionEvent.objects.bulk_create(later)
+    for event, step in zip(later, happened[1:], strict=True):
+        event.created_at = step.at
+    # bulk_update writes created_at as given (auto_now_add only applies on insert).
+    PrescriptionEvent.objects.bulk_update([*events, *later], ["created_at"])
+    if happened:
+        Questionnaire.objects.filter(prescription=prescription).update(
+            attested_at=happened[0].at, submitted_at=happened[0].at
+        )

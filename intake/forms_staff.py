@@ -1,0 +1,188 @@
+"""Pharmacy staff forms. They validate input and hand typed values to the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.forms import formset_factory
+
+from intake.models import BudRuleName, DosageForm, MasterFormulation
+from intake.services.compounding import FORMULATION_FIELDS, LotInput
+
+TEXT_LIMIT = 1000
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _no_form_tag() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    return helper
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ClarificationForm(forms.Form):
+    message = forms.CharField(
+        label="Question for the prescriber",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The prescriber sees it on their home page; the notification itself carries no clinical detail.",
+    )
+
+
+class ApproveForm(forms.Form):
+    """One reason field per warning code on the prescription (the service decides what is missing)."""
+
+    def __init__(self, *args: Any, flags: Iterable[Mapping[str, Any]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warning_codes: list[str] = []
+        for flag in flags:
+            code = str(flag.get("code", ""))
+            if flag.get("severity") != "warning" or not code or code in self.warning_codes:
+                continue
+            self.warning_codes.append(code)
+            messages = [str(f.get("message", "")) for f in flags if f.get("code") == code]
+            self.fields[self.field_name(code)] = forms.CharField(
+                label=f"Why the {code.replace('_', ' ')} warning does not stop this prescription",
+                help_text=" ".join(dict.fromkeys(messages)),
+                required=False,
+                max_length=TEXT_LIMIT,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    @staticmethod
+    def field_name(code: str) -> str:
+        return f"reason_{code}"
+
+    def override_reasons(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(self.field_name(code), "").strip()
+            for code in self.warning_codes
+            if self.cleaned_data.get(self.field_name(code), "").strip()
+        }
+
+    def missing_reason_errors(self) -> None:
+        """Put "required" on each warning left without a reason (after the service said some are missing)."""
+        for code in self.warning_codes:
+            if not self.cleaned_data.get(self.field_name(code), "").strip():
+                self.add_error(self.field_name(code), "Write the reason for this warning.")
+
+
+class LotForm(forms.Form):
+    ingredient = forms.CharField(max_length=120)
+    manufacturer = forms.CharField(max_length=120, required=False)
+    lot = forms.CharField(label="Lot number", max_length=60)
+    expires = forms.DateField(widget=DateInput)
+    quantity_used = forms.CharField(label="Quantity used", max_length=40, required=False)
+
+    def lot_input(self) -> LotInput:
+        data = self.cleaned_data
+        return LotInput(
+            ingredient=data["ingredient"],
+            lot=data["lot"],
+            expires=data["expires"],
+            manufacturer=data.get("manufacturer", ""),
+            quantity_used=data.get("quantity_used", ""),
+        )
+
+
+LotFormSet = formset_factory(LotForm, extra=0, min_num=1, validate_min=True, max_num=20, validate_max=True)
+
+
+def lot_inputs(formset: Any) -> list[LotInput]:
+    # Blank rows added with "Add a lot" and left empty have no cleaned_data: skipped.
+    return [form.lot_input() for form in formset.forms if form.cleaned_data]
+
+
+class CompoundingForm(forms.Form):
+    master_formulation = forms.ModelChoiceField(queryset=MasterFormulation.objects.none(), empty_label=None)
+    quantity_made = forms.IntegerField(min_value=1, max_value=100_000)
+    quality_checks = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    deviations = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Anything that differed from the master formulation; leave blank if none.",
+    )
+
+    def __init__(self, *args: Any, formulations: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if formulations is not None:
+            self.fields["master_formulation"].queryset = formulations  # type: ignore[attr-defined]
+        self.helper = _no_form_tag()
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(max_length=40, widget=forms.TextInput(attrs={"list": "carriers"}))
+    tracking_number = forms.CharField(max_length=60)
+
+
+class MasterFormulationForm(forms.Form):
+    dosage_form = forms.ModelChoiceField(queryset=DosageForm.objects.all(), empty_label=None)
+    name = forms.CharField(max_length=120)
+    strength_mg = forms.DecimalField(
+        label="Strength (mg)",
+        required=False,
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Leave blank when the formula covers every strength of its dosage form.",
+    )
+    filler = forms.CharField(max_length=120, required=False, help_text="Recorded because patients may be allergic.")
+    aqueous = forms.BooleanField(required=False, help_text="Water activity of 0.6 or more.")
+    preserved = forms.BooleanField(required=False, help_text="Contains an antimicrobial preservative.")
+    storage = forms.CharField(max_length=120)
+    equipment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    steps = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text="Mixing steps, one per line.")
+    quality_checks = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    container = forms.CharField(max_length=120, required=False)
+    bud_rule = forms.ChoiceField(label="Beyond-use date rule", choices=BudRuleName.choices)
+    bud_reference = forms.CharField(label="BUD reference", max_length=200, initial="USP <795> (2023), Table 4")
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _no_form_tag()
+        self.helper.layout = Layout(
+            Row(Column("dosage_form"), Column("strength_mg")),
+            "name",
+            Row(Column("filler"), Column("container")),
+            Row(Column("aqueous"), Column("preserved"), Column("active")),
+            Row(Column("storage"), Column("bud_rule")),
+            "bud_reference",
+            "equipment",
+            "steps",
+            "quality_checks",
+        )
+
+    @classmethod
+    def initial_for(cls, formulation: MasterFormulation) -> dict[str, Any]:
+        initial = {field: getattr(formulation, field) for field in FORMULATION_FIELDS}
+        initial["dosage_form"] = formulation.dosage_form_id
+        return initial
+
+    def values(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in FORMULATION_FIELDS}
+
+
+class IngredientForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    quantity = forms.CharField(max_length=40, required=False)
+    unit = forms.CharField(max_length=20, required=False)
+
+
+IngredientFormSet = formset_factory(IngredientForm, extra=0, min_num=1, validate_min=True, max_num=20)
+
+
+def ingredient_values(formset: Any) -> list[dict[str, str]]:
+    return [dict(form.cleaned_data) for form in formset.forms if form.cleaned_data]

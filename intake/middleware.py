@@ -1,0 +1,55 @@
+"""Send staff who owe a second factor to enrol or verify before any other page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, resolve_url
+
+from intake.security import SecondFactorStep, second_factor_step
+
+_STEP_URLS = {SecondFactorStep.ENROL: "security:totp_enrol", SecondFactorStep.VERIFY: "security:totp_verify"}
+
+
+class SecondFactorRequiredMiddleware:
+    """After django_otp's OTPMiddleware: `request.user.is_verified()` must be there.
+
+    Covers the web session only. API calls with `Authorization: Token` authenticate inside DRF,
+    after all middleware, and are not asked for a code (a token is issued to a password and is
+    itself the credential); API calls riding on a web session are refused with a 403 until the
+    session is verified, so the session cannot go round the pages' check through the API.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self._exempt(request.path_info):
+            step = second_factor_step(request.user)
+            if step is not None:
+                return self._refuse(request, step)
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(path: str) -> bool:
+        # Signing in and out, and the second-factor pages themselves, must stay reachable.
+        exempt = (
+            resolve_url("login"),
+            resolve_url("logout"),
+            resolve_url("security:totp_enrol"),
+            resolve_url("security:totp_verify"),
+            "/" + settings.STATIC_URL.lstrip("/"),
+        )
+        return path.startswith(exempt)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, step: SecondFactorStep) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": "Verify your second factor on the web before using the API."}, status=403)
+        url = resolve_url(_STEP_URLS[step])
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)

@@ -1,0 +1,101 @@
+"""Render one outbox row into a subject, a text body, an HTML body and an SMS line.
+
+Rendered at delivery time from the row's ids, so a task never carries message content. The
+template context is built here field by field and holds no clinical detail: never the drug, the
+strength, the dosage form, the indication, the birth date or the answers. Only the recipient's
+first name, the reference, the status in plain words and a link (CLINICAL.md, Privacy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from intake.models import Audience, Notification, NotificationEvent
+from intake.services.prescriptions import questionnaire_url, status_url
+
+E = NotificationEvent
+
+SUBJECTS: dict[str, str] = {
+    E.PRESCRIPTION_RECEIVED: "Prescription {reference} received",
+    E.QUESTIONNAIRE_INVITATION: "Please answer a few questions for prescription {reference}",
+    E.QUESTIONNAIRE_REMINDER: "Reminder: a few questions for prescription {reference}",
+    E.CLARIFICATION_REQUESTED: "A question from the pharmacy about prescription {reference}",
+    E.CLARIFICATION_ANSWERED: "The prescriber answered about prescription {reference}",
+    E.APPROVED: "Prescription {reference} approved",
+    E.REJECTED: "Prescription {reference} could not be filled",
+    E.CANCELLED: "Prescription {reference} cancelled",
+    E.READY_FOR_PICKUP: "Prescription {reference} is ready for pickup",
+    E.SHIPPED: "Prescription {reference} has shipped",
+}
+
+# The patient's link is their questionnaire for these events, the status page otherwise.
+QUESTIONNAIRE_EVENTS = frozenset({E.QUESTIONNAIRE_INVITATION, E.QUESTIONNAIRE_REMINDER})
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def notification_link(*, notification: Notification) -> str:
+    prescription = notification.prescription
+    if notification.audience == Audience.PATIENT:
+        return questionnaire_url(prescription) if notification.event in QUESTIONNAIRE_EVENTS else status_url()
+    if notification.audience == Audience.PRESCRIBER:
+        return _absolute(reverse("prescriber:detail", kwargs={"prescription_id": prescription.pk}))
+    return _absolute(reverse("staff:review", kwargs={"prescription_id": prescription.pk}))
+
+
+def _recipient_name(notification: Notification) -> str:
+    prescription = notification.prescription
+    if notification.audience == Audience.PATIENT:
+        return prescription.patient.first_name
+    if notification.audience == Audience.PRESCRIBER:
+        return prescription.prescriber.user.first_name
+    return ""
+
+
+def notification_context(*, notification: Notification) -> dict[str, Any]:
+    """Everything a notification template may show. Add nothing clinical here."""
+    prescription = notification.prescription
+    shipped = notification.event == E.SHIPPED
+    return {
+        "event": notification.event,
+        "audience": notification.audience,
+        "recipient_name": _recipient_name(notification),
+        "reference": prescription.reference,
+        "link": notification_link(notification=notification),
+        "carrier": prescription.carrier if shipped else "",
+        "tracking_number": prescription.tracking_number if shipped else "",
+        "pharmacy_name": settings.PHARMACY_NAME,
+        "pharmacy_phone": settings.PHARMACY_PHONE,
+        "pharmacy_address": settings.PHARMACY_ADDRESS,
+        "questionnaire_days": settings.QUESTIONNAIRE_LINK_DAYS,
+    }
+
+
+def notification_render(*, notification: Notification) -> RenderedMessage:
+    context = notification_context(notification=notification)
+    context["subject"] = SUBJECTS[notification.event].format(reference=context["reference"])
+    name = f"notifications/{notification.event}"
+    sms = f"{context['pharmacy_name']}: {context['subject']}."
+    if context["tracking_number"]:
+        sms += f" Tracking: {context['carrier']} {context['tracking_number']}."
+    return RenderedMessage(
+        subject=context["subject"],
+        text=render_to_string(f"{name}.txt", context).strip() + "\n",
+        html=render_to_string(f"{name}.html", context),
+        sms=f"{sms} {context['link']}",
+    )

@@ -1,0 +1,206 @@
+"""Reads for the pharmacy's work queue: filters, counts per status, search, one page at a time.
+
+Built to stay fast with a million prescriptions: every list is one status (or a search that
+narrows through a unique index), ordered oldest first on the (status, ..., submitted_at)
+indexes of Prescription.Meta; counts are one GROUP BY over the open statuses; pages are
+fetched as page_size + 1 rows, so no COUNT(*) of the whole result is ever needed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from intake.models import DosageFormCode, FlagLevel, Patient, Prescription, PrescriptionStatus
+from intake.models.people import fold_name
+
+S = PrescriptionStatus
+PAGE_SIZE = 25
+DEFAULT_STATUS = S.PENDING_REVIEW
+# The statuses the pharmacy works on, in the order of the work; the tabs of the queue page.
+WORK_STATUSES = (
+    S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK, S.READY, S.SHIPPED,
+    S.AWAITING_QUESTIONNAIRE,
+)  # fmt: skip
+REFERENCE_RE = re.compile(r"^(RX-?)?[0-9A-HJKMNP-TV-Z]{7}$")
+AGE_CHOICES = [("1", "Older than 1 day"), ("2", "Older than 2 days"), ("3", "Older than 3 days"),
+               ("7", "Older than a week"), ("14", "Older than 2 weeks")]  # fmt: skip
+FLAG_CHOICES = [(FlagLevel.HARD_STOP, "Hard stop"), (FlagLevel.WARNING, "Warning"), (FlagLevel.INFO, "Information"),
+                ("none", "No flags")]  # fmt: skip
+CLAIM_CHOICES = [("mine", "Claimed by me"), ("unclaimed", "Unclaimed"), ("others", "Claimed by others")]
+
+
+def queue_counts() -> dict[str, int]:
+    """How many prescriptions wait in each working status: one GROUP BY query."""
+    rows = (
+        Prescription.objects.filter(status__in=WORK_STATUSES).values_list("status").annotate(n=Count("id")).order_by()
+    )
+    counts: dict[str, int] = dict.fromkeys(WORK_STATUSES, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def _prefix_range(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, written as a range a plain B-tree index can serve whatever the
+    collation (LIKE 'x%' only uses one under the C collation), plus the exact LIKE to be sure."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper, f"{field}__startswith": prefix})
+
+
+def search_condition(text: str) -> Q | None:
+    """Reference (RX-XXXXXXX; without the prefix when it holds a digit) or patient name: "Lovelace", "Ada
+    Lovelace", "Lovelace, Ada" (prefixes work). Names go through Patient.name_key, whose unique
+    index (name_key, date_of_birth) serves the prefix range."""
+    text = " ".join(text.split())[:100]
+    if not text:
+        return None
+    compact = text.upper().replace(" ", "")
+    if REFERENCE_RE.match(compact) and (compact.startswith("RX") or any(ch.isdigit() for ch in compact)):
+        # A reference alone, never OR-ed with names: the OR would keep the planner off the unique index.
+        code = compact.removeprefix("RX-").removeprefix("RX")
+        return Q(reference=f"RX-{code}")
+    if "," in text:
+        last, _, first = text.partition(",")
+        keys = [Patient.identity_key(first, last).rstrip("|")]
+    else:
+        words = text.split(" ")
+        if len(words) == 1:
+            keys = [fold_name(words[0])]
+        else:
+            # "Ada Lovelace" or "Lovelace Ada": both orders, the last word as the last name first.
+            keys = [
+                Patient.identity_key(" ".join(words[:-1]), words[-1]),
+                Patient.identity_key(" ".join(words[1:]), words[0]),
+            ]
+    keys = [key for key in keys if key and key != "|"]
+    if not keys:
+        return Q(pk__in=[])
+    names = Q(pk__in=[])
+    for key in keys:
+        names |= _prefix_range("name_key", key)
+    return Q(patient__in=Patient.objects.filter(names).values("pk"))
+
+
+class QueueFilter(django_filters.FilterSet):
+    """The queue's filters. An empty status with no search means the default, pending review."""
+
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        widget=forms.TextInput(attrs={"placeholder": "Reference or patient name"}),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[(s, S(s).label) for s in (*WORK_STATUSES, S.COMPLETED, S.REJECTED, S.CANCELLED)],
+        empty_label="Any status",
+    )
+    dosage_form = django_filters.ChoiceFilter(choices=DosageFormCode.choices, empty_label="Any dosage form")
+    flag_level = django_filters.ChoiceFilter(choices=FLAG_CHOICES, empty_label="Any flags", method="filter_flags",
+                                             label="Flags")  # fmt: skip
+    rush = django_filters.BooleanFilter(label="Rush only", method="filter_rush",
+                                        widget=forms.CheckboxInput)  # fmt: skip
+    age = django_filters.ChoiceFilter(choices=AGE_CHOICES, empty_label="Any age", method="filter_age", label="Age")
+    claimed = django_filters.ChoiceFilter(choices=CLAIM_CHOICES, empty_label="Anyone", method="filter_claimed",
+                                          label="Claimed")  # fmt: skip
+
+    class Meta:
+        model = Prescription
+        fields = ["q", "status", "dosage_form", "flag_level", "rush", "age", "claimed"]
+
+    def __init__(self, data: Any = None, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        data = data.copy() if data is not None else {}
+        # Without a search the queue shows one status (its index keeps the page fast); a search
+        # looks across every status unless one is chosen.
+        if "status" not in data and not (data.get("q") or "").strip():
+            data["status"] = DEFAULT_STATUS
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+
+    def filter_search(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
+        condition = search_condition(value or "")
+        return queryset if condition is None else queryset.filter(condition)
+
+    def filter_flags(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
+        return queryset.filter(flag_level=FlagLevel.NONE if value == "none" else value)
+
+    def filter_rush(self, queryset: QuerySet[Prescription], name: str, value: bool | None) -> QuerySet[Prescription]:
+        return queryset.filter(rush=True) if value else queryset
+
+    def filter_age(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
+        return queryset.filter(submitted_at__lt=timezone.now() - timedelta(days=int(value)))
+
+    def filter_claimed(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
+        if value == "unclaimed":
+            return queryset.filter(claimed_by__isnull=True)
+        if self.user is None:
+            return queryset.none()
+        if value == "mine":
+            return queryset.filter(claimed_by=self.user)
+        return queryset.filter(claimed_by__isnull=False).exclude(claimed_by=self.user)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Prescription]
+    number: int
+    has_next: bool
+    page_size: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.rows else 0
+
+
+def queue_base() -> QuerySet[Prescription]:
+    # Oldest first; id breaks ties so pages never repeat or skip a row.
+    return (
+        Prescription.objects.select_related("patient", "claimed_by", "prescriber__user")
+        .only(
+            "id", "reference", "status", "dosage_form", "strength_mg", "quantity", "rush", "flags", "flag_level",
+            "submitted_at", "claimed_at", "beyond_use_date",
+            "patient__id", "patient__first_name", "patient__last_name", "patient__date_of_birth",
+            "claimed_by__id", "claimed_by__first_name", "claimed_by__last_name", "claimed_by__email",
+            "prescriber__id", "prescriber__credential", "prescriber__user__id",
+            "prescriber__user__first_name", "prescriber__user__last_name",
+        )
+        .order_by("submitted_at", "id")
+    )  # fmt: skip
+
+
+def queue_page(
+    queryset: QuerySet[Prescription], *, page: int | str | None = 1, page_size: int = PAGE_SIZE
+) -> QueuePage:
+    """One page of a filtered queue, without counting the whole result: fetch one row more."""
+    try:
+        number = max(1, min(int(page or 1), 10_000))
+    except (TypeError, ValueError):
+        number = 1
+    offset = (number - 1) * page_size
+    rows = list(queryset[offset : offset + page_size + 1])
+    return QueuePage(rows=rows[:page_size], number=number, has_next=len(rows) > page_size, page_size=page_size)
+
+
+def queue_for_staff(*, user: User, params: Any) -> tuple[QueueFilter, QueuePage]:
+    """The filter form (bound to params) and the page it asks for."""
+    queue_filter = QueueFilter(params, queryset=queue_base(), user=user)
+    queryset = queue_filter.qs if queue_filter.is_valid() else queue_base().none()
+    return queue_filter, queue_page(queryset, page=params.get("page"))

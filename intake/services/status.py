@@ -1,0 +1,216 @@
+"""What a patient may read about their order without a login: its status in plain words, what
+happens next, when it should be ready and how to track the package. Nothing clinical: no drug,
+strength, dosage form, indication, flag or pharmacist note ever leaves this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.utils import timezone
+
+from intake.errors import NotFound
+from intake.models import Prescription, PrescriptionStatus
+from intake.throttles import normalize_reference
+
+S = PrescriptionStatus
+PATIENT_STATUS_LOOKUP = "patient (status lookup)"
+
+# Business days from the questionnaire's answers to "ready", when nothing holds the order up.
+READY_BUSINESS_DAYS = 3
+RUSH_READY_BUSINESS_DAYS = 1
+
+# Carrier tracking pages; {number} is the URL-quoted tracking number. Keys are compared with
+# the carrier's name lower-cased without spaces or punctuation, by prefix ("FedEx Ground" -> fedex).
+TRACKING_URLS: dict[str, str] = {
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "unitedstatespostalservice": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "dhl": "https://www.dhl.com/us-en/home/tracking/tracking-express.html?submit=1&tracking-id={number}",
+}
+
+# Per status: (what it means, what happens next). "{phone}" is the pharmacy's phone number.
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    S.AWAITING_QUESTIONNAIRE: (
+        "We have your prescription and are waiting for your answers to our health questions.",
+        "Open the private link we sent you, confirm your date of birth and answer the questions. "
+        "We start on your order once we have your answers, and it is usually ready "
+        f"{READY_BUSINESS_DAYS} business days after that.",
+    ),
+    S.PENDING_REVIEW: (
+        "We have your answers. Your prescription is waiting for a pharmacist to review it.",
+        "A pharmacist checks your prescription and your answers. If anything needs clarifying we "
+        "contact your prescriber; otherwise we start preparing your order.",
+    ),
+    S.IN_REVIEW: (
+        "A pharmacist is reviewing your prescription.",
+        "Once the review is done we start preparing your order. If anything needs clarifying we "
+        "contact your prescriber.",
+    ),
+    S.ON_HOLD: (
+        "On hold: we have asked your prescriber a question about your prescription.",
+        "We continue as soon as your prescriber answers. You can help by reminding their office. "
+        "Questions? Call us at {phone}.",
+    ),
+    S.APPROVED: (
+        "Your prescription has been approved.",
+        "We prepare your order next, then a pharmacist checks it before it is ready.",
+    ),
+    S.COMPOUNDING: (
+        "Your order is being prepared.",
+        "When it is made, a pharmacist checks it before it is ready.",
+    ),
+    S.FINAL_CHECK: (
+        "Your order is made and a pharmacist is doing the final check.",
+        "After the check your order is ready for pickup or shipping.",
+    ),
+    S.READY: (
+        "Your order is ready.",
+        "Pick it up at the pharmacy, or we ship it to you and send you the tracking number. "
+        "Questions? Call us at {phone}.",
+    ),
+    S.SHIPPED: (
+        "Your order is on its way.",
+        "Follow the package with the carrier's tracking link. Call us at {phone} if it does not arrive.",
+    ),
+    S.COMPLETED: (
+        "Your order is complete: it was picked up or delivered.",
+        "Nothing more to do. For a refill, talk to your prescriber or call us at {phone}.",
+    ),
+    S.REJECTED: (
+        "We could not fill this prescription.",
+        "Your prescriber has been told why. Talk to your prescriber, or call us at {phone}.",
+    ),
+    S.CANCELLED: (
+        "This prescription was cancelled.",
+        "If you did not expect this, talk to your prescriber or call us at {phone}.",
+    ),
+}
+
+# The journey as a patient sees it: (label, the statuses that mean this step is under way).
+PROGRESS_STEPS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("Your answers", frozenset({S.AWAITING_QUESTIONNAIRE})),
+    ("Pharmacist review", frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED})),
+    ("Preparing", frozenset({S.COMPOUNDING, S.FINAL_CHECK})),
+    ("Ready", frozenset({S.READY})),
+    ("Shipped or picked up", frozenset({S.SHIPPED, S.COMPLETED})),
+)
+
+# Statuses whose expected ready date is counted from the answers (before "ready").
+_IN_PROGRESS = frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK})
+_READY_OR_LATER = frozenset({S.READY, S.SHIPPED, S.COMPLETED})
+
+
+@dataclass(frozen=True)
+class PatientStatus:
+    reference: str
+    status: str
+    status_text: str
+    next_step: str
+    expected_ready_date: date | None
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status in _READY_OR_LATER
+
+    @property
+    def progress(self) -> list[tuple[str, str]]:
+        """(label, "done" | "current" | "todo") per step; empty for a closed prescription that was not filled."""
+        if self.status in (S.REJECTED, S.CANCELLED):
+            return []
+        current = next(i for i, (_label, statuses) in enumerate(PROGRESS_STEPS) if self.status in statuses)
+        if self.status == S.COMPLETED:
+            current += 1  # the last step is done, not under way
+        return [
+            (label, "done" if i < current else "current" if i == current else "todo")
+            for i, (label, _statuses) in enumerate(PROGRESS_STEPS)
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "status": self.status,
+            "status_text": self.status_text,
+            "next_step": self.next_step,
+            "expected_ready_date": self.expected_ready_date.isoformat() if self.expected_ready_date else None,
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "tracking_url": self.tracking_url,
+        }
+
+
+def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
+    """The prescription with this reference and patient birth date.
+
+    NotFound both for an unknown reference and for a wrong birth date, so a miss says nothing.
+    """
+    prescription = (
+        Prescription.objects.select_related("patient").filter(reference=normalize_reference(reference)).first()
+    )
+    if prescription is None or prescription.patient.date_of_birth != date_of_birth:
+        raise NotFound("No prescription matches this reference and date of birth.")
+    return prescription
+
+
+def add_business_days(start: date, days: int) -> date:
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def next_business_day_from(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def expected_ready_date(prescription: Prescription, today: date | None = None) -> date | None:
+    """The ready date once ready; before that, business days from the answers (None when unknown)."""
+    today = today or timezone.localdate()
+    if prescription.status in _READY_OR_LATER:
+        return timezone.localdate(prescription.ready_at) if prescription.ready_at else None
+    if prescription.status not in _IN_PROGRESS:
+        # Waiting for the answers or the prescriber, or closed: no honest date to give.
+        return None
+    questionnaire = getattr(prescription, "questionnaire", None)
+    answered_at = questionnaire.submitted_at if questionnaire is not None else prescription.submitted_at
+    days = RUSH_READY_BUSINESS_DAYS if prescription.rush else READY_BUSINESS_DAYS
+    expected = add_business_days(timezone.localdate(answered_at), days)
+    # Running late is not "ready in the past": the next working day is the honest estimate.
+    return max(expected, next_business_day_from(today))
+
+
+def tracking_url(carrier: str, tracking_number: str) -> str | None:
+    name = "".join(ch for ch in carrier.lower() if ch.isalnum())
+    if not name or not tracking_number:
+        return None
+    for prefix, pattern in TRACKING_URLS.items():
+        if name.startswith(prefix):
+            return pattern.format(number=quote(tracking_number.strip(), safe=""))
+    return None
+
+
+def patient_status(prescription: Prescription, today: date | None = None) -> PatientStatus:
+    status_text, next_step = STATUS_WORDS[prescription.status]
+    shipped = bool(prescription.carrier and prescription.tracking_number)
+    return PatientStatus(
+        reference=prescription.reference,
+        status=prescription.status,
+        status_text=status_text,
+        next_step=next_step.format(phone=settings.PHARMACY_PHONE),
+        expected_ready_date=expected_ready_date(prescription, today),
+        carrier=prescription.carrier if shipped else None,
+        tracking_number=prescription.tracking_number if shipped else None,
+        tracking_url=tracking_url(prescription.carrier, prescription.tracking_number) if shipped else None,
+    )

@@ -1,0 +1,301 @@
+"""Pharmacy staff pages: the queue and the review of one prescription, with its workflow buttons.
+
+Every button posts to a view that calls one workflow service; the service's refusals (403, 409,
+field errors) come back as messages or form errors on the page, never as a server error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial, wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from intake.audit import AuditAction, audit
+from intake.errors import WorkflowError
+from intake.forms_staff import ApproveForm, ClarificationForm, ReasonForm, ShipForm
+from intake.models import Prescription, PrescriptionStatus
+from intake.queue import WORK_STATUSES, queue_counts, queue_for_staff
+from intake.selectors import prescription_for_user
+from intake.services.compounding import latest_record
+from intake.services.workflow import (
+    prescription_approve,
+    prescription_cancel,
+    prescription_claim,
+    prescription_claim_next,
+    prescription_reject,
+    prescription_release,
+    prescription_request_clarification,
+)
+
+S = PrescriptionStatus
+View = Callable[..., HttpResponse]
+
+
+def _denied(request: HttpRequest) -> HttpResponse:
+    audit(request, AuditAction.DENIED, object_type="staff_page", description="not pharmacy staff")
+    return render(request, "403.html", status=403)
+
+
+def staff_required(view: View) -> View:
+    """Signed in as pharmacy staff; anyone else gets 403 (prescribers) or the login page (anonymous)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_pharmacy_staff:  # type: ignore[union-attr]
+            return _denied(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def pharmacist_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_pharmacist:  # type: ignore[union-attr]
+            return _denied(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def get_prescription(request: HttpRequest, prescription_id: int) -> Prescription:
+    try:
+        return prescription_for_user(staff_user(request), prescription_id)
+    except WorkflowError:
+        raise Http404("No such prescription") from None
+
+
+def error_text(exc: ValidationError | WorkflowError) -> str:
+    if isinstance(exc, WorkflowError):
+        return exc.message
+    if hasattr(exc, "error_dict"):
+        return " ".join(message for problems in exc.message_dict.values() for message in problems)
+    return " ".join(exc.messages)
+
+
+def to_review(prescription_id: int) -> HttpResponse:
+    return redirect("staff:review", prescription_id=prescription_id)
+
+
+def run_action(
+    request: HttpRequest, prescription: Prescription, call: Callable[[], Prescription], *, done: str, what: str
+) -> HttpResponse:
+    """Call one workflow service; on success audit it and say so, on refusal show why. Back to the review."""
+    try:
+        call()
+    except (WorkflowError, ValidationError) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        audit(request, AuditAction.ACTION, prescription=prescription, description=what)
+        messages.success(request, done)
+    return to_review(prescription.pk)
+
+
+# The queue ---------------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    queue_filter, page = queue_for_staff(user=staff_user(request), params=request.GET)
+    audit(request, AuditAction.LIST, object_type="prescription", description="pharmacy queue")
+    params = request.GET.copy()
+    params.pop("page", None)
+    current_status = queue_filter.form.data.get("status", "")
+    return render(
+        request,
+        "staff/queue.html",
+        {
+            "filter": queue_filter,
+            "page": page,
+            "counts": _counts_rows(queue_counts()),
+            "current_status": current_status,
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+def _counts_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"status": status, "label": S(status).label, "count": counts.get(status, 0)} for status in WORK_STATUSES]
+
+
+@staff_required
+@require_GET
+def queue_counts_partial(request: HttpRequest) -> HttpResponse:
+    """The counts per status, re-fetched by htmx every 30 seconds (no patient data in it)."""
+    return render(
+        request,
+        "staff/_queue_counts.html",
+        {"counts": _counts_rows(queue_counts()), "current_status": request.GET.get("status", "")},
+    )
+
+
+@staff_required
+@require_POST
+def claim_next(request: HttpRequest) -> HttpResponse:
+    try:
+        prescription = prescription_claim_next(actor=staff_user(request))
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("staff:queue")
+    if prescription is None:
+        messages.info(request, "Nothing is waiting for review.")
+        return redirect("staff:queue")
+    audit(request, AuditAction.ACTION, prescription=prescription, description="claimed next")
+    messages.success(request, f"You claimed {prescription.reference}.")
+    return to_review(prescription.pk)
+
+
+# The review page ---------------------------------------------------------------------------------
+
+
+def review_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
+    questionnaire = getattr(prescription, "questionnaire", None)
+    record = latest_record(prescription)
+    context = {
+        "prescription": prescription,
+        "steps": list(prescription.titration_steps.all()),
+        "questionnaire": questionnaire,
+        "events": prescription.events.select_related("actor"),
+        "clarifications": prescription.clarifications.select_related("asked_by", "responded_by"),
+        "record": record,
+        "approve_form": ApproveForm(flags=prescription.flags, prefix="approve"),
+        "reject_form": ReasonForm(prefix="reject"),
+        "clarify_form": ClarificationForm(prefix="clarify"),
+        "cancel_form": ReasonForm(prefix="cancel"),
+        "ship_form": ShipForm(prefix="ship"),
+        "hard_stops": [f for f in prescription.flags if f.get("severity") == "hard_stop"],
+        "before_compounding": prescription.status
+        in (S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED),  # fmt: skip
+    }
+    context.update(forms)
+    return context
+
+
+def fetch_for_review(request: HttpRequest, prescription_id: int) -> Prescription:
+    prescription = get_prescription(request, prescription_id)
+    # One query for the questionnaire and the titration steps (is_altered reads them too).
+    return (
+        Prescription.objects.select_related("patient", "prescriber__user", "claimed_by", "questionnaire")
+        .prefetch_related("titration_steps")
+        .get(pk=prescription.pk)
+    )
+
+
+@staff_required
+@require_GET
+def review(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = fetch_for_review(request, prescription_id)
+    audit(request, AuditAction.VIEW, prescription=prescription, description="pharmacy review")
+    return render(request, "staff/review.html", review_context(prescription))
+
+
+def render_review_errors(request: HttpRequest, prescription: Prescription, **forms: Any) -> HttpResponse:
+    full = fetch_for_review(request, prescription.pk)
+    audit(request, AuditAction.VIEW, prescription=full, description="pharmacy review (form errors)")
+    return render(request, "staff/review.html", review_context(full, **forms), status=400)
+
+
+@staff_required
+@require_POST
+def claim(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    call = partial(prescription_claim, prescription_id=prescription.pk, actor=staff_user(request))
+    return run_action(request, prescription, call, done="You claimed this prescription.", what="claimed")
+
+
+@staff_required
+@require_POST
+def release(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    call = partial(prescription_release, prescription_id=prescription.pk, actor=staff_user(request))
+    return run_action(request, prescription, call, done="Released back to the queue.", what="released")
+
+
+@staff_required
+@require_POST
+def approve(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    form = ApproveForm(request.POST, flags=prescription.flags, prefix="approve")
+    if not form.is_valid():
+        return render_review_errors(request, prescription, approve_form=form)
+    try:
+        prescription_approve(
+            prescription_id=prescription.pk, actor=staff_user(request), override_reasons=form.override_reasons()
+        )
+    except ValidationError as exc:
+        form.missing_reason_errors()
+        if not form.errors:
+            form.add_error(None, error_text(exc))
+        return render_review_errors(request, prescription, approve_form=form)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return to_review(prescription.pk)
+    audit(request, AuditAction.ACTION, prescription=prescription, description="approved")
+    messages.success(request, f"{prescription.reference} approved.")
+    return to_review(prescription.pk)
+
+
+def _with_reason(
+    request: HttpRequest,
+    prescription_id: int,
+    *,
+    form_class: type[ReasonForm] | type[ClarificationForm],
+    prefix: str,
+    field: str,
+    service: Callable[..., Prescription],
+    done: str,
+    what: str,
+) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    form = form_class(request.POST, prefix=prefix)
+    if not form.is_valid():
+        return render_review_errors(request, prescription, **{f"{prefix}_form": form})
+    try:
+        service(prescription_id=prescription.pk, actor=staff_user(request), **{field: form.cleaned_data[field]})
+    except ValidationError as exc:
+        form.add_error(None, error_text(exc))
+        return render_review_errors(request, prescription, **{f"{prefix}_form": form})
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return to_review(prescription.pk)
+    audit(request, AuditAction.ACTION, prescription=prescription, description=what)
+    messages.success(request, done)
+    return to_review(prescription.pk)
+
+
+@staff_required
+@require_POST
+def reject(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    return _with_reason(request, prescription_id, form_class=ReasonForm, prefix="reject", field="reason",
+                        service=prescription_reject, done="Prescription rejected.", what="rejected")  # fmt: skip
+
+
+@staff_required
+@require_POST
+def request_clarification(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    return _with_reason(request, prescription_id, form_class=ClarificationForm, prefix="clarify", field="message",
+                        service=prescription_request_clarification,
+                        done="Question sent; the prescription is on hold until the prescriber answers.",
+                        what="asked the prescriber")  # fmt: skip
+
+
+@staff_required
+@require_POST
+def cancel(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    return _with_reason(request, prescription_id, form_class=ReasonForm, prefix="cancel", field="reason",
+                        service=prescription_cancel, done="Prescription cancelled.", what="cancelled")  # fmt: skip

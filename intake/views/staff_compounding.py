@@ -1,0 +1,198 @@
+"""Compounding, final check, documents and hand-over pages for pharmacy staff."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from intake.audit import AuditAction, audit
+from intake.documents import compounding_worksheet_pdf, prescription_label_pdf
+from intake.errors import WorkflowError
+from intake.forms_staff import CompoundingForm, LotFormSet, ShipForm, lot_inputs
+from intake.models import MasterFormulation, Prescription, PrescriptionStatus
+from intake.services.compounding import compounding_record_create, formulation_for, latest_record
+from intake.services.workflow import (
+    prescription_complete,
+    prescription_final_check,
+    prescription_ship,
+    prescription_start_compounding,
+)
+from intake.views.staff import (
+    error_text,
+    get_prescription,
+    render_review_errors,
+    run_action,
+    staff_required,
+    staff_user,
+    to_review,
+)
+
+S = PrescriptionStatus
+
+
+@staff_required
+@require_POST
+def start_compounding(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    call = partial(prescription_start_compounding, prescription_id=prescription.pk, actor=staff_user(request))
+    return run_action(request, prescription, call, done="Compounding started.", what="started compounding")
+
+
+def _formulations(prescription: Prescription) -> Any:
+    return MasterFormulation.objects.select_related("dosage_form").filter(
+        active=True, dosage_form__code=prescription.dosage_form
+    )
+
+
+def _initial_lots(formulation: MasterFormulation | None) -> list[dict[str, str]]:
+    if formulation is None:
+        return [{"ingredient": "Naltrexone HCl USP"}]
+    return [{"ingredient": str(item.get("name", ""))} for item in formulation.ingredients if item.get("name")]
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def compounding_record(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    """The batch record: formulation, lots, quantity made, quality checks; then the final check."""
+    prescription = get_prescription(request, prescription_id)
+    formulations = _formulations(prescription)
+    try:
+        default = formulation_for(prescription)
+    except ValidationError:
+        default = None
+    status = 200
+    lot_problems: list[str] = []
+    if request.method == "POST":
+        form = CompoundingForm(request.POST, formulations=formulations, prefix="batch")
+        formset = LotFormSet(request.POST, prefix="lots")
+        if form.is_valid() and formset.is_valid():
+            try:
+                compounding_record_create(
+                    prescription_id=prescription.pk,
+                    actor=staff_user(request),
+                    lots=lot_inputs(formset),
+                    quantity_made=form.cleaned_data["quantity_made"],
+                    master_formulation_id=form.cleaned_data["master_formulation"].pk,
+                    quality_checks=form.cleaned_data["quality_checks"],
+                    deviations=form.cleaned_data["deviations"],
+                )
+            except ValidationError as exc:
+                for key, problems in exc.message_dict.items():
+                    for problem in problems:
+                        if key == "lots":
+                            lot_problems.append(problem)
+                        else:
+                            form.add_error(key if key in form.fields else None, problem)
+            except WorkflowError as exc:
+                messages.error(request, exc.message)
+                return to_review(prescription.pk)
+            else:
+                audit(request, AuditAction.CREATE, prescription=prescription, description="compounding recorded")
+                messages.success(request, "Compounding recorded; the batch now waits for the pharmacist's final check.")
+                return to_review(prescription.pk)
+        status = 400
+    else:
+        form = CompoundingForm(
+            formulations=formulations,
+            prefix="batch",
+            initial={
+                "master_formulation": default.pk if default else None,
+                "quantity_made": prescription.quantity,
+                "quality_checks": default.quality_checks if default else "",
+            },
+        )
+        formset = LotFormSet(prefix="lots", initial=_initial_lots(default))
+    audit(request, AuditAction.VIEW, prescription=prescription, description="compounding record page")
+    return render(
+        request,
+        "staff/compounding.html",
+        {
+            "prescription": prescription,
+            "form": form,
+            "formset": formset,
+            "lot_problems": lot_problems,
+            "formulation": default,
+            "record": latest_record(prescription),
+            "can_record": prescription.status == S.COMPOUNDING,
+        },
+        status=status,
+    )
+
+
+@staff_required
+@require_POST
+def final_check(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    call = partial(prescription_final_check, prescription_id=prescription.pk, actor=staff_user(request))
+    return run_action(request, prescription, call, done="Final check passed: ready.", what="final check")
+
+
+@staff_required
+@require_POST
+def ship(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    form = ShipForm(request.POST, prefix="ship")
+    if not form.is_valid():
+        return render_review_errors(request, prescription, ship_form=form)
+    try:
+        prescription_ship(
+            prescription_id=prescription.pk,
+            actor=staff_user(request),
+            carrier=form.cleaned_data["carrier"],
+            tracking_number=form.cleaned_data["tracking_number"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, error_text(exc))
+        return render_review_errors(request, prescription, ship_form=form)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return to_review(prescription.pk)
+    audit(request, AuditAction.ACTION, prescription=prescription, description="shipped")
+    messages.success(request, "Marked as shipped.")
+    return to_review(prescription.pk)
+
+
+@staff_required
+@require_POST
+def complete(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    how = "picked up" if prescription.status == S.READY else "delivered"
+    call = partial(prescription_complete, prescription_id=prescription.pk, actor=staff_user(request))
+    return run_action(request, prescription, call, done=f"Completed: {how}.", what=f"completed ({how})")
+
+
+def _pdf(request: HttpRequest, prescription_id: int, *, kind: str) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    record = latest_record(prescription)
+    if record is None:
+        raise Http404("No compounding record yet")
+    if kind == "label":
+        content = prescription_label_pdf(prescription=prescription, record=record)
+    else:
+        content = compounding_worksheet_pdf(prescription=prescription, record=record)
+    audit(request, AuditAction.DOWNLOAD, prescription=prescription, description=f"{kind} PDF")
+    response = HttpResponse(content, content_type="application/pdf")
+    stamp = timezone.localdate(record.compounded_at).isoformat()
+    response["Content-Disposition"] = f'inline; filename="{prescription.reference}-{kind}-{stamp}.pdf"'
+    # Patient data: never kept by a browser or proxy cache.
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@staff_required
+@require_GET
+def label_pdf(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    return _pdf(request, prescription_id, kind="label")
+
+
+@staff_required
+@require_GET
+def worksheet_pdf(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    return _pdf(request, prescription_id, kind="worksheet")

@@ -1,0 +1,174 @@
+"""Against the real thing: Redis, a Celery worker process, an SMTP server (CI: CELERY_BROKER_URL and PostgreSQL).
+
+The worker runs `celery -A pharmacy worker --pool=solo` on a queue of its own, against the pytest
+test database, sending to this module's aiosmtpd server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from intake.models import DeliveryStatus, Notification, Prescription
+from intake.notifications.outbox import notifications_publish, notifications_requeue
+from tests.factories import make_prescription
+from tests.notifications.brokers import celery_publishing_to, closed_port_url
+from tests.notifications.mail import MailServer
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+
+WORKER_START_TIMEOUT = 30
+DELIVERY_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class Worker:
+    broker_url: str
+    queue: str
+    log: Path
+
+
+def _broker_url_or_skip() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url:
+        pytest.skip("broker tests need CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (CI sets it)")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"the Redis at CELERY_BROKER_URL is unreachable ({type(exc).__name__})")
+    return url
+
+
+def _database_url(settings_dict: dict) -> str:
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{credentials}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+@pytest.fixture(scope="module")
+def mail_server() -> Iterator[MailServer]:
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, mail_server, tmp_path_factory) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
+    broker_url = _broker_url_or_skip()
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process shares the test database: run with DATABASE_URL=postgres://…")
+    queue = f"notifications-test-{uuid.uuid4().hex[:12]}"
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "pharmacy.settings",
+        # The pytest database (test_…), which django_db_setup has created by now.
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": broker_url,
+        "EMAIL_HOST": mail_server.host,
+        "EMAIL_PORT": str(mail_server.port),
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "INFO",  # the fixture waits for the worker's "ready." line
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "pharmacy", "worker", "--pool=solo", "--loglevel=INFO",
+        "-Q", queue, "-n", f"{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
+    ]  # fmt: skip
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 (our own command line)
+            command, cwd=django_settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while "ready." not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+        yield Worker(broker_url=broker_url, queue=queue, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        redis.Redis.from_url(broker_url).delete(queue)
+
+
+def _wait_until_sent(ids: list[int], timeout: float = DELIVERY_TIMEOUT) -> set[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True))
+        if statuses == {DeliveryStatus.SENT} or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.1)
+
+
+def _mail_for(server: MailServer, prescription: Prescription, count: int) -> list:  # type: ignore[type-arg]
+    return server.wait_until(lambda m: prescription.reference in str(m["Subject"]), count, DELIVERY_TIMEOUT)
+
+
+def test_a_submission_is_delivered_by_the_worker_and_a_duplicate_message_sends_nothing(worker, prescriber, mail_server):
+    # when
+    with celery_publishing_to(broker_url=worker.broker_url, queue=worker.queue):
+        prescription = make_prescription(prescriber, patient={"first_name": "Bob", "email": "bob@example.com"})
+    ids = list(prescription.notifications.values_list("pk", flat=True))
+
+    # then
+    assert len(_mail_for(mail_server, prescription, 2)) == 2
+    assert _wait_until_sent(ids) == {DeliveryStatus.SENT}
+
+    # when: the same messages are delivered again, then a later submission's
+    with celery_publishing_to(broker_url=worker.broker_url, queue=worker.queue):
+        notifications_publish(ids)
+        notifications_publish(ids)
+        sentinel = make_prescription(prescriber, patient={"first_name": "Sid", "email": "sid@example.com"})
+
+    # then: the worker handles its queue in order, so by the later mail the duplicates were skipped
+    assert len(_mail_for(mail_server, sentinel, 2)) == 2
+    assert len([m for m in mail_server.messages if prescription.reference in str(m["Subject"])]) == 2
+    assert set(Notification.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+
+
+def test_a_submission_while_the_broker_is_down_is_accepted_and_delivered_once_it_is_back(
+    worker, prescriber, mail_server
+):
+    # when: the broker is down for the submission
+    with celery_publishing_to(broker_url=closed_port_url(), queue=worker.queue):
+        started = time.monotonic()
+        prescription = make_prescription(prescriber, patient={"first_name": "Cy", "email": "cy@example.com"})
+        took = time.monotonic() - started
+
+    # then: accepted at once, the rows wait
+    ids = list(prescription.notifications.values_list("pk", flat=True))
+    assert took < 3, f"the submission took {took:.1f} s with the broker down"
+    assert Prescription.objects.filter(pk=prescription.pk).exists()
+    assert set(Notification.objects.filter(pk__in=ids).values_list("status", flat=True)) == {DeliveryStatus.PENDING}
+
+    # when: the broker is back and the periodic job runs
+    later = timezone.now() + timedelta(seconds=django_settings.NOTIFICATION_RETRY_AFTER_SECONDS + 1)
+    with celery_publishing_to(broker_url=worker.broker_url, queue=worker.queue):
+        requeued = notifications_requeue(now=later)
+
+    # then
+    assert sorted(requeued) == sorted(ids)
+    assert len(_mail_for(mail_server, prescription, 2)) == 2
+    assert _wait_until_sent(ids) == {DeliveryStatus.SENT}
