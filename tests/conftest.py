@@ -12,6 +12,21 @@ from tests.factories import PrescriberFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request) -> None:
+    """Role groups and the formulary exist in every transactional test.
+
+    A flush after a serialized_rollback test skips post_migrate, which would otherwise recreate
+    them, so the next transactional test could start without groups.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        from intake.roles import ensure_reference_data
+
+        ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
 def _cheap_argon2(settings) -> None:
     # Real Argon2 hashes at a test-sized cost: production's costs ~0.5 s a persona here.
     settings.PASSWORD_HASHERS = ["tests.security.hashers.FastArgon2PasswordHasher"]

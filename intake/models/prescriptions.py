@@ -211,6 +211,14 @@ class Prescription(models.Model):
     def has_hard_stop(self) -> bool:
         return any(f.get("severity") == "hard_stop" for f in self.flags)
 
+    @property
+    def flag_summary(self) -> list[dict[str, str]]:
+        """One flag per code (the first, which the engine orders worst first), for badges."""
+        by_code: dict[str, dict[str, str]] = {}
+        for flag in self.flags:
+            by_code.setdefault(flag["code"], flag)
+        return list(by_code.values())
+
     def signed_content(self) -> dict[str, Any]:
         """What the prescriber signed, in a canonical form; its SHA-256 is `content_digest`."""
         steps = sorted(self.titration_steps.all(), key=lambda s: s.position)

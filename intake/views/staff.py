@@ -178,7 +178,7 @@ def review_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
         "clarify_form": ClarificationForm(prefix="clarify"),
         "cancel_form": ReasonForm(prefix="cancel"),
         "ship_form": ShipForm(prefix="ship"),
-        "hard_stops": [f for f in prescription.flags if f.get("severity") == "hard_stop"],
+        "hard_stops": [f for f in prescription.flag_summary if f.get("severity") == "hard_stop"],
         "before_compounding": prescription.status
         in (S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED),  # fmt: skip
     }

@@ -17,6 +17,7 @@ from intake.models import Prescriber, Prescription
 from intake.roles import ensure_role_groups
 from intake.services.formulary import formulary_install_defaults
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
+from intake.services.questionnaire import questionnaire_submit
 
 DEMO_STAFF = [
     # email, password, role, first, last
@@ -94,8 +95,13 @@ class Command(BaseCommand):
             ("Alan", "Turing", date(1975, 6, 23), "M", "alan@example.com"),
             ("Katherine", "Johnson", date(1968, 8, 26), "F", "katherine@example.com"),
         ]
-        for first, last, born, sex, email in patients:
-            prescription_submit(
+        answers = [
+            {"current_medications": ["vitamin D 2000 IU", "magnesium glycinate"], "thyroid_medication": True},
+            {"takes_opioids": True, "current_medications": ["Norco 5/325 as needed for back pain"]},
+            None,  # still waiting for the patient
+        ]
+        for (first, last, born, sex, email), answered in zip(patients, answers, strict=True):
+            prescription, _ = prescription_submit(
                 prescriber=prescriber,
                 patient=PatientDetails(
                     first_name=first, last_name=last, date_of_birth=born, sex=sex, email=email,
@@ -110,4 +116,19 @@ class Command(BaseCommand):
                 ),
                 signature=Signature(name=prescriber.user.get_full_name(), attested=True),
             )  # fmt: skip
-        self.stdout.write(f"Created {len(patients)} demo prescriptions waiting for questionnaires.")
+            if answered is not None:
+                questionnaire_submit(
+                    token=prescription.questionnaire_token, date_of_birth=born, answers=_answers(**answered)
+                )
+        self.stdout.write(f"Created {len(patients)} demo prescriptions: two for review, one waiting for the patient.")
+
+
+def _answers(**overrides: Any) -> dict[str, Any]:
+    answers: dict[str, Any] = {
+        "takes_opioids": False, "opioid_treatment_program": False, "liver_condition": "none", "pregnancy": "no",
+        "alcohol_drinks_per_week": 2, "naltrexone_allergy": False, "thyroid_medication": False,
+        "immunosuppressants": False, "surgery_within_14_days": False, "current_medications": [], "allergies": [],
+        "attestation": True,
+    }  # fmt: skip
+    answers.update(overrides)
+    return answers
