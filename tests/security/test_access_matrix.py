@@ -1,0 +1,372 @@
+"""The access matrix (issue 6, item 1): every URL, every persona, the expected answer.
+
+One row per URL (and method), one column per persona. Prescription A is prescriber A's, for
+patient A, driven to `ready` so that its PDFs exist; prescription B is prescriber B's, for
+patient B. Every id in a URL is A's (or the notification / master formulation that goes with
+it); "patient B" uses B's own private link and birth date against A's resources.
+
+Answers are classes, not only codes:
+
+- OK: 200/201/204, or a redirect that is not to a login page (the person's own next page);
+- ALLOWED: the role may take the action; the answer (400, 409, a redirect with a message) is
+  not a refusal of access: anything but 401/403/404 or a server error;
+- UNCHANGED: staff who may open the page but whose role may not take the action; the web page
+  answers with its message (a redirect back), and nothing changed;
+- LOGIN: a redirect to a login page; DENIED: 401 or 403; NOT_FOUND: 404; INVALID: 400;
+- GATE: the private link's neutral page that asks for the birth date and shows nothing else.
+
+Every answer that is not OK/ALLOWED must show none of patient A's data and change nothing
+(status, events, questionnaire, notification); where the URL takes an id, an unknown id must
+answer like A's id does for those who may not see A.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+from rest_framework.test import APIClient
+
+from intake.models import MasterFormulation, Notification, Prescription, Questionnaire
+from intake.models.notifications import DeliveryStatus
+from tests.conftest import api_client_for
+from tests.factories import UserFactory, api_payload, clean_answers, make_prescription
+from tests.security.url_inventory import Route, all_routes
+from tests.workflow_helpers import advance
+
+OK, ALLOWED, UNCHANGED, LOGIN, DENIED, NOT_FOUND, INVALID, GATE = (
+    "ok", "allowed", "unchanged", "login", "denied", "not_found", "invalid", "gate",
+)  # fmt: skip
+
+PERSONAS = (
+    "anonymous", "prescriber_a", "prescriber_b", "technician", "pharmacist", "admin", "patient_a", "patient_b",
+)  # fmt: skip
+# Shorthands for the table: a group sets each persona in it, a persona named on its own wins.
+GROUPS = {
+    "everyone": PERSONAS,
+    "outsiders": ("anonymous", "patient_a", "patient_b"),  # no account: the patients have none either
+    "prescribers": ("prescriber_a", "prescriber_b"),
+    "staff": ("technician", "pharmacist", "admin"),
+    "not_pharmacist": ("technician", "admin"),
+    "patients": ("patient_a", "patient_b"),
+}
+
+# The Django admin has its own gate (staff_member_required around every ModelAdmin view); one row
+# probes it, the rest of /admin/ is left to Django's own tests.
+EXCLUDED_PREFIXES = {"/admin/": "Django admin: every view sits behind admin_view(); the admin:index row checks it"}
+
+PATIENT_A = {"first_name": "Zephyrine", "last_name": "Quillfeather", "date_of_birth": date(1971, 3, 14),
+             "email": "zephyrine@example.com"}  # fmt: skip
+PATIENT_B = {"first_name": "Barnaby", "last_name": "Oakenshield", "date_of_birth": date(1985, 11, 2),
+             "email": "barnaby@example.com"}  # fmt: skip
+# What patient A's data looks like on a page or in JSON.
+PATIENT_A_TRACES = ("Zephyrine", "Quillfeather", "zephyrine@", "1971-03-14", "03/14/1971", "March 14, 1971",
+                    "Mar. 14, 1971", "14 March 1971")  # fmt: skip
+UNKNOWN_ID = 987654321
+GATE_MARKER = "we show nothing until you confirm your date of birth"
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str  # the URL's name, as url_inventory gives it
+    method: str
+    expect: dict[str, str]
+    body: str = ""  # which request body (see _body); "" for none
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.route}"
+
+
+def row(route: str, method: str = "GET", *, body: str = "", **answers: str) -> Row:
+    expect: dict[str, str] = {}
+    for key in sorted(answers, key=lambda name: name not in GROUPS):  # groups first, then single personas
+        for persona in GROUPS.get(key, (key,)):
+            expect[persona] = answers[key]
+    missing = set(PERSONAS) - set(expect)
+    assert not missing, f"{route}: no answer for {sorted(missing)}"
+    return Row(route=route, method=method, expect=expect, body=body)
+
+
+def staff_page(route: str, method: str = "GET", **answers: str) -> Row:
+    """A pharmacy page: staff in, prescribers refused, no account to the login page."""
+    return row(route, method, outsiders=LOGIN, prescribers=DENIED, staff=OK, **answers)
+
+
+def staff_action(route: str, *, allowed: tuple[str, ...] = GROUPS["staff"]) -> Row:
+    """A pharmacy page's button (POST): the service refuses the roles it does not allow, with a message."""
+    answers = {persona: ALLOWED if persona in allowed else UNCHANGED for persona in GROUPS["staff"]}
+    return row(route, "POST", outsiders=LOGIN, prescribers=DENIED, **answers)
+
+
+def api_action(action: str, *, allowed: tuple[str, ...], owner: bool = False) -> Row:
+    """A workflow action on the API: another role 403, prescriber B (who cannot see A) 404."""
+    answers = {persona: ALLOWED if persona in allowed else DENIED for persona in GROUPS["staff"]}
+    return row(f"api-{action}", "POST", body="json", outsiders=DENIED, prescriber_a=ALLOWED if owner else DENIED,
+               prescriber_b=NOT_FOUND, **answers)  # fmt: skip
+
+
+PHARMACIST = ("pharmacist",)
+STAFF_ROLES = ("pharmacist", "technician")
+
+TABLE: tuple[Row, ...] = (
+    # Sign-in and the start page.
+    row("home", outsiders=LOGIN, prescribers=OK, staff=OK),
+    row("login", everyone=OK),
+    row("logout", "POST", everyone=OK),
+    row("admin:index", everyone=LOGIN, superuser=OK),
+    row("security:totp_enrol", outsiders=LOGIN, prescribers=DENIED, staff=OK),
+    row("security:totp_verify", outsiders=LOGIN, prescribers=DENIED, staff=OK),
+    # The prescriber's pages.
+    row("prescriber:home", outsiders=LOGIN, prescribers=OK, staff=DENIED),
+    row("prescriber:new", outsiders=LOGIN, prescribers=OK, staff=DENIED),
+    row("prescriber:detail", outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
+    row("prescriber:submitted", outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
+    row("prescriber:respond", "POST", outsiders=LOGIN, prescriber_a=ALLOWED, prescriber_b=NOT_FOUND, staff=DENIED),
+    row("prescriber:cancel", "POST", outsiders=LOGIN, prescriber_a=ALLOWED, prescriber_b=NOT_FOUND, staff=DENIED),
+    # The patient's pages: A's private link opens for the browser that confirmed A's birth date only.
+    row("patient:questionnaire", everyone=GATE, patient_a=OK),
+    row("patient:questionnaire", "POST", body="dob", everyone=GATE, patient_a=ALLOWED),
+    row("patient:questionnaire_thanks", everyone=GATE, patient_a=OK),
+    row("patient:status_link", everyone=GATE, patient_a=OK),
+    row("patient:status", everyone=OK),
+    row("patient:status", "POST", body="lookup", everyone=NOT_FOUND, patient_a=OK),
+    # Pharmacy pages.
+    staff_page("staff:queue"),
+    staff_page("staff:queue_counts"),
+    staff_action("staff:claim_next", allowed=STAFF_ROLES),
+    staff_page("staff:review"),
+    staff_action("staff:claim", allowed=STAFF_ROLES),
+    staff_action("staff:release", allowed=STAFF_ROLES),
+    staff_action("staff:approve", allowed=PHARMACIST),
+    staff_action("staff:reject", allowed=PHARMACIST),
+    staff_action("staff:request_clarification", allowed=PHARMACIST),
+    staff_action("staff:cancel", allowed=PHARMACIST),
+    staff_action("staff:start_compounding", allowed=STAFF_ROLES),
+    staff_page("staff:compounding"),
+    staff_action("staff:final_check", allowed=PHARMACIST),
+    staff_action("staff:ship", allowed=STAFF_ROLES),
+    staff_action("staff:complete", allowed=STAFF_ROLES),
+    staff_page("staff:label_pdf"),
+    staff_page("staff:worksheet_pdf"),
+    staff_page("staff:formulary"),
+    staff_page("staff:formulation"),
+    staff_page("staff:formulation_new", not_pharmacist=DENIED),
+    staff_page("staff:formulation_edit", not_pharmacist=DENIED),
+    staff_page("notifications:list"),
+    staff_action("notifications:resend"),
+    staff_page("dashboard:index"),
+    staff_page("dashboard:status"),
+    staff_page("audit:list", technician=DENIED, pharmacist=DENIED),
+    # The JSON API: a token, not a session; no token answers 401.
+    row("api-schema", everyone=OK),
+    row("api-docs", everyone=OK),
+    row("api-token", "POST", body="json", everyone=INVALID),
+    row("api-not-found", everyone=NOT_FOUND),
+    row("api-prescriptions", outsiders=DENIED, prescribers=OK, staff=OK),
+    row("api-prescriptions", "POST", body="prescription", outsiders=DENIED, prescribers=OK, staff=DENIED),
+    row("api-prescription", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    api_action("claim", allowed=STAFF_ROLES),
+    api_action("request_clarification", allowed=PHARMACIST),
+    api_action("respond", allowed=(), owner=True),
+    api_action("approve", allowed=PHARMACIST),
+    api_action("reject", allowed=PHARMACIST),
+    api_action("start_compounding", allowed=STAFF_ROLES),
+    api_action("record_compounding", allowed=STAFF_ROLES),
+    api_action("final_check", allowed=PHARMACIST),
+    api_action("ship", allowed=STAFF_ROLES),
+    api_action("complete", allowed=STAFF_ROLES),
+    api_action("cancel", allowed=PHARMACIST, owner=True),
+    # The patient's API: the token and the birth date are the key; anyone else's date changes nothing.
+    row("api-questionnaire", "POST", body="answers", everyone=INVALID, patient_a=ALLOWED),
+    row("api-status", body="lookup", everyone=NOT_FOUND, patient_a=OK),
+)
+
+
+# --- Running a row ------------------------------------------------------------------------------
+
+_REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
+ID_PARAMETERS = ("prescription_id", "pk", "notification_id", "formulation_id")
+
+
+def fill(route: Route, values: dict[str, Any]) -> str:
+    """Route.fill for path converters, and the same for re_path's named groups."""
+    path = _REGEX_GROUP.sub(lambda match: str(values[match.group("name")]), route.path)
+    return Route(path=path, name=route.name, has_parameters=route.has_parameters).fill(**values)
+
+
+def routes_by_name() -> dict[str, Route]:
+    return {route.name or route.path: route for route in all_routes(include_admin=True)}
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    a: Prescription
+    b: Prescription
+    notification: Notification
+    formulation: MasterFormulation
+    birth_dates: dict[str, date] = field(default_factory=dict)
+
+    def ids(self, *, unknown: bool = False) -> dict[str, Any]:
+        return {
+            "prescription_id": UNKNOWN_ID if unknown else self.a.pk,
+            "pk": UNKNOWN_ID if unknown else self.a.pk,
+            "notification_id": UNKNOWN_ID if unknown else self.notification.pk,
+            "formulation_id": UNKNOWN_ID if unknown else self.formulation.pk,
+            "token": self.a.questionnaire_token,
+        }
+
+    def snapshot(self) -> tuple[Any, ...]:
+        a = Prescription.objects.get(pk=self.a.pk)
+        questionnaire = Questionnaire.objects.filter(prescription=a).values_list("submitted_at", flat=True).first()
+        return (
+            a.status, a.events.count(), a.clarifications.count(), questionnaire,
+            Prescription.objects.get(pk=self.b.pk).status, Prescription.objects.count(),
+            Notification.objects.get(pk=self.notification.pk).status,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def world(prescriber, other_prescriber, pharmacist, technician, pharmacy_admin, superuser) -> World:
+    a = make_prescription(prescriber, patient=PATIENT_A)
+    a = advance(a, "ready", pharmacist=pharmacist, technician=technician)
+    b = make_prescription(other_prescriber, patient=PATIENT_B)
+    notification = Notification.objects.filter(prescription=a).first()
+    assert notification is not None, "the workflow wrote no notification for A"
+    Notification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.FAILED)
+    return World(
+        users={"prescriber_a": prescriber.user, "prescriber_b": other_prescriber.user, "technician": technician,
+               "pharmacist": pharmacist, "admin": pharmacy_admin, "superuser": superuser},  # fmt: skip
+        a=a,
+        b=b,
+        notification=notification,
+        formulation=MasterFormulation.objects.order_by("pk").first(),
+        birth_dates={"patient_a": a.patient.date_of_birth, "patient_b": b.patient.date_of_birth},
+    )
+
+
+def _birth_date(world: World, persona: str) -> str:
+    # Only patient A knows A's birth date; everyone else tries the one they know (patient B's).
+    return world.birth_dates["patient_a" if persona == "patient_a" else "patient_b"].isoformat()
+
+
+def _body(row: Row, persona: str, world: World) -> dict[str, Any]:
+    if row.body == "prescription":
+        return api_payload()
+    if row.body == "answers":
+        return clean_answers(date_of_birth=_birth_date(world, persona))
+    if row.body in ("dob",):
+        return {"date_of_birth": _birth_date(world, persona)}
+    if row.body == "lookup":
+        return {"reference": world.a.reference, "date_of_birth": _birth_date(world, persona)}
+    return {}
+
+
+def _client(row: Row, persona: str, world: World) -> Client:
+    if row.route.startswith("api-"):
+        return api_client_for(world.users.get(persona)) if persona in world.users else APIClient()
+    client = Client()
+    if persona in world.users:
+        client.force_login(world.users[persona], backend="django.contrib.auth.backends.ModelBackend")
+    elif persona in world.birth_dates:
+        # The patient's own browser: their private link, unlocked with their birth date.
+        prescription = world.a if persona == "patient_a" else world.b
+        unlocked = client.post(f"/status/{prescription.questionnaire_token}/",
+                               {"date_of_birth": world.birth_dates[persona].isoformat()})  # fmt: skip
+        assert unlocked.status_code == 302, f"{persona}: the private link did not open"
+    return client
+
+
+def _request(client: Client, row: Row, path: str, body: dict[str, Any]) -> Any:
+    if row.method == "GET":
+        return client.get(path, body)
+    if row.route.startswith("api-"):
+        return client.post(path, body, format="json")
+    return client.post(path, body)
+
+
+def classify(response: Any) -> str:
+    code = response.status_code
+    if code in (301, 302, 303):
+        return LOGIN if "/login/" in response["Location"] else OK
+    if code == 200 and GATE_MARKER in response.content.decode(errors="replace"):
+        return GATE
+    return {200: OK, 201: OK, 204: OK, 400: INVALID, 401: DENIED, 403: DENIED, 404: NOT_FOUND}.get(code, str(code))
+
+
+def matches(expected: str, response: Any) -> bool:
+    code = response.status_code
+    if code >= 500:
+        return False
+    if expected == ALLOWED:
+        return code not in (401, 403, 404)
+    if expected == UNCHANGED:
+        return True  # what matters is checked apart: nothing changed
+    return classify(response) == expected
+
+
+def _text(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return ""
+    return response.content.decode(errors="replace")
+
+
+def _run(row: Row, persona: str, world: World, path: str) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
+    """One request inside a savepoint that is rolled back: the next persona finds the same world."""
+    cache.clear()  # throttles count per client address, which every test client shares
+    block = transaction.atomic()
+    # The services' durable=True blocks refuse to nest in anything but a test case's own atomic;
+    # this savepoint stands in for one (it is rolled back like one).
+    block._from_testcase = True
+    with block:
+        before = world.snapshot()
+        response = _request(_client(row, persona, world), row, path, _body(row, persona, world))
+        after = world.snapshot()
+        transaction.set_rollback(True)
+    return response, before, after
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.id for r in TABLE])
+def test_access_matrix(row: Row, world: World) -> None:
+    route = routes_by_name()[row.route]
+    path = fill(route, world.ids())
+    unknown_path = fill(route, world.ids(unknown=True))
+    problems: list[str] = []
+    for persona, expected in row.expect.items():
+        response, before, after = _run(row, persona, world, path)
+        answer = f"{response.status_code} ({classify(response)})"
+        if not matches(expected, response):
+            problems.append(f"{persona}: expected {expected}, got {answer}")
+        if expected in (OK, ALLOWED):
+            continue
+        if before != after:
+            problems.append(f"{persona}: {answer} but something changed: {before} -> {after}")
+        leaked = [trace for trace in PATIENT_A_TRACES if trace in _text(response)]
+        if leaked:
+            problems.append(f"{persona}: {answer} shows patient data {leaked}")
+        if unknown_path != path and expected in (LOGIN, DENIED, NOT_FOUND):
+            other, _, _ = _run(row, persona, world, unknown_path)
+            same = other.status_code == response.status_code and (
+                not row.route.startswith("api-") or other.content == response.content)  # fmt: skip
+            if not same:
+                problems.append(f"{persona}: A's id answers {answer}, an unknown id {other.status_code}")
+    assert not problems, f"{row.id} {path}:\n  " + "\n  ".join(problems)
+
+
+def test_every_url_has_a_row() -> None:
+    in_table = {r.route for r in TABLE}
+    routes = routes_by_name()
+    unnamed = [route.path for route in routes.values() if not route.name]
+    assert not unnamed, f"URL patterns without a name cannot be given a row: {unnamed}"
+    excluded = {name for name, route in routes.items() if route.path.startswith(tuple(EXCLUDED_PREFIXES))}
+    missing = sorted(set(routes) - excluded - in_table)
+    assert not missing, f"URLs without a row in the access matrix: {missing}"
+    stale = sorted(in_table - set(routes))
+    assert not stale, f"Rows for URLs that no longer exist: {stale}"
