@@ -268,83 +268,60 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
 def _medication_line_flags(field: str, line: str) -> list[Flag]:
     matches = match_medication(line)
     flags: list[Flag] = []
+
+    def add(code: str, severity: str, message: str, found: Sequence[MedicationMatch]) -> None:
+        flags.append(
+            Flag(code=code, severity=severity, message=message, field=field, value=line, matched_as=_described(found))
+        )
+
     opioids = _of_kind(matches, OPIOID)
     if opioids:
-        flags.append(
-            Flag(
-                code=OPIOID_USE,
-                severity=HARD_STOP,
-                message=f"The medication '{line}' contains an opioid ({_generics(opioids)}); "
-                "naltrexone would block it and can bring on withdrawal.",
-                field=field,
-                value=line,
-                matched_as=_described(opioids),
-            )
+        add(
+            OPIOID_USE,
+            HARD_STOP,
+            f"The medication '{line}' contains an opioid ({_generics(opioids)}); "
+            "naltrexone would block it and can bring on withdrawal.",
+            opioids,
         )
     interactions = _of_kind(matches, INTERACTION)
     if interactions:
         reasons = "; ".join(f"{match.generic}: {match.drug_class}" for match in interactions)
-        flags.append(
-            Flag(
-                code=INTERACTION_CODE,
-                severity=WARNING,
-                message=f"The medication '{line}' interacts with naltrexone ({reasons}).",
-                field=field,
-                value=line,
-                matched_as=_described(interactions),
-            )
-        )
+        add(INTERACTION_CODE, WARNING, f"The medication '{line}' interacts with naltrexone ({reasons}).", interactions)
     thyroid = _of_kind(matches, THYROID)
     if thyroid:
-        flags.append(
-            Flag(
-                code=THYROID_CODE,
-                severity=WARNING,
-                message=f"The medication '{line}' is a thyroid hormone; with LDN the thyroid dose may need lowering.",
-                field=field,
-                value=line,
-                matched_as=_described(thyroid),
-            )
+        add(
+            THYROID_CODE,
+            WARNING,
+            f"The medication '{line}' is a thyroid hormone; with LDN the thyroid dose may need lowering.",
+            thyroid,
         )
     immunosuppressants = _of_kind(matches, IMMUNOSUPPRESSANT)
     if immunosuppressants:
-        flags.append(
-            Flag(
-                code=IMMUNOSUPPRESSANT_CODE,
-                severity=WARNING,
-                message=f"The medication '{line}' is an immunosuppressant; check with the prescriber.",
-                field=field,
-                value=line,
-                matched_as=_described(immunosuppressants),
-            )
+        add(
+            IMMUNOSUPPRESSANT_CODE,
+            WARNING,
+            f"The medication '{line}' is an immunosuppressant; check with the prescriber.",
+            immunosuppressants,
         )
     antagonists = _of_kind(matches, ANTAGONIST)
     allergy_generics = naltrexone_allergy_generics()
     naltrexone = [match for match in antagonists if match.generic in allergy_generics]
     others = [match for match in antagonists if match.generic not in allergy_generics]
     if naltrexone:
-        flags.append(
-            Flag(
-                code=DUPLICATE_NALTREXONE,
-                severity=INFO,
-                message=f"The patient already takes naltrexone ('{line}'): make sure the doses are not doubled.",
-                field=field,
-                value=line,
-                matched_as=_described(naltrexone),
-            )
+        add(
+            DUPLICATE_NALTREXONE,
+            INFO,
+            f"The patient already takes naltrexone ('{line}'): make sure the doses are not doubled.",
+            naltrexone,
         )
     if others and not opioids:
         # Naloxone in Suboxone says nothing more than the buprenorphine's hard stop does.
-        flags.append(
-            Flag(
-                code=OPIOID_ANTAGONIST,
-                severity=INFO,
-                message=f"The medication '{line}' is an opioid antagonist ({_generics(others)}); "
-                "not a reason to stop, but it is often kept or given because of opioid use: ask.",
-                field=field,
-                value=line,
-                matched_as=_described(others),
-            )
+        add(
+            OPIOID_ANTAGONIST,
+            INFO,
+            f"The medication '{line}' is an opioid antagonist ({_generics(others)}); "
+            "not a reason to stop, but it is often kept or given because of opioid use: ask.",
+            others,
         )
     return flags
 
