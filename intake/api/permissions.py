@@ -8,9 +8,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.models import User
-from intake.errors import Conflict, Forbidden
-from intake.models import TRANSITIONS, Prescription, PrescriptionStatus
-from intake.services.workflow import may_act
+from intake.models import Prescription
+from intake.services.workflow import transition_check
 
 
 class IsPrescriber(BasePermission):
@@ -28,11 +27,4 @@ def action_precheck(user: User, action: str, prescription: Prescription) -> None
 
     The order matches the service's, so an empty or wrong body never hides a 403 or a 409.
     """
-    if not may_act(user, action, prescription):
-        raise Forbidden()
-    if prescription.status not in TRANSITIONS[action].sources:
-        # The service's own wording: the action's value reads as a verb ("record compounding").
-        raise Conflict(
-            f"Cannot {str(action).replace('_', ' ')} a prescription that is "
-            f"{PrescriptionStatus(prescription.status).label.lower()}."
-        )
+    transition_check(user, action, prescription)

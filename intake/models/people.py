@@ -103,6 +103,11 @@ def fold_name(name: str) -> str:
     return "".join(ch for ch in letters if ch.isalnum())
 
 
+def age_on(born: date, day: date) -> int:
+    """Whole years of age on a day."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 class Sex(models.TextChoices):
     FEMALE = "F", "Female"
     MALE = "M", "Male"
@@ -162,6 +167,5 @@ class Patient(models.Model):
         return f"{fold_name(last_name)}|{fold_name(first_name)}"
 
     def age_on(self, day: date) -> int:
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.date_of_birth, day)
 

@@ -31,6 +31,7 @@ from intake.models import (
     TitrationStep,
     fold_name,
 )
+from intake.models.people import age_on
 from intake.notifications.outbox import notification_record
 from intake.services.screening import screen_prescription
 
@@ -120,7 +121,7 @@ def content_errors(
         errors["patient.date_of_birth"] = ["The date of birth is in the future."]
     elif patient.date_of_birth < today.replace(year=today.year - OLDEST_PATIENT_YEARS):
         errors["patient.date_of_birth"] = [f"The date of birth is more than {OLDEST_PATIENT_YEARS} years ago."]
-    elif _age_on(patient.date_of_birth, today) < 18 and patient.weight_kg is None:
+    elif age_on(patient.date_of_birth, today) < 18 and patient.weight_kg is None:
         errors["patient.weight_kg"] = ["A patient under 18 needs a weight: children's doses are checked against it."]
     form = DosageForm.objects.filter(code=content.dosage_form, active=True).first()
     if form is None:
@@ -136,10 +137,6 @@ def content_errors(
         if problems:
             errors["titration"] = problems
     return errors
-
-
-def _age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def request_digest(payload: Any) -> str:

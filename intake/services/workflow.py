@@ -77,6 +77,17 @@ def required_text(value: str, field: str, what: str) -> str:
     return text
 
 
+def transition_check(actor: User | None, action: str, prescription: Prescription) -> None:
+    """Refuse the wrong actor (403), then the wrong status (409); the API asks this before reading a body."""
+    if not may_act(actor, action, prescription):
+        raise Forbidden()
+    if prescription.status not in TRANSITIONS[action].sources:
+        raise Conflict(
+            # The action's value reads as a verb ("claim", "record compounding"); its label is past tense.
+            f"Cannot {str(action).replace('_', ' ')} a prescription that is {S(prescription.status).label.lower()}."
+        )
+
+
 def transition(
     *,
     prescription_id: int,
@@ -90,13 +101,7 @@ def transition(
     """Apply one workflow action. Must run inside a transaction (the public services open it)."""
     rule = TRANSITIONS[action]
     prescription = lock_prescription(actor, prescription_id)
-    if not may_act(actor, action, prescription):
-        raise Forbidden()
-    if prescription.status not in rule.sources:
-        raise Conflict(
-            # The action's value reads as a verb ("claim", "record compounding"); its label is past tense.
-            f"Cannot {str(action).replace('_', ' ')} a prescription that is {S(prescription.status).label.lower()}."
-        )
+    transition_check(actor, action, prescription)
     if before is not None:
         before(prescription)
     old_status = prescription.status

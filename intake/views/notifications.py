@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,23 +13,10 @@ from intake.errors import WorkflowError
 from intake.models import DeliveryStatus
 from intake.notifications.outbox import notification_resend
 from intake.notifications.selectors import masked_recipient, notifications_undelivered
+from intake.views.staff import staff_required
 
 
-def pharmacy_staff_required(view):  # type: ignore[no-untyped-def]
-    """Signed in as pharmacy staff; anyone else gets 403 (the login page when anonymous)."""
-
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_pharmacy_staff:  # type: ignore[union-attr]
-            return render(request, "403.html", status=403)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@pharmacy_staff_required
+@staff_required
 @require_GET
 def undelivered(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications_undelivered(), 50).get_page(request.GET.get("page"))
@@ -48,7 +32,7 @@ def undelivered(request: HttpRequest) -> HttpResponse:
     )
 
 
-@pharmacy_staff_required
+@staff_required
 @require_POST
 def resend(request: HttpRequest, notification_id: int) -> HttpResponse:
     try:
