@@ -306,16 +306,27 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
-    "questionnaire-reminders": {
-        "task": "intake.questionnaire_reminders",
-        "schedule": timedelta(hours=1),
-        "options": {"expires": 50 * 60},
+    # The pharmacy's clock, questionnaire reminders included (intake/services/timers.py): each timer
+    # is idempotent, so running it every 15 minutes only decides how soon after its moment it fires.
+    "pharmacy-clock": {
+        "task": "intake.pharmacy_clock",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 14 * 60},
     },
 }
 NOTIFICATION_RETRY_AFTER_SECONDS = env_int("NOTIFICATION_RETRY_AFTER_SECONDS", 120)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 30)
 QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
+# The clock (issue 9). Where a prescription idles in a staff status longer than this, the queue
+# shows it as overdue.
+QUEUE_OVERDUE_HOURS = env_int("QUEUE_OVERDUE_HOURS", 24)
+HOLD_ESCALATION_DAYS = env_int("HOLD_ESCALATION_DAYS", 3)
+REFILL_REMINDER_DAYS = env_int("REFILL_REMINDER_DAYS", 7)
+FOLLOW_UP_AFTER_DAYS = env_int("FOLLOW_UP_AFTER_DAYS", 14)
+RESCREEN_AFTER_DAYS = env_int("RESCREEN_AFTER_DAYS", 90)
+# Where escalations of a prescription left on hold go.
+LEAD_PHARMACIST_EMAIL = env_str("LEAD_PHARMACIST_EMAIL", PHARMACY_EMAIL)
 SMS_BACKEND = env_str("SMS_BACKEND", "intake.notifications.sms.LogSmsBackend")
 
 EMAIL_HOST = env_str("EMAIL_HOST")

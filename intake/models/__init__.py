@@ -1,5 +1,15 @@
 from intake.models.audit import AuditAction, AuditRecord
 from intake.models.compounding import CompoundingRecord, IngredientLot
+from intake.models.fills import (
+    Fill,
+    FollowUp,
+    RenewalRequest,
+    RenewalStatus,
+    Requester,
+    SymptomLevel,
+    TimerFiring,
+    TimerKind,
+)
 from intake.models.formulary import BudRuleName, DosageForm, DosageFormCode, MasterFormulation
 from intake.models.notifications import (
     Audience,
@@ -14,6 +24,8 @@ from intake.models.prescriptions import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     OWNER,
+    PATIENT,
+    SYSTEM,
     TRANSITIONS,
     Action,
     Clarification,
@@ -31,6 +43,8 @@ from intake.models.prescriptions import (
 )
 
 __all__ = [
+    "PATIENT", "SYSTEM", "Fill", "FollowUp", "RenewalRequest", "RenewalStatus", "Requester", "SymptomLevel",
+    "TimerFiring", "TimerKind",
     "API_ACTIONS", "CLOSED_STATUSES", "OPEN_STATUSES", "OWNER", "TRANSITIONS", "Action", "Audience",
     "AuditAction", "AuditRecord", "BudRuleName", "Channel", "Clarification", "CompoundingRecord",
     "ContactPreference", "Credential", "DeliveryStatus", "DosageForm", "DosageFormCode", "DoseTiming",

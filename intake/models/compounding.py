@@ -14,6 +14,10 @@ from intake.models.prescriptions import Prescription
 
 class CompoundingRecord(models.Model):
     prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="compounding_records")
+    # The fill this batch was made for (each refill is compounded anew).
+    fill = models.ForeignKey(
+        "intake.Fill", null=True, blank=True, on_delete=models.PROTECT, related_name="compounding_records"
+    )
     master_formulation = models.ForeignKey(MasterFormulation, on_delete=models.PROTECT, related_name="+")
     compounded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     compounded_at = models.DateTimeField()

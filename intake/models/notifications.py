@@ -19,6 +19,18 @@ class NotificationEvent(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
     SHIPPED = "shipped", "Shipped"
+    REFILL_STARTED = "refill_started", "Refill started"
+    RESCREEN_INVITATION = "rescreen_invitation", "Questionnaire to confirm before a refill"
+    QUESTIONNAIRE_EXPIRED = "questionnaire_expired", "Questionnaire link expired"
+    REFILL_REMINDER = "refill_reminder", "Refill reminder"
+    RENEWAL_REQUESTED = "renewal_requested", "Renewal requested"
+    RENEWAL_APPROVED = "renewal_approved", "Renewal approved"
+    RENEWAL_DENIED = "renewal_denied", "Renewal denied"
+    CLARIFICATION_REMINDER = "clarification_reminder", "Question still open"
+    HOLD_ESCALATED = "hold_escalated", "Hold escalated"
+    BUD_PASSED = "bud_passed", "Ready fill past its beyond-use date"
+    FOLLOW_UP_INVITATION = "follow_up_invitation", "Side-effect check-in"
+    FOLLOW_UP_FLAGGED = "follow_up_flagged", "Check-in answers for a pharmacist"
 
 
 class Channel(models.TextChoices):
@@ -30,6 +42,7 @@ class Audience(models.TextChoices):
     PRESCRIBER = "prescriber", "Prescriber"
     PATIENT = "patient", "Patient"
     PHARMACY = "pharmacy", "Pharmacy"
+    LEAD_PHARMACIST = "lead_pharmacist", "Lead pharmacist"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -42,7 +55,7 @@ class DeliveryStatus(models.TextChoices):
 class Notification(models.Model):
     prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="notifications")
     event = models.CharField(max_length=30, choices=NotificationEvent.choices)
-    audience = models.CharField(max_length=12, choices=Audience.choices)
+    audience = models.CharField(max_length=16, choices=Audience.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     recipient = models.CharField(max_length=254)
     status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Role
@@ -57,10 +59,23 @@ class Action(models.TextChoices):
     COMPLETE = "complete", "Completed"
     CANCEL = "cancel", "Cancelled"
     RELEASE = "release", "Claim released"
+    REFILL = "refill", "Refill started"
+    REFILL_RESCREEN = "refill_rescreen", "Refill started; questionnaire to confirm"
+    REFILL_LAPSE = "refill_lapse", "Refill lapsed: questionnaire not answered"
+    EXPIRE = "expire", "Cancelled: questionnaire not answered"
+    RECOMPOUND = "recompound", "Past its beyond-use date; to be compounded again"
+    TIMER = "timer", "Reminder sent"
+    RENEWAL_REQUEST = "renewal_request", "Renewal asked of the prescriber"
+    RENEWAL_APPROVE = "renewal_approve", "Renewed by the prescriber"
+    RENEWAL_DENY = "renewal_deny", "Renewal denied by the prescriber"
+    FOLLOW_UP = "follow_up", "Side-effect check-in"
 
 
-# Who may act: pharmacy roles, or OWNER for the prescriber who wrote the prescription.
+# Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through
+# their private link or reference and birth date, SYSTEM for the timers (both without an account).
 OWNER = "owner"
+PATIENT = "patient"
+SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -73,10 +88,12 @@ class Transition:
 _STAFF = frozenset({Role.PHARMACIST, Role.TECHNICIAN})
 _PHARMACIST = frozenset({Role.PHARMACIST})
 _BEFORE_COMPOUNDING = frozenset({S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED})
+_DISPENSED = frozenset({S.SHIPPED, S.COMPLETED})
+_REFILL_ASKERS = frozenset({PATIENT, OWNER, Role.PHARMACIST, Role.TECHNICIAN})
 
 # The pharmacy's workflow (CONTRACT.md, "Workflow actions"). Nothing else sets a status.
 TRANSITIONS: dict[str, Transition] = {
-    Action.QUESTIONNAIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.PENDING_REVIEW, frozenset()),
+    Action.QUESTIONNAIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.PENDING_REVIEW, frozenset({PATIENT})),
     Action.CLAIM: Transition(frozenset({S.PENDING_REVIEW}), S.IN_REVIEW, _STAFF),
     Action.RELEASE: Transition(frozenset({S.IN_REVIEW}), S.PENDING_REVIEW, _STAFF),
     Action.REQUEST_CLARIFICATION: Transition(frozenset({S.PENDING_REVIEW, S.IN_REVIEW}), S.ON_HOLD, _PHARMACIST),
@@ -91,6 +108,17 @@ TRANSITIONS: dict[str, Transition] = {
     Action.SHIP: Transition(frozenset({S.READY}), S.SHIPPED, _STAFF),
     Action.COMPLETE: Transition(frozenset({S.READY, S.SHIPPED}), S.COMPLETED, _STAFF),
     Action.CANCEL: Transition(_BEFORE_COMPOUNDING, S.CANCELLED, frozenset({OWNER, Role.PHARMACIST})),
+    # A refill opens the next fill of a dispensed prescription (services/refills.py checks the
+    # refills left, the 75% rule and the expiry); it needs the questionnaire confirmed first when
+    # the last answers are older than 90 days.
+    Action.REFILL: Transition(_DISPENSED, S.PENDING_REVIEW, _REFILL_ASKERS),
+    Action.REFILL_RESCREEN: Transition(_DISPENSED, S.AWAITING_QUESTIONNAIRE, _REFILL_ASKERS),
+    # The timers: an unanswered questionnaire ends the first fill (cancelled) or the refill asked for
+    # (back to completed: the refills stay for later).
+    Action.EXPIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.CANCELLED, frozenset({SYSTEM})),
+    Action.REFILL_LAPSE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.COMPLETED, frozenset({SYSTEM})),
+    # A ready fill past its beyond-use date is destroyed and made again; it is never handed over.
+    Action.RECOMPOUND: Transition(frozenset({S.READY}), S.COMPOUNDING, _PHARMACIST),
 }
 
 # Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.
@@ -155,6 +183,15 @@ class Prescription(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="claimed_prescriptions"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The current fill (1 = the first); its details mirror the fill's row (intake/models/fills.py).
+    fill_number = models.PositiveSmallIntegerField(default=1, editable=False)
+    # Refills started and not lapsed; a refill whose questionnaire lapsed gives its refill back.
+    refills_used = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When the status last changed: the queue's "overdue" and the hold's daily reminders count from it.
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    renewed_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals", editable=False
+    )
     beyond_use_date = models.DateField(null=True, blank=True)
     carrier = models.CharField(max_length=40, blank=True)
     tracking_number = models.CharField(max_length=60, blank=True)
@@ -181,6 +218,7 @@ class Prescription(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="rx_quantity_positive"),
             models.CheckConstraint(condition=Q(days_supply__gt=0), name="rx_days_supply_positive"),
             models.CheckConstraint(condition=Q(refills__gte=0, refills__lte=11), name="rx_refills_0_11"),
+            models.CheckConstraint(condition=Q(refills_used__lte=models.F("refills")), name="rx_refills_used_le"),
             models.CheckConstraint(
                 condition=~Q(status__in=[S.IN_REVIEW]) | Q(claimed_by__isnull=False), name="rx_in_review_claimed"
             ),
@@ -206,6 +244,14 @@ class Prescription(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def written_on(self) -> date:
+        return timezone.localdate(self.signed_at)
+
+    @property
+    def refills_left(self) -> int:
+        return max(self.refills - self.refills_used, 0)
 
     @property
     def has_hard_stop(self) -> bool:

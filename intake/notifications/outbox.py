@@ -46,6 +46,18 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     E.CANCELLED: (Audience.PRESCRIBER, Audience.PATIENT),
     E.READY_FOR_PICKUP: (Audience.PATIENT,),
     E.SHIPPED: (Audience.PATIENT,),
+    E.REFILL_STARTED: (Audience.PATIENT,),
+    E.RESCREEN_INVITATION: (Audience.PATIENT,),
+    E.QUESTIONNAIRE_EXPIRED: (Audience.PATIENT, Audience.PRESCRIBER),
+    E.REFILL_REMINDER: (Audience.PATIENT,),
+    E.RENEWAL_REQUESTED: (Audience.PRESCRIBER,),
+    E.RENEWAL_APPROVED: (Audience.PATIENT,),
+    E.RENEWAL_DENIED: (Audience.PATIENT,),
+    E.CLARIFICATION_REMINDER: (Audience.PRESCRIBER,),
+    E.HOLD_ESCALATED: (Audience.LEAD_PHARMACIST,),
+    E.BUD_PASSED: (Audience.PHARMACY,),
+    E.FOLLOW_UP_INVITATION: (Audience.PATIENT,),
+    E.FOLLOW_UP_FLAGGED: (Audience.PHARMACY,),
 }
 
 
@@ -54,6 +66,8 @@ def _addresses(prescription: Prescription, audience: str) -> list[tuple[str, str
         return [(Channel.EMAIL, prescription.prescriber.user.email)]
     if audience == Audience.PHARMACY:
         return [(Channel.EMAIL, settings.PHARMACY_EMAIL)]
+    if audience == Audience.LEAD_PHARMACIST:
+        return [(Channel.EMAIL, settings.LEAD_PHARMACIST_EMAIL)]
     patient = prescription.patient
     wanted = patient.contact_preference
     found: list[tuple[str, str]] = []

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from intake.models import Audience, Notification, NotificationEvent
-from intake.services.prescriptions import questionnaire_url, status_url
+from intake.services.prescriptions import follow_up_url, questionnaire_url, status_url
 
 E = NotificationEvent
 
@@ -31,10 +31,22 @@ SUBJECTS: dict[str, str] = {
     E.CANCELLED: "Prescription {reference} cancelled",
     E.READY_FOR_PICKUP: "Prescription {reference} is ready for pickup",
     E.SHIPPED: "Prescription {reference} has shipped",
+    E.REFILL_STARTED: "We are preparing a refill of prescription {reference}",
+    E.RESCREEN_INVITATION: "Please confirm your answers before we refill prescription {reference}",
+    E.QUESTIONNAIRE_EXPIRED: "The questionnaire link for prescription {reference} expired",
+    E.REFILL_REMINDER: "Time to ask for a refill of prescription {reference}",
+    E.RENEWAL_REQUESTED: "Renewal requested for prescription {reference}",
+    E.RENEWAL_APPROVED: "Your prescriber renewed prescription {reference}",
+    E.RENEWAL_DENIED: "Your prescriber did not renew prescription {reference}",
+    E.CLARIFICATION_REMINDER: "Reminder: the pharmacy is waiting for your answer on prescription {reference}",
+    E.HOLD_ESCALATED: "Escalation: prescription {reference} has been on hold for days",
+    E.BUD_PASSED: "Do not hand over: prescription {reference} is past its beyond-use date",
+    E.FOLLOW_UP_INVITATION: "How are you getting on? A short check-in about prescription {reference}",
+    E.FOLLOW_UP_FLAGGED: "Check-in answers for a pharmacist: prescription {reference}",
 }
 
 # The patient's link is their questionnaire for these events, the status page otherwise.
-QUESTIONNAIRE_EVENTS = frozenset({E.QUESTIONNAIRE_INVITATION, E.QUESTIONNAIRE_REMINDER})
+QUESTIONNAIRE_EVENTS = frozenset({E.QUESTIONNAIRE_INVITATION, E.QUESTIONNAIRE_REMINDER, E.RESCREEN_INVITATION})
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,8 @@ def _absolute(path: str) -> str:
 def notification_link(*, notification: Notification) -> str:
     prescription = notification.prescription
     if notification.audience == Audience.PATIENT:
+        if notification.event == E.FOLLOW_UP_INVITATION:
+            return follow_up_url(prescription)
         return questionnaire_url(prescription) if notification.event in QUESTIONNAIRE_EVENTS else status_url()
     if notification.audience == Audience.PRESCRIBER:
         return _absolute(reverse("prescriber:detail", kwargs={"prescription_id": prescription.pk}))

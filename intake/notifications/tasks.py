@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from intake.notifications.delivery import Outcome, notification_deliver
-from intake.notifications.outbox import notifications_requeue, questionnaire_reminders_record
+from intake.notifications.outbox import notifications_requeue
+from intake.services.timers import pharmacy_clock
 
 
 # max_retries=None: the row's attempts (NOTIFICATION_MAX_ATTEMPTS) bound the tries, not Celery.
@@ -22,6 +23,7 @@ def notifications_requeue_task() -> None:
     notifications_requeue()
 
 
-@shared_task(name="intake.questionnaire_reminders")
-def questionnaire_reminders_task() -> None:
-    questionnaire_reminders_record()
+
+@shared_task(name="intake.pharmacy_clock")
+def pharmacy_clock_task() -> None:
+    pharmacy_clock()

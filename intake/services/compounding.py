@@ -23,6 +23,7 @@ from intake.models import (
     CompoundingRecord,
     DosageForm,
     DosageFormCode,
+    Fill,
     IngredientLot,
     MasterFormulation,
     Prescription,
@@ -189,6 +190,7 @@ def compounding_record_create(
         )
         batch = CompoundingRecord.objects.create(
             prescription=prescription,
+            fill=Fill.objects.filter(prescription=prescription, number=prescription.fill_number).first(),
             master_formulation=formulation,
             compounded_by=actor,
             compounded_at=when,

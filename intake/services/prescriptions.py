@@ -21,6 +21,7 @@ from intake.errors import Forbidden
 from intake.models import (
     Action,
     DosageForm,
+    Fill,
     IdempotencyKey,
     NotificationEvent,
     Patient,
@@ -99,6 +100,12 @@ def new_questionnaire_token() -> str:
 
 def questionnaire_url(prescription: Prescription) -> str:
     return f"{settings.SITE_URL}/questionnaire/{prescription.questionnaire_token}"
+
+
+def follow_up_url(prescription: Prescription) -> str:
+    """The patient's private check-in link; the status page when no check-in was sent."""
+    follow_up = getattr(prescription, "follow_up", None)
+    return f"{settings.SITE_URL}/check-in/{follow_up.token}" if follow_up is not None else status_url()
 
 
 def status_url() -> str:
@@ -227,6 +234,24 @@ def _submit(
     idempotency_key: str,
     digest: str,
 ) -> Prescription:
+    return prescription_create_signed(
+        prescriber=prescriber, patient=patient, content=content, signature=signature,
+        idempotency_key=idempotency_key, digest=digest,
+    )  # fmt: skip
+
+
+def prescription_create_signed(
+    *,
+    prescriber: Prescriber,
+    patient: PatientDetails,
+    content: PrescribedContent,
+    signature: Signature,
+    idempotency_key: str = "",
+    digest: str = "",
+    renewed_from: Prescription | None = None,
+) -> Prescription:
+    """Check, sign, screen and record a new prescription; runs inside the caller's transaction
+    (a submission, or a renewal the prescriber approves)."""
     errors = content_errors(patient=patient, content=content)
     if not signature.attested:
         errors["signature_attestation"] = ["Confirm the attestation to sign the prescription."]
@@ -260,9 +285,15 @@ def _submit(
         signed_from_ip=signature.ip_address,
         questionnaire_expires_at=now + timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS),
         submitted_at=now,
+        status_changed_at=now,
         content_digest="",
+        renewed_from=renewed_from,
     )
     _save_with_fresh_identifiers(prescription)
+    Fill.objects.create(
+        prescription=prescription, number=1, status=prescription.status, requested_at=now,
+        quantity=prescription.quantity, days_supply=prescription.days_supply,
+    )  # fmt: skip
     TitrationStep.objects.bulk_create(
         TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
         for i, s in enumerate(content.titration, start=1)

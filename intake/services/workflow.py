@@ -17,12 +17,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from intake.clinical.refills import refill_reminder_on
 from intake.errors import Conflict, Forbidden, NotFound
 from intake.models import (
     OWNER,
+    PATIENT,
+    SYSTEM,
     TRANSITIONS,
     Action,
     Clarification,
+    Fill,
     NotificationEvent,
     Prescription,
     PrescriptionEvent,
@@ -43,7 +47,12 @@ NOTIFY_ON: dict[str, str] = {
     Action.CANCEL: NotificationEvent.CANCELLED,
     Action.FINAL_CHECK: NotificationEvent.READY_FOR_PICKUP,
     Action.SHIP: NotificationEvent.SHIPPED,
+    Action.REFILL: NotificationEvent.REFILL_STARTED,
+    Action.REFILL_RESCREEN: NotificationEvent.RESCREEN_INVITATION,
+    Action.EXPIRE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
+    Action.REFILL_LAPSE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
 }
+CLOSING = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
 
 
 def lock_prescription(actor: User | None, prescription_id: int) -> Prescription:
@@ -61,8 +70,9 @@ def lock_prescription(actor: User | None, prescription_id: int) -> Prescription:
 def may_act(actor: User | None, action: str, prescription: Prescription) -> bool:
     allowed = TRANSITIONS[action].actors
     if actor is None:
-        # Only actions with no role (the patient's questionnaire) are taken without an account.
-        return not allowed
+        # Without an account: the patient (private link, or reference and birth date) or a timer,
+        # each already authorised by the caller.
+        return bool(allowed & {PATIENT, SYSTEM})
     if OWNER in allowed and actor.is_prescriber and prescription.prescriber.user_id == actor.pk:
         return True
     return bool(actor.roles & allowed)
@@ -105,6 +115,7 @@ def transition(
     if before is not None:
         before(prescription)
     old_status = prescription.status
+    now = timezone.now()
     # Conditional update: on a database without row locks (SQLite) the second of two racing
     # requests finds the status already changed and gets a conflict instead of a double move.
     moved = Prescription.objects.filter(pk=prescription.pk, status=old_status).update(
@@ -113,9 +124,11 @@ def transition(
     if moved != 1:
         raise Conflict("Someone else changed this prescription a moment ago; reload it.")
     prescription.status = rule.target
-    if rule.target in (S.COMPLETED, S.REJECTED, S.CANCELLED):
-        prescription.closed_at = timezone.now()
+    prescription.status_changed_at = now
+    if rule.target in CLOSING:
+        prescription.closed_at = now
     prescription.save()
+    fill_sync(prescription, action=action, old_status=old_status, now=now)
     PrescriptionEvent.objects.create(
         prescription=prescription,
         action=action,
@@ -124,11 +137,31 @@ def transition(
         actor=actor,
         actor_label=actor_label,
         message=message,
-        details=dict(details or {}),
+        details={**dict(details or {}), "fill": prescription.fill_number},
     )
     if action in NOTIFY_ON:
         notification_record(prescription=prescription, event=NOTIFY_ON[action])
     return prescription
+
+
+def fill_sync(prescription: Prescription, *, action: str, old_status: str, now: Any) -> None:
+    """Copy the status and dispensing details of the current fill onto its own row (one UPDATE)."""
+    values: dict[str, Any] = {
+        "status": prescription.status,
+        "beyond_use_date": prescription.beyond_use_date,
+        "ready_at": prescription.ready_at,
+        "carrier": prescription.carrier,
+        "tracking_number": prescription.tracking_number,
+    }
+    # Handed over: shipped, or picked up (completed straight from ready). The days supply counts from here.
+    if action == Action.SHIP or (action == Action.COMPLETE and old_status == S.READY):
+        values["dispensed_at"] = now
+        values["refill_reminder_on"] = refill_reminder_on(
+            dispensed_on=timezone.localdate(now), days_supply=prescription.days_supply
+        )
+    if prescription.status in CLOSING and action != Action.REFILL_LAPSE:
+        values["closed_at"] = now
+    Fill.objects.filter(prescription=prescription, number=prescription.fill_number).update(**values)
 
 
 @transaction.atomic(durable=True)
@@ -275,6 +308,7 @@ def prescription_ship(*, prescription_id: int, actor: User, carrier: str, tracki
         raise ValidationError({"tracking_number": ["A tracking number is at most 60 characters."]})
 
     def ship(prescription: Prescription) -> None:
+        refuse_past_beyond_use_date(prescription)
         prescription.carrier = carrier_name
         prescription.tracking_number = tracking
         prescription.shipped_at = timezone.now()
@@ -290,7 +324,34 @@ def prescription_ship(*, prescription_id: int, actor: User, carrier: str, tracki
 
 @transaction.atomic(durable=True)
 def prescription_complete(*, prescription_id: int, actor: User) -> Prescription:
-    return transition(prescription_id=prescription_id, action=Action.COMPLETE, actor=actor)
+    return transition(
+        prescription_id=prescription_id, action=Action.COMPLETE, actor=actor, before=refuse_past_beyond_use_date
+    )
+
+
+def refuse_past_beyond_use_date(prescription: Prescription) -> None:
+    """A ready fill is never handed over after its beyond-use date (a shipped one is already out)."""
+    bud = prescription.beyond_use_date
+    if prescription.status == S.READY and bud is not None and bud < timezone.localdate():
+        raise Conflict(
+            f"This fill passed its beyond-use date ({bud:%m/%d/%Y}) and cannot be handed over. "
+            "Destroy it and compound it again."
+        )
+
+
+@transaction.atomic(durable=True)
+def prescription_recompound(*, prescription_id: int, actor: User, reason: str) -> Prescription:
+    """A ready fill that cannot be handed over (past its beyond-use date, damaged) goes back to
+    compounding; its batch stays on record, a new one is made and checked."""
+    text = required_text(reason, "reason", "why the fill is compounded again")
+
+    def reset(prescription: Prescription) -> None:
+        prescription.beyond_use_date = None
+        prescription.ready_at = None
+
+    return transition(
+        prescription_id=prescription_id, action=Action.RECOMPOUND, actor=actor, message=text, before=reset
+    )
 
 
 @transaction.atomic(durable=True)

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from intake.models import Audience, Channel, Notification, NotificationEvent, Prescription
 from intake.notifications.delivery import notification_deliver
 from intake.notifications.outbox import notification_record
-from intake.notifications.rendering import notification_render
+from intake.notifications.rendering import QUESTIONNAIRE_EVENTS, notification_render
 from intake.services.prescriptions import questionnaire_url, status_url
 from intake.services.questionnaire import questionnaire_submit
 from tests.factories import clean_answers, make_prescription
@@ -91,13 +91,14 @@ def test_messages_name_the_recipient_the_reference_and_the_right_link(distinctiv
             assert "Ada" in message.text
             wanted = (
                 questionnaire_url(distinctive)
-                if row.event in (NotificationEvent.QUESTIONNAIRE_INVITATION, NotificationEvent.QUESTIONNAIRE_REMINDER)
+                if row.event in QUESTIONNAIRE_EVENTS
                 else status_url()
             )
         elif row.audience == Audience.PRESCRIBER:
             assert "Grace" in message.text
             wanted = f"/prescriber/prescriptions/{distinctive.pk}/"
         else:
+            # The pharmacy and the lead pharmacist open the prescription's review page.
             wanted = f"/pharmacy/prescriptions/{distinctive.pk}/"
         assert wanted in message.text
         assert wanted in message.html

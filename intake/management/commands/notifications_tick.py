@@ -6,13 +6,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from intake.notifications.outbox import notifications_requeue, questionnaire_reminders_record
+from intake.notifications.outbox import notifications_requeue
+from intake.services.timers import pharmacy_clock
 
 
 class Command(BaseCommand):
-    help = "Re-queue undelivered notifications and record questionnaire reminders that are due."
+    help = "Run the pharmacy's timers (reminders, expiries, escalations) and re-queue undelivered notifications."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        reminded = questionnaire_reminders_record()
+        run = pharmacy_clock()
         requeued = notifications_requeue()
-        self.stdout.write(f"{len(reminded)} reminder(s) recorded, {len(requeued)} notification(s) re-queued.")
+        reminded = run.fired["questionnaire_reminders"]
+        others = ", ".join(f"{name.replace('_', ' ')}: {len(ids)}" for name, ids in run.fired.items()
+                           if name != "questionnaire_reminders")  # fmt: skip
+        self.stdout.write(
+            f"{len(reminded)} reminder(s) recorded, {len(requeued)} notification(s) re-queued; {others}."
+        )
