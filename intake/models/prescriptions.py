@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,8 @@ OPEN_STATUSES = frozenset(
      S.FINAL_CHECK, S.READY, S.SHIPPED}
 )  # fmt: skip
 CLOSED_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+# Where the next step is the pharmacy's own: idling here too long shows as overdue in the queue.
+STAFF_STATUSES = frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK})
 
 
 class Action(models.TextChoices):
@@ -244,6 +246,13 @@ class Prescription(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """Idle in a staff status longer than QUEUE_OVERDUE_HOURS (the queue's red mark)."""
+        if self.status not in STAFF_STATUSES or self.status_changed_at is None:
+            return False
+        return self.status_changed_at < timezone.now() - timedelta(hours=settings.QUEUE_OVERDUE_HOURS)
 
     @property
     def written_on(self) -> date:

@@ -170,17 +170,23 @@ def notifications_requeue(*, now: datetime | None = None, limit: int = 500) -> l
 
 
 def questionnaire_reminders_record(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Remind patients whose questionnaire is unanswered QUESTIONNAIRE_REMINDER_HOURS after submission.
+    """Remind patients whose questionnaire is unanswered QUESTIONNAIRE_REMINDER_HOURS after it was
+    asked for (the submission, or a refill that needs the answers confirmed).
 
-    Once per prescription: the reminder is itself an outbox row, and a prescription that has one is
-    skipped. Returns the ids of the prescriptions reminded.
+    Once per wait: the reminder is itself an outbox row, and a prescription that has one written
+    since it began waiting is skipped. Returns the ids of the prescriptions reminded.
     """
     now = now or timezone.now()
-    reminded = Notification.objects.filter(prescription=OuterRef("pk"), event=NotificationEvent.QUESTIONNAIRE_REMINDER)
+    # Once per wait: a refill that waits for its confirmed answers is reminded again.
+    reminded = Notification.objects.filter(
+        prescription=OuterRef("pk"),
+        event=NotificationEvent.QUESTIONNAIRE_REMINDER,
+        created_at__gte=OuterRef("status_changed_at"),
+    )
     due = (
         Prescription.objects.filter(
             status=PrescriptionStatus.AWAITING_QUESTIONNAIRE,
-            submitted_at__lte=now - timedelta(hours=settings.QUESTIONNAIRE_REMINDER_HOURS),
+            status_changed_at__lte=now - timedelta(hours=settings.QUESTIONNAIRE_REMINDER_HOURS),
             questionnaire_expires_at__gt=now,
         )
         .exclude(Exists(reminded))
@@ -202,7 +208,9 @@ def questionnaire_remind(*, prescription_id: int) -> bool:
     )
     if prescription is None:
         return False
-    if prescription.notifications.filter(event=NotificationEvent.QUESTIONNAIRE_REMINDER).exists():
+    if prescription.notifications.filter(
+        event=NotificationEvent.QUESTIONNAIRE_REMINDER, created_at__gte=prescription.status_changed_at
+    ).exists():
         return False
     notification_record(prescription=prescription, event=NotificationEvent.QUESTIONNAIRE_REMINDER)
     return True

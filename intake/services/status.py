@@ -80,7 +80,7 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     ),
     S.COMPLETED: (
         "Your order is complete: it was picked up or delivered.",
-        "Nothing more to do. For a refill, talk to your prescriber or call us at {phone}.",
+        "Nothing more to do now. When a refill is possible you can ask for it here, or call us at {phone}.",
     ),
     S.REJECTED: (
         "We could not fill this prescription.",
@@ -185,6 +185,12 @@ def expected_ready_date(prescription: Prescription, today: date | None = None) -
         return None
     questionnaire = getattr(prescription, "questionnaire", None)
     answered_at = questionnaire.submitted_at if questionnaire is not None else prescription.submitted_at
+    if prescription.fill_number > 1:
+        # A refill starts when it was asked for, not when the (older) answers were given.
+        requested_at = (
+            prescription.fills.filter(number=prescription.fill_number).values_list("requested_at", flat=True).first()
+        )
+        answered_at = max(answered_at, requested_at or answered_at)
     days = RUSH_READY_BUSINESS_DAYS if prescription.rush else READY_BUSINESS_DAYS
     expected = add_business_days(timezone.localdate(answered_at), days)
     # Running late is not "ready in the past": the next working day is the honest estimate.

@@ -38,7 +38,8 @@ def test_a_patient_who_wants_texts_but_gave_no_phone_hears_by_email(prescriber):
 
 
 def _submitted_hours_ago(prescription: Prescription, hours: float) -> None:
-    Prescription.objects.filter(pk=prescription.pk).update(submitted_at=timezone.now() - timedelta(hours=hours))
+    then = timezone.now() - timedelta(hours=hours)
+    Prescription.objects.filter(pk=prescription.pk).update(submitted_at=then, status_changed_at=then)
 
 
 def test_an_unanswered_questionnaire_is_reminded_once(

@@ -13,7 +13,7 @@ def test_tick_records_due_reminders_and_requeues_undelivered_rows(
 ):
     prescription = make_prescription(prescriber)
     long_ago = timezone.now() - timedelta(hours=49)
-    Prescription.objects.filter(pk=prescription.pk).update(submitted_at=long_ago)
+    Prescription.objects.filter(pk=prescription.pk).update(submitted_at=long_ago, status_changed_at=long_ago)
     Notification.objects.update(created_at=long_ago)  # never delivered: as if the broker had been down
     out = StringIO()
 
