@@ -30,6 +30,8 @@ _QUOTED_OR_BARE_VALUE = r"(?:\"[^\"]*\"|'[^']*'|(?:(?:Token|Bearer|Basic)\s+)?[^
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Links first: their tokens would otherwise be half-eaten by the generic rules below.
     (re.compile(r"(/(?:api/v1/)?questionnaires?/)[^/\s?#\"'<>]+"), r"\1[token]"),
+    # The status and check-in links carry the same kind of token; their fixed words ("refill") stay.
+    (re.compile(r"(/(?:api/v1/)?(?:status|check-ins?)/)[A-Za-z0-9_-]{16,}"), r"\1[token]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
     (
         re.compile(rf"(?i)\b({_CREDENTIAL_NAMES})(\"?'?\s*[:=]\s*)({_QUOTED_OR_BARE_VALUE})"),
