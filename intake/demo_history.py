@@ -24,13 +24,19 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from intake.clinical.beyond_use import beyond_use_date, bud_rule_for_dosage_form
+from intake.clinical.refills import refill_reminder_on
 from intake.models import (
     Action,
+    Clarification,
+    CompoundingRecord,
+    Fill,
+    FollowUp,
     Prescriber,
     Prescription,
     PrescriptionEvent,
     PrescriptionStatus,
     Questionnaire,
+    Requester,
 )
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
 from intake.services.questionnaire import questionnaire_submit
@@ -239,13 +245,16 @@ def _write_history(
     if compounded:
         rule = bud_rule_for_dosage_form(prescription.dosage_form).name
         prescription.beyond_use_date = beyond_use_date(rule=rule, compounded_on=timezone.localtime(compounded).date())
+    prescription.status_changed_at = happened[-1].at if happened else submitted_at
     # The signature's time is part of what was signed: keep the digest true to the historical time.
     prescription.content_digest = prescription.compute_digest()
     Prescription.objects.bulk_update(
         [prescription],
         ["status", "submitted_at", "signed_at", "questionnaire_expires_at", "ready_at", "shipped_at", "closed_at",
-         "claimed_by", "claimed_at", "carrier", "tracking_number", "beyond_use_date", "content_digest"],
+         "claimed_by", "claimed_at", "carrier", "tracking_number", "beyond_use_date", "content_digest",
+         "status_changed_at"],
     )  # fmt: skip
+    _first_fill_history(prescription, reached=reached)
 
     # The services wrote the submit and questionnaire events just now; move them to their historical times.
     events = list(PrescriptionEvent.objects.filter(prescription=prescription).order_by("created_at", "id"))
@@ -270,3 +279,175 @@ def _write_history(
         Questionnaire.objects.filter(prescription=prescription).update(
             attested_at=happened[0].at, submitted_at=happened[0].at
         )
+
+
+def _first_fill_history(prescription: Prescription, *, reached: dict[str, datetime]) -> None:
+    """Fill #1 tells the same story as its prescription (the workflow's fill_sync would have kept it so):
+    its status and dates, and when it was handed over (shipped, or picked up and completed at once)."""
+    dispensed_at = reached.get(S.SHIPPED) or (reached.get(S.COMPLETED) if prescription.status == S.COMPLETED else None)
+    Fill.objects.filter(prescription=prescription, number=1).update(
+        status=prescription.status,
+        requested_at=prescription.submitted_at,
+        beyond_use_date=prescription.beyond_use_date,
+        ready_at=prescription.ready_at,
+        carrier=prescription.carrier,
+        tracking_number=prescription.tracking_number,
+        dispensed_at=dispensed_at,
+        refill_reminder_on=refill_reminder_on(
+            dispensed_on=timezone.localdate(dispensed_at), days_supply=prescription.days_supply
+        )
+        if dispensed_at
+        else None,
+        closed_at=prescription.closed_at,
+    )
+
+
+# Repeat business for the demo: refills, a renewal, a hold, a check-in ---------------------------------
+
+_REPEAT_PATIENTS = {
+    # key: (first, last, born, email)
+    "refill": ("Mary", "Jackson", date(1971, 4, 9), "mary.jackson@example.com"),
+    "renewal": ("Dorothy", "Vaughan", date(1960, 9, 20), "dorothy.vaughan@example.com"),
+    "hold": ("Edsger", "Dijkstra", date(1966, 5, 11), "edsger.dijkstra@example.com"),
+    "check_in": ("Barbara", "Liskov", date(1979, 11, 7), "barbara.liskov@example.com"),
+}
+
+
+def demo_repeat_business_create(*, prescriber: Prescriber, pharmacist: User, technician: User) -> list[Prescription]:
+    """Four prescriptions that show the repeat business and the clock, made through the services and
+    then moved into the past (the services stamp the current time):
+
+    - a refill (its second fill) waiting for review, 25 days after the first fill was handed over;
+    - a completed prescription with no refill left and the patient's renewal request waiting for the prescriber;
+    - a prescription on hold for 4 days (the clock nags its prescriber and escalates it);
+    - a first fill handed over 16 days ago whose check-in was answered with a symptom for a pharmacist.
+
+    Idempotent: a patient already there is skipped.
+    """
+    from intake.services.follow_up import follow_up_submit
+    from intake.services.refills import refill_request, renewal_request
+    from intake.services.timers import follow_up_send
+    from intake.services.workflow import prescription_claim, prescription_request_clarification
+
+    made: list[Prescription] = []
+    for key, (first, last, born, email) in _REPEAT_PATIENTS.items():
+        if Prescription.objects.filter(prescriber=prescriber, patient__email=email).exists():
+            continue
+        prescription = _demo_submit(prescriber, first=first, last=last, born=born, email=email,
+                                    refills=0 if key == "renewal" else 3)  # fmt: skip
+        if key == "hold":
+            prescription_claim(prescription_id=prescription.pk, actor=pharmacist)
+            prescription_request_clarification(
+                prescription_id=prescription.pk, actor=pharmacist,
+                message="The patient lists tramadol as needed in the past; please confirm it was stopped.",
+            )  # fmt: skip
+            _move_back(prescription, timedelta(days=4))
+        else:
+            _demo_dispense(prescription, pharmacist=pharmacist, technician=technician)
+            _move_back(prescription, timedelta(days={"refill": 25, "renewal": 20, "check_in": 16}[key]))
+        if key == "refill":
+            refill_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+        elif key == "renewal":
+            renewal_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+        elif key == "check_in":
+            follow_up_send(prescription_id=prescription.pk, now=timezone.now())
+            token = FollowUp.objects.get(prescription=prescription).token
+            follow_up_submit(
+                token=token, date_of_birth=born, other_effects="Waking at 3 am most nights since starting.",
+                symptoms={"sleep_problems": "bothersome", "vivid_dreams": "mild", "nausea": "none", "headache": "none"},
+            )  # fmt: skip
+        made.append(Prescription.objects.get(pk=prescription.pk))
+    return made
+
+
+def _demo_submit(
+    prescriber: Prescriber, *, first: str, last: str, born: date, email: str, refills: int
+) -> Prescription:
+    prescription, _created = prescription_submit(
+        prescriber=prescriber,
+        patient=PatientDetails(
+            first_name=first, last_name=last, date_of_birth=born, sex="F", email=email, phone="+15555550123",
+            address_line1="12 Congress Ave", city="Austin", state="TX", postal_code="78701",
+        ),
+        content=PrescribedContent(
+            dosage_form="capsule", strength_mg=Decimal("4.5"), directions="Take 1 capsule by mouth at bedtime",
+            quantity=30, days_supply=30, refills=refills, indication="fibromyalgia", icd10="M79.7",
+        ),
+        signature=Signature(name=prescriber.user.get_full_name(), attested=True, ip_address="127.0.0.1"),
+    )  # fmt: skip
+    answers = _answers(random.Random(0))  # noqa: S311 - demo data
+    answers.update(current_medications=["vitamin D 2000 IU"], alcohol_drinks_per_week=1)
+    return questionnaire_submit(
+        token=prescription.questionnaire_token, date_of_birth=born, answers={**answers, "date_of_birth": born},
+        ip_address="127.0.0.1",
+    )  # fmt: skip
+
+
+def _demo_dispense(prescription: Prescription, *, pharmacist: User, technician: User) -> None:
+    """The first fill through the real workflow: reviewed, compounded, checked, shipped, delivered."""
+    from intake.services.compounding import LotInput, compounding_record_create
+    from intake.services.workflow import (
+        prescription_approve,
+        prescription_claim,
+        prescription_complete,
+        prescription_final_check,
+        prescription_ship,
+        prescription_start_compounding,
+    )
+
+    pk = prescription.pk
+    today = timezone.localdate()
+    prescription_claim(prescription_id=pk, actor=pharmacist)
+    warnings = Prescription.objects.get(pk=pk).flags
+    reasons = {
+        f["code"]: "Reviewed with the patient; fine for LDN." for f in warnings if f.get("severity") == "warning"
+    }
+    prescription_approve(prescription_id=pk, actor=pharmacist, override_reasons=reasons)
+    prescription_start_compounding(prescription_id=pk, actor=technician)
+    compounding_record_create(
+        prescription_id=pk, actor=technician, quantity_made=prescription.quantity,
+        lots=[LotInput(ingredient="Naltrexone HCl USP", lot="NTX-DEMO-1", expires=today + timedelta(days=400),
+                       manufacturer="Medisca", quantity_used="135 mg"),
+              LotInput(ingredient="Microcrystalline cellulose NF", lot="MCC-DEMO-1",
+                       expires=today + timedelta(days=500), manufacturer="Spectrum")],
+        quality_checks="Weight variation within limits",
+    )  # fmt: skip
+    prescription_final_check(prescription_id=pk, actor=pharmacist)
+    prescription_ship(prescription_id=pk, actor=technician, carrier="UPS", tracking_number="1Z999AA10123456784")
+    prescription_complete(prescription_id=pk, actor=technician)
+
+
+def _move_back(prescription: Prescription, delta: timedelta) -> None:
+    """Everything the services stamped for this prescription happened `delta` earlier."""
+    from django.db.models import F
+
+    fresh = Prescription.objects.get(pk=prescription.pk)
+    for name in ("submitted_at", "signed_at", "questionnaire_expires_at", "ready_at", "shipped_at", "closed_at",
+                 "claimed_at", "status_changed_at"):  # fmt: skip
+        value = getattr(fresh, name)
+        if value is not None:
+            setattr(fresh, name, value - delta)
+    if fresh.beyond_use_date is not None:
+        fresh.beyond_use_date -= delta
+    # The signature's time is part of what was signed: keep the digest true to the historical time.
+    fresh.content_digest = fresh.compute_digest()
+    fresh.save()
+    PrescriptionEvent.objects.filter(prescription=fresh).update(created_at=F("created_at") - delta)
+    Questionnaire.objects.filter(prescription=fresh).update(
+        submitted_at=F("submitted_at") - delta, attested_at=F("attested_at") - delta
+    )
+    # Dates are moved in Python: date arithmetic in SQL differs between SQLite and PostgreSQL.
+    for fill in Fill.objects.filter(prescription=fresh):
+        _shift(fill, delta, "requested_at", "ready_at", "dispensed_at", "closed_at", "beyond_use_date",
+               "refill_reminder_on")  # fmt: skip
+    for record in CompoundingRecord.objects.filter(prescription=fresh):
+        _shift(record, delta, "compounded_at", "checked_at", "beyond_use_date")
+    Clarification.objects.filter(prescription=fresh).update(asked_at=F("asked_at") - delta)
+
+
+def _shift(row: Any, delta: timedelta, *names: str) -> None:
+    for name in names:
+        value = getattr(row, name)
+        if value is not None:
+            setattr(row, name, value - delta)
+    type(row).objects.filter(pk=row.pk).update(**{name: getattr(row, name) for name in names})

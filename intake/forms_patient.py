@@ -1,4 +1,4 @@
-"""The patient's forms: the birth-date check, the questionnaire and the status lookup.
+"""The patient's forms: the birth-date check, the questionnaire, the status lookup and the check-in.
 
 Plain words for people on a phone; they validate and hand typed values to the services.
 """
@@ -15,11 +15,15 @@ from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
 
-from intake.models import LiverCondition, Pregnancy, Questionnaire
+from intake.clinical.follow_up import symptom_labels
+from intake.models import LiverCondition, Pregnancy, Questionnaire, SymptomLevel
 from intake.services.questionnaire import BOOLEAN_ANSWERS, MAX_ITEM_LENGTH, MAX_LIST_ITEMS
+from intake.services.workflow import MAX_TEXT
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 REFERENCE_PATTERN = re.compile(r"^RX-[0-9A-Z]{4,8}$")
+# The one answer to a wrong order number, a wrong birth date, or a button pressed without either.
+LOOKUP_MISS = "We could not find an order with this number and date of birth. Check both and try again."
 
 OPIOID_EXAMPLES = (
     "For example: Norco, Vicodin or Lortab (hydrocodone); Percocet, OxyContin or Roxicodone (oxycodone); "
@@ -98,7 +102,7 @@ class StatusLookupForm(forms.Form):
         return _clean_birth_date(self.cleaned_data["date_of_birth"])
 
     def mismatch(self) -> None:
-        self.add_error(None, "We could not find an order with this number and date of birth. Check both and try again.")
+        self.add_error(None, LOOKUP_MISS)
 
 
 def yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
@@ -248,3 +252,38 @@ def questionnaire_answers(
         attestation=data["attestation"],
     )
     return answers
+
+
+class CheckInForm(forms.Form):
+    """The side-effect check-in: one none / a little / a lot question per symptom, then free text."""
+
+    other_effects = forms.CharField(
+        label="Anything else?",
+        required=False,
+        max_length=MAX_TEXT,
+        help_text="Any other effect you noticed, or a question for the pharmacist. Leave empty if nothing.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"Keep it to {MAX_TEXT} characters."},
+    )
+    wants_call = forms.BooleanField(label="I would like a pharmacist to call me", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The symptoms are data (intake/clinical/data/follow_up.json): one radio group each.
+        for code, label in symptom_labels().items():
+            self.fields[code] = forms.ChoiceField(
+                label=label,
+                choices=SymptomLevel.choices,
+                # Bootstrap's toggle buttons: large targets on a phone, still plain radios underneath.
+                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+                error_messages={"required": "Choose one answer."},
+            )
+        self.order_fields([*symptom_labels(), "other_effects", "wants_call"])
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def symptom_fields(self) -> list[forms.BoundField]:
+        return [self[code] for code in symptom_labels()]
+
+    def symptoms(self) -> dict[str, str]:
+        return {code: self.cleaned_data[code] for code in symptom_labels()}

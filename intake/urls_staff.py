@@ -1,13 +1,14 @@
 from django.urls import path
 
-from intake.views import staff, staff_compounding, staff_formulary
+from intake.views import staff, staff_compounding, staff_fills, staff_formulary
 
 app_name = "staff"
 urlpatterns = [
     path("queue/", staff.queue, name="queue"),
     path("queue/counts/", staff.queue_counts_partial, name="queue_counts"),
     path("queue/next/", staff.claim_next, name="claim_next"),
-    path("prescriptions/<int:prescription_id>/", staff.review, name="review"),
+    # The review page with the prescription's fills (staff_fills.review adds them to staff's context).
+    path("prescriptions/<int:prescription_id>/", staff_fills.review, name="review"),
     path("prescriptions/<int:prescription_id>/claim/", staff.claim, name="claim"),
     path("prescriptions/<int:prescription_id>/release/", staff.release, name="release"),
     path("prescriptions/<int:prescription_id>/approve/", staff.approve, name="approve"),
@@ -21,6 +22,21 @@ urlpatterns = [
     path("prescriptions/<int:prescription_id>/complete/", staff_compounding.complete, name="complete"),
     path("prescriptions/<int:prescription_id>/label.pdf", staff_compounding.label_pdf, name="label_pdf"),
     path("prescriptions/<int:prescription_id>/worksheet.pdf", staff_compounding.worksheet_pdf, name="worksheet_pdf"),
+    path("prescriptions/<int:prescription_id>/recompound/", staff_compounding.recompound, name="recompound"),
+    path(
+        "prescriptions/<int:prescription_id>/fills/<int:number>/label.pdf",
+        staff_compounding.fill_label_pdf,
+        name="fill_label_pdf",
+    ),
+    path(
+        "prescriptions/<int:prescription_id>/fills/<int:number>/worksheet.pdf",
+        staff_compounding.fill_worksheet_pdf,
+        name="fill_worksheet_pdf",
+    ),
+    path("prescriptions/<int:prescription_id>/refill/", staff_fills.refill_start, name="refill_start"),
+    path("prescriptions/<int:prescription_id>/renewal/", staff_fills.renewal_ask, name="renewal_ask"),
+    path("follow-ups/", staff_fills.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:follow_up_id>/review/", staff_fills.follow_up_reviewed, name="follow_up_review"),
     path("formulary/", staff_formulary.formulary, name="formulary"),
     path("formulary/formulations/new/", staff_formulary.formulation_create, name="formulation_new"),
     path("formulary/formulations/<int:formulation_id>/", staff_formulary.formulation_detail, name="formulation"),

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from intake.models import LiverCondition, Pregnancy, PrescriptionStatus
+from intake.models import LiverCondition, Pregnancy, PrescriptionStatus, RenewalStatus, SymptomLevel
 from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
 
 
@@ -48,6 +49,20 @@ class StrictChoiceField(serializers.ChoiceField):
         if not isinstance(data, str):
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
+
+
+# One named schema per choice set that several fields share (the symptom levels; a renewal's
+# state), rather than an enum per field name that the schema generator warns about.
+@extend_schema_field({"type": "string", "enum": list(SymptomLevel.values)}, component_name="SymptomLevel")
+class SymptomLevelField(StrictChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=SymptomLevel.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": list(RenewalStatus.values)}, component_name="RenewalStatus")
+class RenewalStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=RenewalStatus.choices, **kwargs)
 
 
 def text_list() -> serializers.ListField:
@@ -116,3 +131,40 @@ class PatientStatusSerializer(serializers.Serializer):
     carrier = serializers.CharField(allow_null=True)
     tracking_number = serializers.CharField(allow_null=True)
     tracking_url = serializers.URLField(allow_null=True)
+    fill_number = serializers.IntegerField(help_text="Which fill: 1 is the first, 2 the first refill.")
+    refills_left = serializers.IntegerField()
+    refill_possible_from = serializers.DateField(
+        allow_null=True,
+        help_text="The first day a refill can be asked for (today or earlier when it can be now); null when "
+        "no refill can be asked for (not handed over yet, none left, or expired).",
+    )
+    renewal = RenewalStatusField(
+        allow_null=True, help_text="The state of the last request to the prescriber for a renewal, or null."
+    )
+    renewed_as = serializers.CharField(allow_null=True, help_text="The renewed prescription's reference, or null.")
+
+
+class PatientRequestSerializer(serializers.Serializer):
+    """The body of POST /api/v1/status/refill/ and /status/renewal/: the order number and birth date."""
+
+    reference = serializers.RegexField(
+        r"^\s*[A-Za-z0-9-]{4,20}\s*$", max_length=40, help_text="The order number, e.g. RX-7K3M9QX."
+    )
+    date_of_birth = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD.")
+
+
+class CheckInAnswersSerializer(serializers.Serializer):
+    """The body of POST /api/v1/check-ins/{token}/: the side-effect check-in's answers."""
+
+    date_of_birth = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD, as on the prescription.")
+    sleep_problems = SymptomLevelField()
+    vivid_dreams = SymptomLevelField()
+    nausea = SymptomLevelField()
+    headache = SymptomLevelField()
+    other_effects = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    wants_call = StrictBooleanField(required=False, default=False, help_text="True: the patient would like a call.")
+
+
+class CheckInResultSerializer(serializers.Serializer):
+    needs_pharmacist = serializers.BooleanField(help_text="True: a pharmacist will look at the answers.")
+    advice = serializers.ListField(child=serializers.CharField(), help_text="What to try, in plain words.")

@@ -5,7 +5,13 @@ Like the rest of the API, with or without the trailing slash (a POST cannot foll
 
 from django.urls import re_path
 
-from intake.api.patient_views import PatientStatusView, QuestionnaireAnswerView
+from intake.api.patient_views import (
+    CheckInAnswerView,
+    PatientRefillView,
+    PatientRenewalView,
+    PatientStatusView,
+    QuestionnaireAnswerView,
+)
 
 urlpatterns = [
     # The token as new_questionnaire_token() makes it; anything else falls through to the JSON 404.
@@ -15,4 +21,8 @@ urlpatterns = [
         name="api-questionnaire",
     ),
     re_path(r"^status/?$", PatientStatusView.as_view(), name="api-status"),
+    re_path(r"^status/refill/?$", PatientRefillView.as_view(), name="api-status-refill"),
+    re_path(r"^status/renewal/?$", PatientRenewalView.as_view(), name="api-status-renewal"),
+    # The side-effect check-in's token, made like the questionnaire's.
+    re_path(r"^check-ins/(?P<check_in_token>[A-Za-z0-9_-]{1,64})/?$", CheckInAnswerView.as_view(), name="api-check-in"),
 ]

@@ -7,7 +7,10 @@ Throttles are the same counters as the web pages' (intake/throttles.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -17,6 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from intake.api.patient_serializers import (
+    CheckInAnswersSerializer,
+    CheckInResultSerializer,
+    PatientRequestSerializer,
     PatientStatusSerializer,
     QuestionnaireAnswersSerializer,
     QuestionnaireReceiptSerializer,
@@ -24,9 +30,12 @@ from intake.api.patient_serializers import (
 )
 from intake.api.serializers import ErrorSerializer
 from intake.audit import AuditAction, audit, client_ip
+from intake.clinical.follow_up import symptom_labels
 from intake.errors import NotFound
-from intake.models import PrescriptionStatus
+from intake.models import Prescription, PrescriptionStatus, Requester
+from intake.services.follow_up import PATIENT_CHECK_IN, follow_up_by_token, follow_up_submit
 from intake.services.questionnaire import PATIENT_LINK, questionnaire_prescription, questionnaire_submit
+from intake.services.refills import refill_request, refill_state, renewal_request
 from intake.services.status import PATIENT_STATUS_LOOKUP, patient_status, status_lookup
 from intake.throttles import birth_date_guesses_blocked, birth_date_missed, private_link_allowed, retry_after_seconds
 
@@ -129,4 +138,159 @@ class PatientStatusView(APIView):
             raise
         audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="status (API)")  # fmt: skip
-        return Response(PatientStatusSerializer(patient_status(prescription).as_json()).data)
+        return Response(PatientStatusSerializer(patient_status_json(prescription)).data)
+
+
+def patient_status_json(prescription: Prescription) -> dict[str, Any]:
+    """The status a patient reads, with what they can do next about refills and renewals."""
+    state = refill_state(prescription)
+    today = timezone.localdate()
+    if state.can_refill:
+        possible_from = today
+    elif state.decision.earliest is not None:
+        possible_from = state.decision.earliest
+    else:
+        possible_from = None
+    last_renewal = prescription.renewal_requests.select_related("new_prescription").order_by("-requested_at").first()
+    return {
+        **patient_status(prescription).as_json(),
+        "fill_number": prescription.fill_number,
+        "refills_left": prescription.refills_left,
+        "refill_possible_from": possible_from,
+        "renewal": last_renewal.status if last_renewal else None,
+        "renewed_as": last_renewal.new_prescription.reference
+        if last_renewal and last_renewal.new_prescription
+        else None,
+    }
+
+
+def patient_identified(request: Request) -> Prescription:
+    """The prescription named by the body's reference and birth date, with the status lookup's throttles."""
+    body = PatientRequestSerializer(data=request.data if request.data is not None else {})
+    body.is_valid(raise_exception=True)
+    reference = body.validated_data["reference"]
+    if birth_date_guesses_blocked(request, reference):
+        raise _throttled()
+    try:
+        return status_lookup(reference=reference, date_of_birth=body.validated_data["date_of_birth"])
+    except NotFound:
+        birth_date_missed(request, reference)
+        raise
+
+
+PATIENT_REQUEST_REFUSALS = {
+    400: _field_errors("A missing or malformed reference or date of birth."),
+    404: _error("No order matches this number and date of birth; nothing changed."),
+    415: _error("The body is not JSON."),
+    429: _error("Too many misses."),
+}
+
+
+class PatientRefillView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="patient_refill",
+        summary="A patient asks for a refill with the order number and their date of birth",
+        description=(
+            "Not before 75% of the last fill's days supply has passed (409 says from which date), never "
+            "after the prescription's expiry, and only while refills are left (then ask for a renewal)."
+        ),
+        request=PatientRequestSerializer,
+        responses={
+            201: PatientStatusSerializer,
+            409: _error("Too soon (with the date), expired, no refill left, or the order is still under way."),
+            **PATIENT_REQUEST_REFUSALS,
+        },
+        auth=[],
+        tags=["patient"],
+    )
+    def post(self, request: Request) -> Response:
+        prescription = patient_identified(request)
+        refill_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+        audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
+              description="refill asked for (API)")  # fmt: skip
+        prescription.refresh_from_db()
+        return Response(PatientStatusSerializer(patient_status_json(prescription)).data, status=status.HTTP_201_CREATED)
+
+
+class PatientRenewalView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="patient_renewal",
+        summary="A patient asks their prescriber to renew a prescription with no refill left",
+        description="Asking again while a request waits changes nothing: the prescriber is asked once.",
+        request=PatientRequestSerializer,
+        responses={
+            201: PatientStatusSerializer,
+            409: _error("Refills are still left, it was already renewed, or it was never handed over."),
+            **PATIENT_REQUEST_REFUSALS,
+        },
+        auth=[],
+        tags=["patient"],
+    )
+    def post(self, request: Request) -> Response:
+        prescription = patient_identified(request)
+        renewal_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+        audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
+              description="renewal asked for (API)")  # fmt: skip
+        prescription.refresh_from_db()
+        return Response(PatientStatusSerializer(patient_status_json(prescription)).data, status=status.HTTP_201_CREATED)
+
+
+class CheckInAnswerView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="check_in_answer",
+        summary="The patient answers the side-effect check-in (the JSON twin of its page)",
+        request=CheckInAnswersSerializer,
+        responses={
+            200: CheckInResultSerializer,
+            400: _field_errors("Wrong answers, or a date of birth that does not match; nothing changed."),
+            404: _error("Unknown link."),
+            409: _error("The check-in was already answered."),
+            410: _error("The link has expired."),
+            415: _error("The body is not JSON."),
+            429: _error("Too many attempts."),
+        },
+        auth=[],
+        tags=["patient"],
+    )
+    def post(self, request: Request, check_in_token: str) -> Response:
+        token = check_in_token
+        if not private_link_allowed(request, token):
+            raise _throttled()
+        follow_up = follow_up_by_token(token)  # 404 unknown, 410 expired
+        prescription = follow_up.prescription
+        if birth_date_guesses_blocked(request, prescription.reference):
+            raise _throttled()
+        body = CheckInAnswersSerializer(data=request.data if request.data is not None else {})
+        body.is_valid(raise_exception=True)
+        answers = body.validated_data
+        try:
+            answered = follow_up_submit(
+                token=token,
+                date_of_birth=answers["date_of_birth"],
+                symptoms={code: answers[code] for code in symptom_labels()},
+                other_effects=answers["other_effects"],
+                wants_call=answers["wants_call"],
+            )
+        except ValidationError as exc:
+            if "date_of_birth" in exc.message_dict:
+                birth_date_missed(request, prescription.reference)
+                audit(request, AuditAction.DENIED, prescription=prescription, actor_label=PATIENT_CHECK_IN,
+                      description="check-in API: date of birth did not match")  # fmt: skip
+            raise
+        audit(request, AuditAction.UPDATE, prescription=prescription, actor_label=PATIENT_CHECK_IN,
+              description="check-in answered (API)")  # fmt: skip
+        return Response(
+            CheckInResultSerializer({"needs_pharmacist": answered.needs_pharmacist, "advice": answered.advice}).data
+        )

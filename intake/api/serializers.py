@@ -10,11 +10,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from intake.api.patient_serializers import RenewalStatusField
+from intake.clinical.refills import prescription_expires_on
 from intake.models import (
     DosageFormCode,
     DoseTiming,
     Prescription,
     PrescriptionStatus,
+    Requester,
     Sex,
 )
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
@@ -339,6 +342,16 @@ class ClarificationOutSerializer(serializers.Serializer):
     responded_at = serializers.DateTimeField(allow_null=True)
 
 
+class FillOutSerializer(serializers.Serializer):
+    """One dispensing of the prescription: the first fill is 1, the first refill 2."""
+
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=PrescriptionStatus.choices)
+    requested_by = serializers.ChoiceField(choices=Requester.choices)
+    dispensed_at = serializers.DateTimeField(allow_null=True, help_text="Shipped or picked up.")
+    beyond_use_date = serializers.DateField(allow_null=True)
+
+
 class PrescriptionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField(help_text="The human order number, e.g. RX-7K2M9QX.")
@@ -377,7 +390,57 @@ class PrescriptionSerializer(serializers.Serializer):
     shipped_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
+    fill_number = serializers.IntegerField(help_text="The current fill: 1 is the first fill, 2 the first refill.")
+    refills_used = serializers.IntegerField()
+    refills_left = serializers.IntegerField()
+    expires_on = serializers.SerializerMethodField(
+        help_text="The first day the prescription is no longer valid (one year from writing); no refill from then."
+    )
+    renewed_from = serializers.CharField(
+        source="renewed_from.reference", allow_null=True,
+        help_text="The reference of the prescription this one renews, or null.",
+    )  # fmt: skip
+    fills = FillOutSerializer(many=True, help_text="Every fill so far, oldest first.")
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_questionnaire_url(self, prescription: Prescription) -> str:
         return questionnaire_url(prescription)
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_expires_on(self, prescription: Prescription) -> str:
+        return prescription_expires_on(prescription.written_on).isoformat()
+
+
+# --- Refills and renewals --------------------------------------------------------------------
+
+
+class RenewalSerializer(serializers.Serializer):
+    """A request to the prescriber for a new prescription once no refill is left."""
+
+    id = serializers.IntegerField()
+    prescription_id = serializers.IntegerField(help_text="The prescription to renew.")
+    prescription = serializers.CharField(
+        source="prescription.reference", help_text="The reference of the prescription to renew."
+    )
+    status = RenewalStatusField()
+    requested_at = serializers.DateTimeField()
+    requested_by = serializers.ChoiceField(choices=Requester.choices)
+    new_prescription = serializers.CharField(
+        source="new_prescription.reference", allow_null=True,
+        help_text="The new prescription's reference, once approved.",
+    )  # fmt: skip
+    new_prescription_id = serializers.IntegerField(
+        allow_null=True, help_text="The new prescription's id, once approved."
+    )
+    denial_reason = serializers.CharField(help_text="Why the prescriber did not renew (empty unless denied).")
+
+
+class RenewalApproveSerializer(serializers.Serializer):
+    signature_name = Text(max_length=200, help_text="The prescriber's full name, typed: the electronic signature.")
+    attestation = serializers.BooleanField(help_text="Must be true: the prescriber authorises the new prescription.")
+    refills = serializers.IntegerField(min_value=0, max_value=11)
+
+    def validate_attestation(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError("Confirm the attestation to sign the prescription.")
+        return value

@@ -7,9 +7,10 @@ Paths take their trailing slash or not (a POST cannot follow a redirect); anythi
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from intake.api import views
+from intake.api import refill_views, views
 
 ID = r"(?P<pk>[0-9]{1,18})"
+RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
@@ -21,6 +22,17 @@ urlpatterns = [
         re_path(rf"^v1/prescriptions/{ID}/actions/{action}/?$", view.as_view(), name=f"api-{action}")
         for action, view in views.ACTION_VIEWS.items()
     ),
+    re_path(rf"^v1/prescriptions/{ID}/refill/?$", refill_views.RefillView.as_view(), name="api-refill"),
+    re_path(
+        rf"^v1/prescriptions/{ID}/renewal-request/?$",
+        refill_views.RenewalRequestView.as_view(),
+        name="api-renewal-request",
+    ),
+    re_path(r"^v1/renewals/?$", refill_views.RenewalListView.as_view(), name="api-renewals"),
+    re_path(
+        rf"^v1/renewals/{RENEWAL_ID}/approve/?$", refill_views.RenewalApproveView.as_view(), name="api-renewal-approve"
+    ),
+    re_path(rf"^v1/renewals/{RENEWAL_ID}/deny/?$", refill_views.RenewalDenyView.as_view(), name="api-renewal-deny"),
     path("v1/", include("intake.api.patient_urls")),
     re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -108,8 +108,9 @@ class PrescriptionFilter(django_filters.FilterSet):
 
 
 def with_related(queryset: QuerySet[Prescription]) -> QuerySet[Prescription]:
-    # What the answer shows (titration, clarifications) without a query per prescription.
-    return queryset.prefetch_related("titration_steps", "clarifications")
+    # What the answer shows (titration, clarifications, fills, the renewed prescription's
+    # reference) without a query per prescription.
+    return queryset.select_related("renewed_from").prefetch_related("titration_steps", "clarifications", "fills")
 
 
 def signed_in(request: Request) -> User:

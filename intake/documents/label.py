@@ -22,9 +22,15 @@ from intake.models import CompoundingRecord, Prescription
 LABEL_SIZE = (4 * inch, 4 * inch)
 
 
-def prescription_label_pdf(*, prescription: Prescription, record: CompoundingRecord) -> bytes:
-    """A 4 x 4 inch label for the batch `record` of `prescription`."""
+def prescription_label_pdf(
+    *, prescription: Prescription, record: CompoundingRecord, fill_number: int | None = None,
+    refills_left: int | None = None,
+) -> bytes:  # fmt: skip
+    """A 4 x 4 inch label for the batch `record` of `prescription`: by default its current fill;
+    a past fill's label gives its number and the refills that were left when it was filled."""
     style = styles(7.2)
+    fill_number = prescription.fill_number if fill_number is None else fill_number
+    refills_left = prescription.refills_left if refills_left is None else refills_left
     patient = prescription.patient
     prescriber = prescription.prescriber
     form = record.master_formulation.dosage_form
@@ -50,7 +56,7 @@ def prescription_label_pdf(*, prescription: Prescription, record: CompoundingRec
         Paragraph(escape(medication_name(prescription)).upper(), style["notice"]),
         Paragraph(
             f"<b>Dosage form</b> {escape(form.name)}  <b>Qty</b> {prescription.quantity} "
-            f"{escape(form.quantity_unit)}  <b>Refills</b> {prescription.refills}",
+            f"{escape(form.quantity_unit)}  <b>Fill</b> {fill_number} · refills left {refills_left}",
             style["body"],
         ),  # fmt: skip
         Paragraph(f"<b>Directions</b> {escape(prescription.directions)}", style["body"]),

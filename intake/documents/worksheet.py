@@ -24,8 +24,10 @@ def _person(user: object | None) -> str:
     return escape(str(user)) if user is not None else "________________________"
 
 
-def compounding_worksheet_pdf(*, prescription: Prescription, record: CompoundingRecord) -> bytes:
+def compounding_worksheet_pdf(*, prescription: Prescription, record: CompoundingRecord, fill_label: str = "") -> bytes:
+    """The batch `record`; `fill_label` ("Refill 1 of 3") says which fill of the prescription it was made for."""
     style = styles(9.5)
+    fill_number = record.fill.number if record.fill_id and record.fill else prescription.fill_number
     formulation = record.master_formulation
     form = formulation.dosage_form
     rule = bud_rules().get(record.bud_rule)
@@ -44,6 +46,12 @@ def compounding_worksheet_pdf(*, prescription: Prescription, record: Compounding
         Table(
             [
                 [cell("Prescription"), cell(prescription.reference), cell("Batch"), cell(record.pk)],
+                [
+                    cell("Fill"),
+                    cell(f"{fill_number}{f' ({fill_label})' if fill_label else ''}"),
+                    cell("Refills"),
+                    cell(f"{prescription.refills} authorised"),
+                ],
                 [
                     cell("Patient"),
                     cell(f"{prescription.patient.full_name}, born {prescription.patient.date_of_birth:%m/%d/%Y}"),

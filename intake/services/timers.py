@@ -209,7 +209,9 @@ def ready_bud_flag(*, prescription_id: int, now: datetime) -> bool:
         return False
     if prescription.beyond_use_date >= timezone.localdate(now):
         return False
-    if not _fire_once(prescription, TimerKind.BUD_PASSED, f"fill-{prescription.fill_number}", now):
+    # Keyed by the BUD too: a batch compounded again for the same fill can pass its own date.
+    key = f"fill-{prescription.fill_number}-bud-{prescription.beyond_use_date:%Y%m%d}"
+    if not _fire_once(prescription, TimerKind.BUD_PASSED, key, now):
         return False
     notification_record(prescription=prescription, event=NotificationEvent.BUD_PASSED)
     _note(prescription, f"Past its beyond-use date ({prescription.beyond_use_date:%m/%d/%Y}): do not hand over.")

@@ -1,7 +1,8 @@
-"""The prescriber's pages: their prescriptions, a new prescription, answers to the pharmacy."""
+"""The prescriber's pages: their prescriptions, a new prescription, answers to the pharmacy, refills and renewals."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from intake.audit import AuditAction, audit, client_ip
@@ -23,9 +24,18 @@ from intake.forms import (
     TitrationFormSet,
     titration_steps,
 )
-from intake.models import Clarification, Prescriber, Prescription
+from intake.forms_renewal import RenewalApproveForm, RenewalDenyForm
+from intake.models import Clarification, Prescriber, Prescription, RenewalRequest, RenewalStatus, Requester
 from intake.selectors import prescription_for_user
 from intake.services.prescriptions import prescription_submit, questionnaire_url
+from intake.services.refills import (
+    pending_renewals_for,
+    refill_request,
+    refill_state,
+    renewal_approve,
+    renewal_deny,
+    renewal_request,
+)
 from intake.services.workflow import prescription_cancel, prescription_respond
 
 
@@ -66,11 +76,18 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("prescription__patient")
         .order_by("asked_at")
     )  # fmt: skip
+    renewals = pending_renewals_for(request.user)  # type: ignore[arg-type]
     audit(request, AuditAction.LIST, object_type="prescription", description="prescriber home")
     return render(
         request,
         "prescriber/home.html",
-        {"page": page, "questions": questions, "blocker": prescriber.submission_blocker(), "status": status},
+        {
+            "page": page,
+            "questions": questions,
+            "renewals": renewals,
+            "blocker": prescriber.submission_blocker(),
+            "status": status,
+        },
     )
 
 
@@ -150,23 +167,29 @@ def submitted(request: HttpRequest, prescription_id: int) -> HttpResponse:
     )
 
 
+def _detail_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
+    state = refill_state(prescription)
+    return {
+        "prescription": prescription,
+        "steps": prescription.titration_steps.all(),
+        "events": prescription.events.select_related("actor"),
+        "clarifications": prescription.clarifications.all(),
+        "questionnaire_url": questionnaire_url(prescription),
+        "respond_form": forms.get("respond_form") or RespondForm(initial=_current(prescription), prefix="respond"),
+        "cancel_form": ReasonForm(prefix="cancel"),
+        "fills": prescription.fills.all(),
+        "refill": state,
+        # The day before the expiry is the last day it is valid (intake.clinical.refills).
+        "valid_until": state.decision.expires_on - timedelta(days=1) if state.decision.expires_on else None,
+        "renewals": prescription.renewal_requests.select_related("new_prescription"),
+    }
+
+
 @prescriber_required
 def detail(request: HttpRequest, prescription_id: int) -> HttpResponse:
     prescription = _own(request, prescription_id)
     audit(request, AuditAction.VIEW, prescription=prescription)
-    return render(
-        request,
-        "prescriber/detail.html",
-        {
-            "prescription": prescription,
-            "steps": prescription.titration_steps.all(),
-            "events": prescription.events.select_related("actor"),
-            "clarifications": prescription.clarifications.all(),
-            "questionnaire_url": questionnaire_url(prescription),
-            "respond_form": RespondForm(initial=_current(prescription), prefix="respond"),
-            "cancel_form": ReasonForm(prefix="cancel"),
-        },
-    )
+    return render(request, "prescriber/detail.html", _detail_context(prescription))
 
 
 def _current(prescription: Prescription) -> dict[str, Any]:
@@ -205,20 +228,7 @@ def respond(request: HttpRequest, prescription_id: int) -> HttpResponse:
             audit(request, AuditAction.UPDATE, prescription=prescription, description="answered clarification")
             messages.success(request, "Your answer was sent to the pharmacy.")
             return redirect("prescriber:detail", prescription_id=prescription.pk)
-    return render(
-        request,
-        "prescriber/detail.html",
-        {
-            "prescription": prescription,
-            "steps": prescription.titration_steps.all(),
-            "events": prescription.events.select_related("actor"),
-            "clarifications": prescription.clarifications.all(),
-            "questionnaire_url": questionnaire_url(prescription),
-            "respond_form": form,
-            "cancel_form": ReasonForm(prefix="cancel"),
-        },
-        status=400,
-    )
+    return render(request, "prescriber/detail.html", _detail_context(prescription, respond_form=form), status=400)
 
 
 @prescriber_required
@@ -241,3 +251,135 @@ def cancel(request: HttpRequest, prescription_id: int) -> HttpResponse:
         audit(request, AuditAction.UPDATE, prescription=prescription, description="cancelled")
         messages.success(request, f"Prescription {prescription.reference} was cancelled.")
     return redirect("prescriber:detail", prescription_id=prescription.pk)
+
+
+# Refills and renewals -----------------------------------------------------------------------
+
+
+@prescriber_required
+@require_POST
+def refill(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = _own(request, prescription_id)
+    try:
+        refilled = refill_request(
+            prescription_id=prescription.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            requester=Requester.PRESCRIBER,
+        )
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        audit(request, AuditAction.ACTION, prescription=prescription, description="refill asked for")
+        messages.success(request, f"Refill asked for: fill {refilled.fill_number} is with the pharmacy.")
+    return redirect("prescriber:detail", prescription_id=prescription.pk)
+
+
+@prescriber_required
+@require_POST
+def renew(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    """The prescriber renews their own prescription: the request is theirs, decided on the next page."""
+    prescription = _own(request, prescription_id)
+    try:
+        renewal = renewal_request(
+            prescription_id=prescription.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            requester=Requester.PRESCRIBER,
+        )
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect("prescriber:detail", prescription_id=prescription.pk)
+    audit(request, AuditAction.ACTION, prescription=prescription, description="renewal started by the prescriber")
+    return redirect("prescriber:renewal", renewal_id=renewal.pk)
+
+
+def _own_renewal(request: HttpRequest, renewal_id: int) -> RenewalRequest:
+    # Only the old prescription's prescriber decides; for anyone else the request does not exist.
+    return get_object_or_404(
+        RenewalRequest.objects.select_related(
+            "prescription__patient", "prescription__prescriber__user", "new_prescription"
+        ),
+        pk=renewal_id,
+        prescription__prescriber__user=request.user,
+    )
+
+
+def _renewal_page(
+    request: HttpRequest, renewal: RenewalRequest, *, approve_form: Any = None, deny_form: Any = None, status: int = 200
+) -> HttpResponse:
+    prescription = renewal.prescription
+    return render(
+        request,
+        "prescriber/renewal.html",
+        {
+            "renewal": renewal,
+            "prescription": prescription,
+            "steps": prescription.titration_steps.all(),
+            "pending": renewal.status == RenewalStatus.PENDING,
+            "approve_form": approve_form
+            or RenewalApproveForm(prefix="approve", initial={"refills": prescription.refills}),
+            "deny_form": deny_form or RenewalDenyForm(prefix="deny"),
+        },
+        status=status,
+    )
+
+
+@prescriber_required
+def renewal(request: HttpRequest, renewal_id: int) -> HttpResponse:
+    found = _own_renewal(request, renewal_id)
+    audit(request, AuditAction.VIEW, prescription=found.prescription, description="renewal request")
+    return _renewal_page(request, found)
+
+
+@prescriber_required
+@require_POST
+def renewal_approve_view(request: HttpRequest, renewal_id: int) -> HttpResponse:
+    found = _own_renewal(request, renewal_id)
+    form = RenewalApproveForm(request.POST, prefix="approve")
+    if form.is_valid():
+        try:
+            new = renewal_approve(
+                renewal_id=found.pk,
+                actor=request.user,  # type: ignore[arg-type]
+                signature=form.signature(client_ip(request)),
+                refills=form.cleaned_data["refills"],
+            )
+        except ValidationError as exc:
+            for key, problems in exc.message_dict.items():
+                for problem in problems:
+                    form.add_error(key if key in form.fields else None, problem)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("prescriber:renewal", renewal_id=found.pk)
+        else:
+            audit(request, AuditAction.CREATE, prescription=new,
+                  description=f"renewal of {found.prescription.reference}")  # fmt: skip
+            messages.success(
+                request, f"Renewed as {new.reference}, signed. The patient is asked to confirm the questionnaire."
+            )
+            return redirect("prescriber:detail", prescription_id=new.pk)
+    return _renewal_page(request, found, approve_form=form, status=400)
+
+
+@prescriber_required
+@require_POST
+def renewal_deny_view(request: HttpRequest, renewal_id: int) -> HttpResponse:
+    found = _own_renewal(request, renewal_id)
+    form = RenewalDenyForm(request.POST, prefix="deny")
+    if form.is_valid():
+        try:
+            renewal_deny(
+                renewal_id=found.pk,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            for problem in exc.message_dict.get("reason", exc.messages):
+                form.add_error("reason", problem)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("prescriber:renewal", renewal_id=found.pk)
+        else:
+            audit(request, AuditAction.UPDATE, prescription=found.prescription, description="renewal denied")
+            messages.success(request, f"Renewal of {found.prescription.reference} denied. The patient is told.")
+            return redirect("prescriber:detail", prescription_id=found.prescription_id)
+    return _renewal_page(request, found, deny_form=form, status=400)

@@ -196,18 +196,11 @@ def fetch_for_review(request: HttpRequest, prescription_id: int) -> Prescription
     )
 
 
-@staff_required
-@require_GET
-def review(request: HttpRequest, prescription_id: int) -> HttpResponse:
-    prescription = fetch_for_review(request, prescription_id)
-    audit(request, AuditAction.VIEW, prescription=prescription, description="pharmacy review")
-    return render(request, "staff/review.html", review_context(prescription))
-
-
 def render_review_errors(request: HttpRequest, prescription: Prescription, **forms: Any) -> HttpResponse:
-    full = fetch_for_review(request, prescription.pk)
-    audit(request, AuditAction.VIEW, prescription=full, description="pharmacy review (form errors)")
-    return render(request, "staff/review.html", review_context(full, **forms), status=400)
+    # The review page with its fills lives in staff_fills, which builds on this module's helpers.
+    from intake.views.staff_fills import render_review_errors as render_with_fills
+
+    return render_with_fills(request, prescription, **forms)
 
 
 @staff_required

@@ -1,4 +1,8 @@
-"""Compounding, final check, documents and hand-over pages for pharmacy staff."""
+"""Compounding, final check, documents and hand-over pages for pharmacy staff.
+
+Each fill is compounded anew: the documents are per fill (its own batch, BUD and label), and a
+ready fill that can no longer be handed over (past its beyond-use date) is compounded again.
+"""
 
 from __future__ import annotations
 
@@ -15,24 +19,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from intake.audit import AuditAction, audit
 from intake.documents import compounding_worksheet_pdf, prescription_label_pdf
 from intake.errors import WorkflowError
-from intake.forms_staff import CompoundingForm, LotFormSet, ShipForm, lot_inputs
+from intake.forms_staff import CompoundingForm, LotFormSet, ReasonForm, ShipForm, lot_inputs
 from intake.models import MasterFormulation, Prescription, PrescriptionStatus
-from intake.services.compounding import compounding_record_create, formulation_for, latest_record
+from intake.services.compounding import compounding_record_create, formulation_for
 from intake.services.workflow import (
     prescription_complete,
     prescription_final_check,
+    prescription_recompound,
     prescription_ship,
     prescription_start_compounding,
 )
-from intake.views.staff import (
-    error_text,
-    get_prescription,
-    render_review_errors,
-    run_action,
-    staff_required,
-    staff_user,
-    to_review,
-)
+from intake.views.staff import error_text, get_prescription, run_action, staff_required, staff_user, to_review
+from intake.views.staff_fills import FillRow, fill_row, render_review_errors
 
 S = PrescriptionStatus
 
@@ -119,7 +117,7 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
             "formset": formset,
             "lot_problems": lot_problems,
             "formulation": default,
-            "record": latest_record(prescription),
+            "record": _current_record(prescription),
             "can_record": prescription.status == S.COMPOUNDING,
         },
         status=status,
@@ -168,19 +166,32 @@ def complete(request: HttpRequest, prescription_id: int) -> HttpResponse:
     return run_action(request, prescription, call, done=f"Completed: {how}.", what=f"completed ({how})")
 
 
-def _pdf(request: HttpRequest, prescription_id: int, *, kind: str) -> HttpResponse:
+def _current_record(prescription: Prescription) -> Any:
+    """The batch of the current fill (a refill not compounded yet has none, whatever earlier fills had)."""
+    row = fill_row(prescription, prescription.fill_number)
+    return row.record if row else None
+
+
+def _pdf(request: HttpRequest, prescription_id: int, *, kind: str, number: int | None = None) -> HttpResponse:
+    """The label or worksheet of one fill's latest batch: the current fill's unless `number` says which."""
     prescription = get_prescription(request, prescription_id)
-    record = latest_record(prescription)
-    if record is None:
-        raise Http404("No compounding record yet")
+    row: FillRow | None = fill_row(prescription, prescription.fill_number if number is None else number)
+    if row is None or row.record is None:
+        raise Http404("No compounding record for this fill")
+    record = row.record
     if kind == "label":
-        content = prescription_label_pdf(prescription=prescription, record=record)
+        content = prescription_label_pdf(
+            prescription=prescription, record=record, fill_number=row.fill.number, refills_left=row.refills_left
+        )
     else:
-        content = compounding_worksheet_pdf(prescription=prescription, record=record)
-    audit(request, AuditAction.DOWNLOAD, prescription=prescription, description=f"{kind} PDF")
+        content = compounding_worksheet_pdf(prescription=prescription, record=record, fill_label=row.label)
+    which = "" if number is None else f" (fill {number})"
+    audit(request, AuditAction.DOWNLOAD, prescription=prescription, description=f"{kind} PDF{which}")
     response = HttpResponse(content, content_type="application/pdf")
     stamp = timezone.localdate(record.compounded_at).isoformat()
-    response["Content-Disposition"] = f'inline; filename="{prescription.reference}-{kind}-{stamp}.pdf"'
+    response["Content-Disposition"] = (
+        f'inline; filename="{prescription.reference}-fill{row.fill.number}-{kind}-{stamp}.pdf"'
+    )
     # Patient data: never kept by a browser or proxy cache.
     response["Cache-Control"] = "no-store, private"
     return response
@@ -196,3 +207,37 @@ def label_pdf(request: HttpRequest, prescription_id: int) -> HttpResponse:
 @require_GET
 def worksheet_pdf(request: HttpRequest, prescription_id: int) -> HttpResponse:
     return _pdf(request, prescription_id, kind="worksheet")
+
+
+@staff_required
+@require_GET
+def fill_label_pdf(request: HttpRequest, prescription_id: int, number: int) -> HttpResponse:
+    return _pdf(request, prescription_id, kind="label", number=number)
+
+
+@staff_required
+@require_GET
+def fill_worksheet_pdf(request: HttpRequest, prescription_id: int, number: int) -> HttpResponse:
+    return _pdf(request, prescription_id, kind="worksheet", number=number)
+
+
+@staff_required
+@require_POST
+def recompound(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    """A ready fill past its beyond-use date (or damaged) goes back to compounding for a new batch."""
+    prescription = get_prescription(request, prescription_id)
+    form = ReasonForm(request.POST, prefix="recompound")
+    if not form.is_valid():
+        return render_review_errors(request, prescription, recompound_form=form)
+    try:
+        prescription_recompound(prescription_id=prescription.pk, actor=staff_user(request),
+                                reason=form.cleaned_data["reason"])  # fmt: skip
+    except ValidationError as exc:
+        form.add_error(None, error_text(exc))
+        return render_review_errors(request, prescription, recompound_form=form)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return to_review(prescription.pk)
+    audit(request, AuditAction.ACTION, prescription=prescription, description="compounding again")
+    messages.success(request, "Back to compounding: destroy the old batch and record a new one.")
+    return to_review(prescription.pk)

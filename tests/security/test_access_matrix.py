@@ -25,17 +25,27 @@ Each persona's request runs in a savepoint that is rolled back, so one row's wor
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from intake.models import MasterFormulation, Notification, Prescription, Questionnaire
+from intake.models import (
+    FollowUp,
+    MasterFormulation,
+    Notification,
+    Prescription,
+    Questionnaire,
+    RenewalRequest,
+    Requester,
+)
 from intake.models.notifications import DeliveryStatus
 from tests.conftest import api_client_for
 from tests.factories import api_payload, clean_answers, make_prescription
@@ -141,6 +151,11 @@ TABLE: tuple[Row, ...] = (
     row("prescriber:submitted", outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
     prescriber_action("prescriber:respond", at="on_hold"),
     prescriber_action("prescriber:cancel", at="in_review"),
+    prescriber_action("prescriber:refill", at="completed"),
+    prescriber_action("prescriber:renew", at="completed"),
+    row("prescriber:renewal", outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
+    prescriber_action("prescriber:renewal_approve", at="completed"),
+    prescriber_action("prescriber:renewal_deny", at="completed"),
     # The patient's pages: A's private link opens for the browser that confirmed A's birth date only.
     row("patient:questionnaire", everyone=GATE, patient_a=OK),
     row("patient:questionnaire", "POST", body="dob", everyone=GATE, patient_a=ALLOWED),
@@ -148,6 +163,15 @@ TABLE: tuple[Row, ...] = (
     row("patient:status_link", everyone=GATE, patient_a=OK),
     row("patient:status", everyone=OK),
     row("patient:status", "POST", body="lookup", everyone=NOT_FOUND, patient_a=OK),
+    # The status page's buttons: A's link, or the order number with a session that proved A's birth date.
+    row("patient:status_link_refill", "POST", at="completed", everyone=GATE, patient_a=ALLOWED),
+    row("patient:status_link_renewal", "POST", at="completed", everyone=GATE, patient_a=ALLOWED),
+    row("patient:status_refill", "POST", body="reference", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
+    row("patient:status_renewal", "POST", body="reference", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
+    # The side-effect check-in at its own link (A's is answered: the thanks again, nothing kept).
+    row("patient:check_in", everyone=GATE, patient_a=OK),
+    row("patient:check_in", "POST", body="check_in", everyone=GATE, patient_a=ALLOWED),
+    row("patient:check_in_thanks", everyone=GATE, patient_a=OK),
     # Pharmacy pages.
     staff_page("staff:queue"),
     staff_page("staff:queue_counts"),
@@ -166,6 +190,13 @@ TABLE: tuple[Row, ...] = (
     staff_action("staff:complete", at="ready", allowed=STAFF_ROLES),
     staff_page("staff:label_pdf"),
     staff_page("staff:worksheet_pdf"),
+    staff_page("staff:fill_label_pdf"),
+    staff_page("staff:fill_worksheet_pdf"),
+    staff_action("staff:recompound", at="ready", allowed=PHARMACIST),
+    staff_action("staff:refill_start", at="completed", allowed=STAFF_ROLES),
+    staff_action("staff:renewal_ask", at="completed"),
+    staff_page("staff:follow_ups"),
+    staff_action("staff:follow_up_review", at="ready", allowed=PHARMACIST),
     staff_page("staff:formulary"),
     staff_page("staff:formulation"),
     staff_page("staff:formulation_new", not_pharmacist=DENIED),
@@ -194,9 +225,20 @@ TABLE: tuple[Row, ...] = (
     api_action("ship", at="ready", allowed=STAFF_ROLES),
     api_action("complete", at="ready", allowed=STAFF_ROLES),
     api_action("cancel", at="in_review", allowed=PHARMACIST, owner=True),
+    # Refills and renewals: the prescriber, or the pharmacy; only A's prescriber decides a renewal.
+    api_action("refill", at="completed", allowed=STAFF_ROLES, owner=True),
+    api_action("renewal-request", at="completed", allowed=GROUPS["staff"], owner=True),
+    row("api-renewals", outsiders=DENIED, prescribers=OK, staff=OK),
+    row("api-renewal-approve", "POST", body="json", at="completed", outsiders=DENIED, prescriber_a=ALLOWED,
+        prescriber_b=NOT_FOUND, staff=NOT_FOUND),  # fmt: skip
+    row("api-renewal-deny", "POST", body="json", at="completed", outsiders=DENIED, prescriber_a=ALLOWED,
+        prescriber_b=NOT_FOUND, staff=NOT_FOUND),  # fmt: skip
     # The patient's API: the token and the birth date are the key; anyone else's date changes nothing.
     row("api-questionnaire", "POST", body="answers", everyone=INVALID, patient_a=ALLOWED),
     row("api-status", body="lookup", everyone=NOT_FOUND, patient_a=OK),
+    row("api-status-refill", "POST", body="lookup", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
+    row("api-status-renewal", "POST", body="lookup", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
+    row("api-check-in", "POST", body="check_in", everyone=INVALID, patient_a=ALLOWED),
 )
 
 
@@ -224,6 +266,8 @@ class World:
     notification: Notification
     formulation: MasterFormulation
     birth_dates: dict[str, date] = field(default_factory=dict)
+    follow_up_id: int = 0  # A's answered check-in that needs a pharmacist
+    renewal_id: int = 0  # A's renewal request waiting for prescriber A (only for the rows that decide one)
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -232,6 +276,11 @@ class World:
             "notification_id": UNKNOWN_ID if unknown else self.notification.pk,
             "formulation_id": UNKNOWN_ID if unknown else self.formulation.pk,
             "token": self.a.questionnaire_token,
+            "number": 1,  # A's first fill
+            "follow_up_id": UNKNOWN_ID if unknown else self.follow_up_id,
+            "renewal_id": UNKNOWN_ID if unknown else self.renewal_id,
+            # The check-in's JSON twin takes the check-in's own token (A's, like "token" above).
+            "check_in_token": FollowUp.objects.filter(pk=self.follow_up_id).values_list("token", flat=True).first(),
         }
 
     def snapshot(self) -> tuple[Any, ...]:
@@ -241,6 +290,7 @@ class World:
             a.status, a.events.count(), a.clarifications.count(), questionnaire,
             Prescription.objects.get(pk=self.b.pk).status, Prescription.objects.count(),
             Notification.objects.get(pk=self.notification.pk).status,
+            FollowUp.objects.filter(reviewed_at__isnull=False).count(),
         )  # fmt: skip
 
 
@@ -268,7 +318,31 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         notification=notification,
         formulation=MasterFormulation.objects.order_by("pk").first(),
         birth_dates={"patient_a": a.patient.date_of_birth, "patient_b": b.patient.date_of_birth},
+        follow_up_id=_answered_follow_up(a).pk,
+        renewal_id=_waiting_renewal(a).pk if table_row.route in WITH_RENEWAL else 0,
     )
+
+
+# The rows about a renewal request on A (made only for them, so the other rows' A has none).
+WITH_RENEWAL = frozenset({"prescriber:renewal", "prescriber:renewal_approve", "prescriber:renewal_deny",
+                          "api-renewals", "api-renewal-approve", "api-renewal-deny"})  # fmt: skip
+
+
+def _waiting_renewal(prescription: Prescription) -> RenewalRequest:
+    """A patient's renewal request on A, waiting for prescriber A (made directly: A may still have refills)."""
+    return RenewalRequest.objects.create(
+        prescription=prescription, requested_by=Requester.PATIENT, requested_at=timezone.now()
+    )
+
+
+def _answered_follow_up(prescription: Prescription) -> FollowUp:
+    """A's side-effect check-in, answered with a symptom that needs a pharmacist."""
+    now = timezone.now()
+    return FollowUp.objects.create(
+        prescription=prescription, token=secrets.token_urlsafe(32), sent_at=now, expires_at=now + timedelta(days=30),
+        answered_at=now, sleep_problems="bothersome", vivid_dreams="none", nausea="none", headache="none",
+        needs_pharmacist=True, reasons=["Sleep problems: bothers the patient"],
+    )  # fmt: skip
 
 
 def _birth_date(world: World, persona: str) -> str:
@@ -286,6 +360,13 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "staff:request_clarification": {"clarify-message": "Please confirm the strength."},
     "staff:cancel": {"cancel-reason": _REASON},
     "staff:ship": {"ship-carrier": "UPS", "ship-tracking_number": "1Z999AA10123456784"},
+    "staff:recompound": {"recompound-reason": "Vial dropped and cracked."},
+    "staff:follow_up_review": {"note": "Called the patient; moved the dose to the morning."},
+    "prescriber:renewal_approve": {"approve-refills": "1", "approve-signature_name": "Grace Hopper",
+                                   "approve-signature_attestation": "on"},  # fmt: skip
+    "prescriber:renewal_deny": {"deny-reason": "Needs a visit first."},
+    "api-renewal-approve": {"signature_name": "Grace Hopper", "attestation": True, "refills": 1},
+    "api-renewal-deny": {"reason": "Needs a visit first."},
     "api-request_clarification": {"message": "Please confirm the strength."},
     "api-respond": {"message": "Strength confirmed."},
     "api-reject": {"reason": _REASON},
@@ -306,6 +387,11 @@ def _body(row: Row, persona: str, world: World) -> dict[str, Any]:
         return {"date_of_birth": _birth_date(world, persona)}
     if row.body == "lookup":
         return {"reference": world.a.reference, "date_of_birth": _birth_date(world, persona)}
+    if row.body == "reference":  # a status page's button: the order number, the proof is the session's
+        return {"reference": world.a.reference}
+    if row.body == "check_in":
+        return {"date_of_birth": _birth_date(world, persona), "sleep_problems": "mild", "vivid_dreams": "none",
+                "nausea": "none", "headache": "none", "other_effects": "", "wants_call": False}  # fmt: skip
     return {}
 
 

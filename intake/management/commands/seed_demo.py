@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from intake.demo_history import demo_history_create
+from intake.demo_history import demo_history_create, demo_repeat_business_create
 from intake.models import Prescriber, Prescription
 from intake.roles import ensure_role_groups
 from intake.services.formulary import formulary_install_defaults
@@ -56,6 +56,17 @@ class Command(BaseCommand):
             self._demo_prescriptions(prescribers[0])
             # Eight weeks of past work, so the queue and the dashboard have something to show.
             demo_history_create(prescriber=prescribers[1], pharmacist=User.objects.get(email="pharmacist@demo.test"))
+        # Refills, a renewal, a hold and a check-in for the first prescriber (each made once).
+        repeat = demo_repeat_business_create(
+            prescriber=prescribers[0],
+            pharmacist=User.objects.get(email="pharmacist@demo.test"),
+            technician=User.objects.get(email="technician@demo.test"),
+        )
+        if repeat:
+            self.stdout.write(
+                f"Created {len(repeat)} repeat-business prescriptions: a refill for review, a renewal request, "
+                "a hold of 4 days and a check-in for a pharmacist."
+            )
         self.stdout.write(self.style.SUCCESS("Demo data ready: sign in at /accounts/login/ (accounts in the README)."))
 
     def _user(self, email: str, password: str, role: str, first: str, last: str) -> User:
