@@ -114,7 +114,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     queue_filter, page = queue_for_staff(user=staff_user(request), params=request.GET)
     audit(request, AuditAction.LIST, object_type="prescription", description="pharmacy queue")
     params = request.GET.copy()
-    params.pop("page", None)
+    for cursor in ("after", "before", "page"):  # "page": links saved before keyset pages
+        params.pop(cursor, None)
     current_status = queue_filter.form.data.get("status", "")
     return render(
         request,
