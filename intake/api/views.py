@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -22,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from intake.api import serializers as api
-from intake.api.auth import token_obtain
+from intake.api.auth import TokenWithProfileAuthentication, token_obtain
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.audit import AuditAction, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
@@ -126,6 +127,7 @@ def rendered(prescription: Prescription, **kwargs: Any) -> Response:
 
 
 class PrescriptionListCreateView(generics.GenericAPIView):
+    authentication_classes = [TokenWithProfileAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [AsciiJSONRenderer]
     serializer_class = api.PrescriptionSerializer
@@ -202,7 +204,10 @@ class PrescriptionListCreateView(generics.GenericAPIView):
         )
         audit(request, AuditAction.CREATE if created else AuditAction.VIEW, prescription=prescription,
               description="submitted through the API" if created else "Idempotency-Key replay")  # fmt: skip
-        prescription = fresh(request, prescription.pk)
+        if not created:
+            prescription = fresh(request, prescription.pk)
+        # A new prescription is answered as the service left it: every field and relation it shows
+        # is already in memory (see _known_relations), so reading it back would only cost queries.
         response = rendered(prescription, status=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{prescription.pk}/")
         if not created:
