@@ -154,7 +154,7 @@ def _strength(value: Decimal) -> str:
 def _waiting(since: datetime, now: datetime) -> str:
     """'3 days, 4 hours' in the timesince filter's words (months of 30 days), in a tenth of its time."""
     seconds = max(0, int((now - since).total_seconds()))
-    parts = []
+    parts: list[str] = []
     for unit, size in _WAIT_UNITS:
         count, seconds = divmod(seconds, size)
         if count or parts:

@@ -640,6 +640,9 @@ class Command(BaseCommand):
         parser.add_argument("--scratch", action="store_true",
                             help="build in a scratch database beside the configured one, dropped afterwards")
         parser.add_argument("--keep", action="store_true", help="with --scratch: keep the scratch database")
+        parser.add_argument("--load-plan", default="",
+                            help="build only, then write sessions, tokens and status look-ups for the load "
+                            "test (scripts/loadtest.sh) to this JSON file; no timing")  # fmt: skip
         parser.add_argument("--force", action="store_true",
                             help="build beside data that is not the benchmark's (its rows are marked)")  # fmt: skip
 
@@ -654,6 +657,10 @@ class Command(BaseCommand):
         sizes = sorted(set(sizes) | {small, rows})
         iterations = options["iterations"] or (60 if options["quick"] else 200)
         warmup = max(5, iterations // 10)
+        if options["load_plan"]:
+            self._check_database(first_size=rows, force=options["force"])
+            self._load_plan(rows=rows, target=Path(options["load_plan"]))
+            return
         scratch = None
         if options["scratch"]:
             scratch = self._scratch_database()
@@ -712,6 +719,32 @@ class Command(BaseCommand):
                 f"This database already holds {ours:,} benchmark prescriptions, more than the first size "
                 f"timed ({first_size:,}): use --scratch, or a fresh database."
             )
+
+    def _load_plan(self, *, rows: int, target: Path) -> None:
+        """The data set, and what the load test's simulated people sign in with."""
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.sessions.backends.db import SessionStore
+        from rest_framework.authtoken.models import Token
+
+        people = bench_people()
+        DataBuilder(people=people, anchor=timezone.now()).grow_to(rows, self._log)
+        sessions = []
+        for _ in range(64):  # one session per simulated pharmacist (each its own session row, as in life)
+            store = SessionStore()
+            store[SESSION_KEY] = str(people.pharmacist.pk)
+            store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            store[HASH_SESSION_KEY] = people.pharmacist.get_session_auth_hash()
+            store.set_expiry(12 * 3600)
+            store.save()
+            sessions.append(store.session_key)
+        tokens = [Token.objects.get_or_create(user=p.user)[0].key for p in people.prescribers]
+        pairs = Prescription.objects.filter(bench_filter()).values_list("reference", "patient__date_of_birth")
+        lookups = [[ref, dob.isoformat()] for ref, dob in pairs.order_by("-pk")[:2000]]
+        plan = {"session_cookie": settings.SESSION_COOKIE_NAME, "sessions": sessions, "tokens": tokens,
+                "lookups": lookups, "queue_status": QUEUE_STATUS, "body": submission_body("LOAD")}  # fmt: skip
+        target.write_text(json.dumps(plan), encoding="utf-8")
+        self._log(f"Load plan written to {target}: {len(sessions)} staff sessions, {len(tokens)} prescriber tokens, "
+                  f"{len(lookups)} status look-ups over {rows:,} prescriptions")  # fmt: skip
 
     # The run -----------------------------------------------------------------------------------
 
