@@ -6,7 +6,6 @@ from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -42,18 +41,3 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> Token:
     token, _created = Token.objects.get_or_create(user=user)
     return token
 
-
-class TokenWithProfileAuthentication(TokenAuthentication):
-    """`Authorization: Token …`, reading the prescriber's profile in the same query as the user.
-
-    For the endpoints that use the profile on every call (submitting): it saves a query each.
-    The checks are DRF's own (an unknown key or an inactive user fails the same way).
-    """
-
-    def authenticate_credentials(self, key: str) -> tuple[User, Token]:
-        token = Token.objects.select_related("user", "user__prescriber").filter(key=key).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        return token.user, token

@@ -12,7 +12,6 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from intake.api import serializers as api
-from intake.api.auth import TokenWithProfileAuthentication, token_obtain
+from intake.api.auth import token_obtain
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.audit import AuditAction, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
@@ -127,7 +126,6 @@ def rendered(prescription: Prescription, **kwargs: Any) -> Response:
 
 
 class PrescriptionListCreateView(generics.GenericAPIView):
-    authentication_classes = [TokenWithProfileAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [AsciiJSONRenderer]
     serializer_class = api.PrescriptionSerializer

@@ -111,12 +111,12 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
-    # token with user and profile, roles, [savepoint], dosage form, patient (locked), new patient and its
+    # token with user, roles, prescriber profile, [savepoint], dosage form, patient (locked), new patient and its
     # history, prescription, titration steps, digest, history, event, two notification rows, [release],
     # audit row. No read-back: the answer is rendered from what was just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201
