@@ -6,7 +6,9 @@
 #
 # The database named by DATABASE_URL is created if missing, migrated and filled with the benchmark's
 # data set (ROWS prescriptions; it refuses a database holding real prescriptions). With
-# CELERY_BROKER_URL set, a Celery worker delivers the notifications during the run, on the same cores.
+# CELERY_BROKER_URL set, submissions publish their notifications to it, and with WORKER=1 a Celery worker
+# delivers them during the run on the same two cores (in production it runs elsewhere); WORKER=0 (the
+# default) leaves them queued, to measure the web tier alone.
 # Scenarios (RATES, "queue submit status" requests a second each, one scenario per comma):
 #   RATES="120 0 0,0 150 0,40 50 30" (default): the queue alone, submissions alone, then the mix.
 set -euo pipefail
@@ -57,7 +59,7 @@ trap cleanup EXIT
 .venv/bin/gunicorn pharmacy.wsgi --workers "$WORKERS" --bind "127.0.0.1:$PORT" \
   --log-level warning > "$OUT/gunicorn.log" 2>&1 &
 PIDS+=($!)
-if [ -n "${CELERY_BROKER_URL:-}" ]; then
+if [ -n "${CELERY_BROKER_URL:-}" ] && [ "${WORKER:-0}" = 1 ]; then
   .venv/bin/celery -A pharmacy worker --concurrency 1 --loglevel WARNING > "$OUT/celery.log" 2>&1 &
   PIDS+=($!)
 fi
