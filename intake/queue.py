@@ -1,35 +1,43 @@
 """Reads for the pharmacy's work queue: filters, counts per status, search, one page at a time.
 
 Built to stay fast with a million prescriptions: every list is one status (or a search that
-narrows through a unique index), ordered oldest first on the (status, ..., submitted_at)
-indexes of Prescription.Meta; counts are one GROUP BY over the open statuses; pages are
-fetched as page_size + 1 rows, so no COUNT(*) of the whole result is ever needed.
+narrows through a unique index), ordered oldest first on the (status, ..., submitted_at, id)
+partial indexes of Prescription.Meta; counts are one GROUP BY over the open statuses. Pages are
+keyset pages: "next" carries the (submitted_at, id) of the last row shown and the next page
+starts right after it in the index, so page 400 costs what page 1 costs (an OFFSET would read
+and throw away every row before it). A page is fetched as page_size + 1 rows, so no COUNT(*) of
+the whole result is ever needed.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from intake.models import DosageFormCode, FlagLevel, Patient, Prescription, PrescriptionStatus
 from intake.models.people import fold_name
+from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES
 
 S = PrescriptionStatus
-PAGE_SIZE = 25
+PAGE_SIZE = 50
 DEFAULT_STATUS = S.PENDING_REVIEW
 # The statuses the pharmacy works on, in the order of the work; the tabs of the queue page.
 WORK_STATUSES = (
     S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK, S.READY, S.SHIPPED,
     S.AWAITING_QUESTIONNAIRE,
 )  # fmt: skip
+# The condition of the queue's partial indexes (Prescription.Meta), term for term: SQLite uses a
+# partial index only when the query repeats its condition; PostgreSQL proves it from the status alone.
+OPEN_INDEX_TERM = Q(status__in=sorted(OPEN_STATUSES))
 REFERENCE_RE = re.compile(r"^(RX-?)?[0-9A-HJKMNP-TV-Z]{7}$")
 AGE_CHOICES = [("1", "Older than 1 day"), ("2", "Older than 2 days"), ("3", "Older than 3 days"),
                ("7", "Older than a week"), ("14", "Older than 2 weeks")]  # fmt: skip
@@ -40,9 +48,8 @@ CLAIM_CHOICES = [("mine", "Claimed by me"), ("unclaimed", "Unclaimed"), ("others
 
 def queue_counts() -> dict[str, int]:
     """How many prescriptions wait in each working status: one GROUP BY query."""
-    rows = (
-        Prescription.objects.filter(status__in=WORK_STATUSES).values_list("status").annotate(n=Count("id")).order_by()
-    )
+    # Served from the open-status partial index alone (an index-only scan on PostgreSQL).
+    rows = Prescription.objects.filter(OPEN_INDEX_TERM).values_list("status").annotate(n=Count("id")).order_by()
     counts: dict[str, int] = dict.fromkeys(WORK_STATUSES, 0)
     counts.update({status: n for status, n in rows})
     return counts
@@ -107,12 +114,14 @@ class QueueFilter(django_filters.FilterSet):
     rush = django_filters.BooleanFilter(label="Rush only", method="filter_rush",
                                         widget=forms.CheckboxInput)  # fmt: skip
     age = django_filters.ChoiceFilter(choices=AGE_CHOICES, empty_label="Any age", method="filter_age", label="Age")
+    overdue = django_filters.BooleanFilter(label="Overdue only", method="filter_overdue",
+                                           widget=forms.CheckboxInput)  # fmt: skip
     claimed = django_filters.ChoiceFilter(choices=CLAIM_CHOICES, empty_label="Anyone", method="filter_claimed",
                                           label="Claimed")  # fmt: skip
 
     class Meta:
         model = Prescription
-        fields = ["q", "status", "dosage_form", "flag_level", "rush", "age", "claimed"]
+        fields = ["q", "status", "dosage_form", "flag_level", "rush", "age", "overdue", "claimed"]
 
     def __init__(self, data: Any = None, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         data = data.copy() if data is not None else {}
@@ -136,6 +145,12 @@ class QueueFilter(django_filters.FilterSet):
     def filter_age(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         return queryset.filter(submitted_at__lt=timezone.now() - timedelta(days=int(value)))
 
+    def filter_overdue(self, queryset: QuerySet[Prescription], name: str, value: bool | None) -> QuerySet[Prescription]:
+        if not value:
+            return queryset
+        cutoff = timezone.now() - timedelta(hours=settings.QUEUE_OVERDUE_HOURS)
+        return queryset.filter(status__in=STAFF_STATUSES, status_changed_at__lt=cutoff)
+
     def filter_claimed(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         if value == "unclaimed":
             return queryset.filter(claimed_by__isnull=True)
@@ -146,28 +161,66 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.filter(claimed_by__isnull=False).exclude(claimed_by=self.user)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR_RE = re.compile(r"^(-?[0-9]{1,18})\.([0-9]{1,18})$")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the queue's order: (submitted_at, id) of one row, written "<microseconds>.<id>"."""
+
+    submitted_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, prescription: Prescription) -> Cursor:
+        return cls(submitted_at=prescription.submitted_at, pk=prescription.pk)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        """None for anything that is not a cursor this module wrote: a hand-edited link shows the first page."""
+        match = _CURSOR_RE.match(text or "")
+        if match is None:
+            return None
+        try:
+            # Whole microseconds from the epoch: exact, unlike a float timestamp.
+            submitted_at = _EPOCH + timedelta(microseconds=int(match[1]))
+        except OverflowError:
+            return None
+        return cls(submitted_at=submitted_at, pk=int(match[2]))
+
+    def __str__(self) -> str:
+        delta = self.submitted_at - _EPOCH
+        microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return f"{microseconds}.{self.pk}"
+
+    def after(self) -> Q:
+        # The submitted_at >= bound alone is what the index range scan uses; the OR only settles
+        # rows submitted at the very same microsecond.
+        return Q(submitted_at__gte=self.submitted_at) & (
+            Q(submitted_at__gt=self.submitted_at) | Q(pk__gt=self.pk)
+        )
+
+    def before(self) -> Q:
+        return Q(submitted_at__lte=self.submitted_at) & (
+            Q(submitted_at__lt=self.submitted_at) | Q(pk__lt=self.pk)
+        )
+
+
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[Prescription]
-    number: int
     has_next: bool
+    has_previous: bool
     page_size: int
 
     @property
-    def has_previous(self) -> bool:
-        return self.number > 1
+    def next_cursor(self) -> str:
+        return str(Cursor.of(self.rows[-1])) if self.rows and self.has_next else ""
 
     @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * self.page_size + 1 if self.rows else 0
+    def previous_cursor(self) -> str:
+        return str(Cursor.of(self.rows[0])) if self.rows and self.has_previous else ""
 
 
 def queue_base() -> QuerySet[Prescription]:
@@ -176,7 +229,7 @@ def queue_base() -> QuerySet[Prescription]:
         Prescription.objects.select_related("patient", "claimed_by", "prescriber__user")
         .only(
             "id", "reference", "status", "dosage_form", "strength_mg", "quantity", "rush", "flags", "flag_level",
-            "submitted_at", "claimed_at", "beyond_use_date",
+            "submitted_at", "claimed_at", "beyond_use_date", "status_changed_at", "fill_number",
             "patient__id", "patient__first_name", "patient__last_name", "patient__date_of_birth",
             "claimed_by__id", "claimed_by__first_name", "claimed_by__last_name", "claimed_by__email",
             "prescriber__id", "prescriber__credential", "prescriber__user__id",
@@ -187,20 +240,36 @@ def queue_base() -> QuerySet[Prescription]:
 
 
 def queue_page(
-    queryset: QuerySet[Prescription], *, page: int | str | None = 1, page_size: int = PAGE_SIZE
+    queryset: QuerySet[Prescription],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    page_size: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of a filtered queue, without counting the whole result: fetch one row more."""
-    try:
-        number = max(1, min(int(page or 1), 10_000))
-    except (TypeError, ValueError):
-        number = 1
-    offset = (number - 1) * page_size
-    rows = list(queryset[offset : offset + page_size + 1])
-    return QueuePage(rows=rows[:page_size], number=number, has_next=len(rows) > page_size, page_size=page_size)
+    """One keyset page of a filtered queue (ordered by submitted_at, id): the first, the one after
+    the cursor `after`, or the one before the cursor `before`. One query of page_size + 1 rows."""
+    after_cursor, before_cursor = Cursor.parse(after), Cursor.parse(before)
+    if after_cursor is not None:
+        rows = list(queryset.filter(after_cursor.after())[: page_size + 1])
+        return QueuePage(rows=rows[:page_size], has_next=len(rows) > page_size, has_previous=True,
+                         page_size=page_size)  # fmt: skip
+    if before_cursor is not None:
+        # Walk the index backwards from the cursor, then show the rows in the queue's order.
+        backwards = queryset.filter(before_cursor.before()).order_by("-submitted_at", "-id")
+        rows = list(backwards[: page_size + 1])
+        if len(rows) > page_size:
+            return QueuePage(rows=rows[:page_size][::-1], has_next=True, has_previous=True, page_size=page_size)
+        # Back at the start: show a full first page rather than the few rows before the cursor.
+    rows = list(queryset[: page_size + 1])
+    return QueuePage(rows=rows[:page_size], has_next=len(rows) > page_size, has_previous=False, page_size=page_size)
 
 
 def queue_for_staff(*, user: User, params: Any) -> tuple[QueueFilter, QueuePage]:
-    """The filter form (bound to params) and the page it asks for."""
+    """The filter form (bound to params) and the page it asks for (`after` / `before` cursors)."""
     queue_filter = QueueFilter(params, queryset=queue_base(), user=user)
-    queryset = queue_filter.qs if queue_filter.is_valid() else queue_base().none()
-    return queue_filter, queue_page(queryset, page=params.get("page"))
+    if not queue_filter.is_valid():
+        return queue_filter, queue_page(queue_base().none())
+    queryset = queue_filter.qs
+    if queue_filter.form.cleaned_data.get("status") in OPEN_STATUSES:
+        queryset = queryset.filter(OPEN_INDEX_TERM)
+    return queue_filter, queue_page(queryset, after=params.get("after"), before=params.get("before"))

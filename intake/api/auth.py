@@ -40,3 +40,4 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> Token:
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     token, _created = Token.objects.get_or_create(user=user)
     return token
+

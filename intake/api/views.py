@@ -203,7 +203,10 @@ class PrescriptionListCreateView(generics.GenericAPIView):
         )
         audit(request, AuditAction.CREATE if created else AuditAction.VIEW, prescription=prescription,
               description="submitted through the API" if created else "Idempotency-Key replay")  # fmt: skip
-        prescription = fresh(request, prescription.pk)
+        if not created:
+            prescription = fresh(request, prescription.pk)
+        # A new prescription is answered as the service left it: every field and relation it shows
+        # is already in memory (see _known_relations), so reading it back would only cost queries.
         response = rendered(prescription, status=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{prescription.pk}/")
         if not created:

@@ -101,25 +101,60 @@ def match_medication(line: str) -> list[MedicationMatch]:
 
     Lookalikes and other listed non-opioids are recognised but not returned.
     """
+    return list(_matches(line))
+
+
+@functools.lru_cache(maxsize=16384)
+def _matches(line: str) -> tuple[MedicationMatch, ...]:
+    # Patients write the same lines again and again ("vitamin D", "Synthroid 50 mcg"): each is read
+    # once per process. The matches are frozen, so sharing them is safe.
     found: list[MedicationMatch] = []
     seen: set[tuple[str, str]] = set()
-    for entries, written_as, fuzzy in _scan(_tokens(line)):
-        for entry in entries:
-            if entry.kind == NOT_OPIOID or (entry.kind, entry.generic) in seen:
-                continue
-            seen.add((entry.kind, entry.generic))
-            found.append(
-                MedicationMatch(
-                    kind=entry.kind,
-                    generic=entry.generic,
-                    written_as=written_as,
-                    drug_class=entry.drug_class,
-                    name=entry.name,
-                    name_type=entry.name_type,
-                    fuzzy=fuzzy,
-                )
-            )
-    return found
+    for matches in _scan(_tokens(line)):
+        for match in matches:
+            if (match.kind, match.generic) not in seen:
+                seen.add((match.kind, match.generic))
+                found.append(match)
+    return tuple(found)
+
+
+def _reported(entries: Iterable[MedicationEntry], written_as: str, fuzzy: bool) -> tuple[MedicationMatch, ...]:
+    """The matches a hit reports: lookalikes and other listed non-opioids are read but never reported."""
+    return tuple(
+        MedicationMatch(
+            kind=entry.kind,
+            generic=entry.generic,
+            written_as=written_as,
+            drug_class=entry.drug_class,
+            name=entry.name,
+            name_type=entry.name_type,
+            fuzzy=fuzzy,
+        )
+        for entry in entries
+        if entry.kind != NOT_OPIOID
+    )
+
+
+# Built once per listed name (or plural, or misspelt word) rather than once per line: building the
+# frozen matches costs more than finding them.
+@functools.lru_cache(maxsize=8192)
+def _exact_matches(words: tuple[str, ...]) -> tuple[MedicationMatch, ...]:
+    return _reported(_index().names[words], " ".join(words), False)
+
+
+@functools.lru_cache(maxsize=8192)
+def _plural_matches(word: str) -> tuple[MedicationMatch, ...]:
+    return _reported(_index().names[(word[:-1],)], word, False)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fuzzy_matches(word: str) -> tuple[MedicationMatch, ...]:
+    return _reported(_fuzzy_entries(word), word, True)
+
+
+def forget_lines() -> None:
+    """Empty the per-line cache (the benchmark times screening without it too)."""
+    _matches.cache_clear()
 
 
 def is_opioid(line: str) -> bool:
@@ -136,56 +171,63 @@ def medication_table() -> tuple[MedicationEntry, ...]:
 _WITHOUT = re.compile(r"\bw/o\b")
 _WITH = re.compile(r"\bw/")
 _NUMBER_SIGN = re.compile(r"\bno\.?\s*(?=\d)")  # "Tylenol No. 3" -> "Tylenol 3"
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+# A word is a run of letters or a run of digits: "10mg" is "10" "mg", "q6h" is "q" "6" "h".
+_WORD = re.compile(r"[a-z]+|[0-9]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(text: str) -> tuple[str, ...]:
+    # Table names and generics only (a bounded set), read again for every match described.
     return _tokens(text)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    plain = plain.lower().replace("\u00b5", "u").replace("\u03bc", "u")
-    plain = _WITHOUT.sub(" without ", plain)
-    plain = _WITH.sub(" with ", plain)
-    plain = plain.replace("&", " and ")
-    plain = _NUMBER_SIGN.sub(" ", plain)
-    plain = _NOT_WORD.sub(" ", plain)
-    plain = _LETTER_DIGIT.sub(" ", plain)
+    if not text.isascii():
+        # Accents off ("Lövelace" -> "lovelace"); most lines are plain ASCII and skip this.
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
+        text = text.replace("\u00b5", "u").replace("\u03bc", "u")
+    plain = text.lower()
+    # Each rewrite runs only where its marker occurs: a regex pass costs more than the test.
+    if "w/" in plain:
+        plain = _WITH.sub(" with ", _WITHOUT.sub(" without ", plain))
+    if "&" in plain:
+        plain = plain.replace("&", " and ")
+    if "no" in plain:
+        plain = _NUMBER_SIGN.sub(" ", plain)
     abbreviations = _normalisation().abbreviations
     words: list[str] = []
-    for word in plain.split():
-        words.extend(abbreviations.get(word, (word,)))
+    for word in _WORD.findall(plain):
+        expanded = abbreviations.get(word)
+        if expanded is None:
+            words.append(word)
+        else:
+            words.extend(expanded)
     return tuple(words)
 
 
-Hit = tuple[tuple[MedicationEntry, ...], str, bool]
-
-
-def _scan(tokens: tuple[str, ...]) -> Iterator[Hit]:
+def _scan(tokens: tuple[str, ...]) -> Iterator[tuple[MedicationMatch, ...]]:
+    """The matches of each listed name in the words, left to right, the longest name first."""
     index = _index()
     position = 0
     guesses_left = _FUZZY_WORDS_PER_LINE
     while position < len(tokens):
-        longest = min(index.longest_name, len(tokens) - position)
+        # Only names that begin with this word are tried, longest first: one dict look-up for most words.
+        longest = min(index.longest_from.get(tokens[position], 0), len(tokens) - position)
         for length in range(longest, 0, -1):
             words = tokens[position : position + length]
-            entries = index.names.get(words)
-            if entries:
-                yield entries, " ".join(words), False
+            if words in index.names:
+                yield _exact_matches(words)
                 position += length
                 break
         else:
             word = tokens[position]
             position += 1
-            if word.endswith("s") and (entries := index.names.get((word[:-1],))):
-                yield entries, word, False
+            if word.endswith("s") and (word[:-1],) in index.names:
+                yield _plural_matches(word)
             elif guesses_left > 0 and _FUZZY_MIN_LENGTH <= len(word) <= _FUZZY_MAX_LENGTH:
                 guesses_left -= 1
-                if fuzzy_entries := _fuzzy_entries(word):
-                    yield fuzzy_entries, word, True
+                yield _fuzzy_matches(word)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -280,6 +322,7 @@ class _Normalisation:
 class _Index:
     names: dict[tuple[str, ...], tuple[MedicationEntry, ...]]
     longest_name: int
+    longest_from: dict[str, int]  # first word -> the most words of a listed name that begins with it
     deletions: dict[str, tuple[str, ...]]  # SymSpell-style: a deletion variant -> one-word names
 
 
@@ -327,6 +370,13 @@ def _index() -> _Index:
     return _build_index(_table())
 
 
+def _longest_from(names: Iterable[tuple[str, ...]]) -> dict[str, int]:
+    longest: dict[str, int] = {}
+    for words in names:
+        longest[words[0]] = max(longest.get(words[0], 0), len(words))
+    return longest
+
+
 def _build_index(table: Iterable[MedicationEntry]) -> _Index:
     names: dict[tuple[str, ...], list[MedicationEntry]] = {}
     for entry in table:
@@ -346,5 +396,6 @@ def _build_index(table: Iterable[MedicationEntry]) -> _Index:
     return _Index(
         names={words: tuple(entries) for words, entries in names.items()},
         longest_name=max(len(words) for words in names),
+        longest_from=_longest_from(names),
         deletions={variant: tuple(sorted(found)) for variant, found in deletions.items()},
     )

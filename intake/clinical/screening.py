@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -67,7 +67,11 @@ class Flag:
     matched_as: str = ""  # what a line matched, e.g. "hydrocodone (brand Norco)"
 
     def as_dict(self) -> dict[str, str]:
-        return {key: str(value) for key, value in asdict(self).items()}
+        # Flat string fields: no need for dataclasses.asdict's recursive deep copy.
+        return {key: str(getattr(self, key)) for key in _FLAG_FIELDS}
+
+
+_FLAG_FIELDS: Final = tuple(field.name for field in fields(Flag))
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,11 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
 
 
 def _medication_line_flags(field: str, line: str) -> list[Flag]:
-    matches = match_medication(line)
+    by_kind: dict[str, list[MedicationMatch]] = {}
+    for match in match_medication(line):
+        by_kind.setdefault(match.kind, []).append(match)
+    if not by_kind:
+        return []
     flags: list[Flag] = []
 
     def add(code: str, severity: str, message: str, found: Sequence[MedicationMatch]) -> None:
@@ -274,7 +282,7 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
             Flag(code=code, severity=severity, message=message, field=field, value=line, matched_as=_described(found))
         )
 
-    opioids = _of_kind(matches, OPIOID)
+    opioids = by_kind.get(OPIOID, [])
     if opioids:
         add(
             OPIOID_USE,
@@ -283,11 +291,11 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
             "naltrexone would block it and can bring on withdrawal.",
             opioids,
         )
-    interactions = _of_kind(matches, INTERACTION)
+    interactions = by_kind.get(INTERACTION, [])
     if interactions:
         reasons = "; ".join(f"{match.generic}: {match.drug_class}" for match in interactions)
         add(INTERACTION_CODE, WARNING, f"The medication '{line}' interacts with naltrexone ({reasons}).", interactions)
-    thyroid = _of_kind(matches, THYROID)
+    thyroid = by_kind.get(THYROID, [])
     if thyroid:
         add(
             THYROID_CODE,
@@ -295,7 +303,7 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
             f"The medication '{line}' is a thyroid hormone; with LDN the thyroid dose may need lowering.",
             thyroid,
         )
-    immunosuppressants = _of_kind(matches, IMMUNOSUPPRESSANT)
+    immunosuppressants = by_kind.get(IMMUNOSUPPRESSANT, [])
     if immunosuppressants:
         add(
             IMMUNOSUPPRESSANT_CODE,
@@ -303,7 +311,7 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
             f"The medication '{line}' is an immunosuppressant; check with the prescriber.",
             immunosuppressants,
         )
-    antagonists = _of_kind(matches, ANTAGONIST)
+    antagonists = by_kind.get(ANTAGONIST, [])
     allergy_generics = naltrexone_allergy_generics()
     naltrexone = [match for match in antagonists if match.generic in allergy_generics]
     others = [match for match in antagonists if match.generic not in allergy_generics]
@@ -386,5 +394,6 @@ def alcohol_warning_above() -> int:
     return int(_screening_data()["alcohol_warning_above_drinks_per_week"])
 
 
+@functools.cache
 def naltrexone_allergy_generics() -> frozenset[str]:
     return frozenset(str(name).lower() for name in _screening_data()["naltrexone_allergy_generics"])

@@ -226,13 +226,34 @@ class Prescription(models.Model):
             ),
         ]
         indexes = [
-            # The queue: one status, oldest first.
-            models.Index(fields=["status", "submitted_at"], name="rx_queue_idx"),
-            models.Index(fields=["status", "flag_level", "submitted_at"], name="rx_queue_flag_idx"),
-            models.Index(fields=["status", "dosage_form", "submitted_at"], name="rx_queue_form_idx"),
+            # The queue: one open status, oldest first, (submitted_at, id) being the keyset pages' order.
+            # Partial: open work is a few percent of a pharmacy's rows, so these stay small and cached
+            # however much history piles up; closed tabs use the submitted_at index. The condition is
+            # a sorted list so that the migration is the same in every process (frozenset order is not)
+            # and so that intake/queue.py can repeat the very same term, which SQLite needs to use them.
+            models.Index(
+                fields=["status", "submitted_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="rx_queue_open_idx",
+            ),
+            models.Index(
+                fields=["status", "flag_level", "submitted_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="rx_queue_open_flag_idx",
+            ),
+            models.Index(
+                fields=["status", "dosage_form", "submitted_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="rx_queue_open_form_idx",
+            ),
+            models.Index(
+                fields=["status", "submitted_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES), rush=True),
+                name="rx_queue_open_rush_idx",
+            ),
             # "Next prescription": the oldest unclaimed one waiting for review.
             models.Index(
-                fields=["submitted_at"],
+                fields=["submitted_at", "id"],
                 condition=Q(status=S.PENDING_REVIEW, claimed_by__isnull=True),
                 name="rx_next_unclaimed_idx",
             ),

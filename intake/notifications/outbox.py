@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -85,8 +86,15 @@ def _addresses(prescription: Prescription, audience: str) -> list[tuple[str, str
 
 def notification_record(*, prescription: Prescription, event: str) -> list[Notification]:
     """Write the outbox rows for one event; must run inside the event's transaction."""
+    return notifications_record(prescription=prescription, events=(event,))
+
+
+def notifications_record(*, prescription: Prescription, events: Sequence[str]) -> list[Notification]:
+    """Write the outbox rows for several events of one moment in one INSERT (a submission tells
+    the prescriber and invites the patient); must run inside the events' transaction."""
     rows = [
         Notification(prescription=prescription, event=event, audience=audience, channel=channel, recipient=address)
+        for event in events
         for audience in AUDIENCES[event]
         for channel, address in _addresses(prescription, audience)
     ]

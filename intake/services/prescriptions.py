@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from intake.clinical.dosing import TitrationStep as ClinicalStep
 from intake.clinical.dosing import titration_errors
+from intake.clinical.screening import screen
 from intake.errors import Forbidden
 from intake.models import (
     Action,
@@ -33,8 +34,8 @@ from intake.models import (
     fold_name,
 )
 from intake.models.people import age_on
-from intake.notifications.outbox import notification_record
-from intake.services.screening import screen_prescription
+from intake.notifications.outbox import notifications_record
+from intake.services.screening import flag_level, prescription_facts, screen_prescription
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -172,12 +173,10 @@ def patient_find_or_create(details: PatientDetails) -> Patient:
     values.update({name: value for name, value in optional.items() if value not in ("", None)})
     patient = Patient.objects.select_for_update().filter(name_key=key, date_of_birth=details.date_of_birth).first()
     if patient is None:
-        try:
-            # A savepoint: two first prescriptions for one new patient race on the unique key.
-            with transaction.atomic():
-                return Patient.objects.create(date_of_birth=details.date_of_birth, **values)
-        except IntegrityError:
-            patient = Patient.objects.select_for_update().get(name_key=key, date_of_birth=details.date_of_birth)
+        # Two first prescriptions for one new patient race on the unique key: the loser's INSERT
+        # fails and prescription_submit runs its whole transaction again, which then finds the
+        # winner's row here. (No savepoint: every new patient would pay for it.)
+        return Patient.objects.create(date_of_birth=details.date_of_birth, **values)
     changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if changed:
         for name in changed:
@@ -212,16 +211,26 @@ def prescription_submit(
         replayed = _replay(prescriber, idempotency_key, digest)
         if replayed is not None:
             return replayed, False
-    try:
-        return _submit(prescriber=prescriber, patient=patient, content=content, signature=signature,
-                       idempotency_key=idempotency_key, digest=digest), True  # fmt: skip
-    except IntegrityError:
-        # Two requests with one Idempotency-Key at once: the loser answers with the winner's result.
-        if idempotency_key:
-            replayed = _replay(prescriber, idempotency_key, digest)
-            if replayed is not None:
-                return replayed, False
-        raise
+    for attempt in range(_SUBMIT_ATTEMPTS):
+        try:
+            return _submit(prescriber=prescriber, patient=patient, content=content, signature=signature,
+                           idempotency_key=idempotency_key, digest=digest), True  # fmt: skip
+        except IntegrityError:
+            # Two requests with one Idempotency-Key at once: the loser answers with the winner's result.
+            if idempotency_key:
+                replayed = _replay(prescriber, idempotency_key, digest)
+                if replayed is not None:
+                    return replayed, False
+            # Otherwise a new patient that another request has just created, or a random reference
+            # or token that was taken (about one in 30,000 at a million prescriptions): the whole
+            # transaction runs again and finds the patient, draws new identifiers. Cheaper than a
+            # savepoint around each insert, which every submission would pay.
+            if attempt == _SUBMIT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_SUBMIT_ATTEMPTS = 5
 
 
 @transaction.atomic(durable=True)
@@ -289,16 +298,27 @@ def prescription_create_signed(
         content_digest="",
         renewed_from=renewed_from,
     )
-    _save_with_fresh_identifiers(prescription)
-    Fill.objects.create(
+    prescription.reference = new_reference()
+    prescription.questionnaire_token = new_questionnaire_token()
+    # Screened from the submitted content: a new prescription has no questionnaire yet, so the
+    # flags need no query and go into the first INSERT.
+    _screen_new(prescription, content=content, patient=patient)
+    # The digest covers the titration steps, which need the prescription's id: INSERT, steps, then
+    # the digest. History gets one row, the prescription as signed, instead of one before the
+    # digest and one after.
+    prescription.save_without_historical_record()  # type: ignore[attr-defined]
+    first_fill = Fill.objects.create(
         prescription=prescription, number=1, status=prescription.status, requested_at=now,
         quantity=prescription.quantity, days_supply=prescription.days_supply,
     )  # fmt: skip
-    TitrationStep.objects.bulk_create(
+    steps = TitrationStep.objects.bulk_create(
         TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
         for i, s in enumerate(content.titration, start=1)
     )
-    prescription_sign_and_screen(prescription)
+    _known_relations(prescription, steps=steps, fills=[first_fill])
+    prescription.content_digest = prescription.compute_digest()
+    prescription.save_without_historical_record(update_fields=["content_digest", "updated_at"])  # type: ignore[attr-defined]
+    Prescription.history.bulk_history_create([prescription], default_user=prescriber.user)  # type: ignore[attr-defined]
     PrescriptionEvent.objects.create(
         prescription=prescription, action=Action.SUBMIT, from_status="",
         to_status=prescription.status, actor=prescriber.user,
@@ -307,24 +327,43 @@ def prescription_create_signed(
         IdempotencyKey.objects.create(
             prescriber=prescriber, key=idempotency_key, request_digest=digest, prescription=prescription
         )
-    notification_record(prescription=prescription, event=NotificationEvent.PRESCRIPTION_RECEIVED)
-    notification_record(prescription=prescription, event=NotificationEvent.QUESTIONNAIRE_INVITATION)
+    notifications_record(
+        prescription=prescription,
+        events=(NotificationEvent.PRESCRIPTION_RECEIVED, NotificationEvent.QUESTIONNAIRE_INVITATION),
+    )
     return prescription
 
 
-def _save_with_fresh_identifiers(prescription: Prescription) -> None:
-    for _attempt in range(5):
-        prescription.reference = new_reference()
-        prescription.questionnaire_token = new_questionnaire_token()
-        try:
-            with transaction.atomic():
-                prescription.save()
-                return
-        except IntegrityError:
-            if Prescription.objects.filter(reference=prescription.reference).exists():
-                continue
-            raise
-    raise RuntimeError("Could not find a free prescription reference")
+def _screen_new(prescription: Prescription, *, content: PrescribedContent, patient: PatientDetails) -> None:
+    facts = prescription_facts(
+        dosage_form=content.dosage_form,
+        strength_mg=content.strength_mg,
+        titration_mg=[step.strength_mg for step in content.titration],
+        age_years=age_on(patient.date_of_birth, timezone.localdate()),
+        weight_kg=patient.weight_kg,
+    )
+    prescription.flags = [flag.as_dict() for flag in screen(facts, None)]
+    prescription.flag_level = flag_level(prescription.flags)
+
+
+def _known_relations(prescription: Prescription, *, steps: list[TitrationStep], fills: list[Fill]) -> None:
+    """Tell the new prescription what it holds, so that signing it and answering with it read nothing.
+
+    The same caches prefetch_related and select_related fill: its titration steps and first fill
+    (just inserted), no clarifications and no questionnaire yet.
+    """
+    cache = getattr(prescription, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = prescription._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    rows_by_name: tuple[tuple[str, list[Any]], ...] = (
+        ("titration_steps", steps), ("fills", fills), ("clarifications", [])
+    )
+    for name, rows in rows_by_name:
+        queryset = getattr(prescription, name).all()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    Prescription.questionnaire.related.set_cached_value(prescription, None)
 
 
 def prescription_sign_and_screen(prescription: Prescription) -> None:

@@ -13,13 +13,19 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
-from intake.clinical.refills import RefillDecision, RefillRefusal, refill_decision, rescreen_due
+from intake.clinical.refills import (
+    RefillDecision,
+    RefillRefusal,
+    prescription_expires_on,
+    refill_decision,
+    rescreen_due,
+)
 from intake.errors import Conflict, Forbidden, NotFound
 from intake.models import (
     Action,
@@ -91,11 +97,19 @@ def last_answered_on(prescription: Prescription) -> date | None:
 
 def refill_state(prescription: Prescription, *, today: date | None = None) -> RefillState:
     today = today or timezone.localdate()
-    last = None
-    if prescription.status in (S.SHIPPED, S.COMPLETED):
-        last = (
-            Fill.objects.filter(prescription=prescription, dispensed_at__isnull=False).order_by("-number").first()
+    if prescription.status not in (S.SHIPPED, S.COMPLETED):
+        # A fill under way (or a closed prescription): nothing to ask for, and no renewal can exist,
+        # since one is asked for only once a fill was handed over. No query: the status page is hot.
+        return RefillState(
+            decision=RefillDecision(
+                False, RefillRefusal.NOT_DISPENSED, expires_on=prescription_expires_on(prescription.written_on)
+            ),
+            last_dispensed=None,
+            rescreen_needed=False,
+            pending_renewal=None,
+            renewed_as=None,
         )
+    last = Fill.objects.filter(prescription=prescription, dispensed_at__isnull=False).order_by("-number").first()
     decision = refill_decision(
         refills_authorised=prescription.refills,
         refills_used=prescription.refills_used,
@@ -247,11 +261,24 @@ def renewal_content(old: Prescription, *, refills: int) -> tuple[PatientDetails,
     return details, content
 
 
-@transaction.atomic(durable=True)
-def renewal_approve(
-    *, renewal_id: int, actor: User, signature: Signature, refills: int
-) -> Prescription:
+def renewal_approve(*, renewal_id: int, actor: User, signature: Signature, refills: int) -> Prescription:
     """The prescriber signs a new prescription with the same content, linked to the old one."""
+    for attempt in range(RENEWAL_ATTEMPTS):
+        try:
+            return _renewal_approve(renewal_id=renewal_id, actor=actor, signature=signature, refills=refills)
+        except IntegrityError:
+            # A new reference or link token that was already taken (the submit service inserts
+            # without savepoints): the whole transaction runs again and draws new ones.
+            if attempt == RENEWAL_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+RENEWAL_ATTEMPTS = 3
+
+
+@transaction.atomic(durable=True)
+def _renewal_approve(*, renewal_id: int, actor: User, signature: Signature, refills: int) -> Prescription:
     renewal = _renewal_for_prescriber(renewal_id, actor)
     if isinstance(refills, bool) or not isinstance(refills, int) or not 0 <= refills <= 11:
         raise ValidationError({"refills": ["Refills are a whole number from 0 to 11."]})

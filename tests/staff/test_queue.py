@@ -112,13 +112,15 @@ def test_page_fetches_one_row_more_instead_of_counting(prescriber, pharmacist, t
     queryset = QueueFilter({"status": S.PENDING_REVIEW}, queryset=queue_base()).qs
 
     with django_assert_num_queries(1) as captured:
-        first = queue_page(queryset, page=1, page_size=2)
-    second = queue_page(queryset, page=2, page_size=2)
+        first = queue_page(queryset, page_size=2)
+    second = queue_page(queryset, after=first.next_cursor, page_size=2)
+    back = queue_page(queryset, before=second.previous_cursor, page_size=2)
 
     assert "COUNT(" not in captured.captured_queries[0]["sql"].upper()
     assert "LIMIT 3" in captured.captured_queries[0]["sql"].upper()
-    assert (len(first.rows), first.has_next) == (2, True)
+    assert (len(first.rows), first.has_next, first.has_previous) == (2, True, False)
     assert (len(second.rows), second.has_next, second.has_previous) == (1, False, True)
+    assert [row.pk for row in back.rows] == [row.pk for row in first.rows]
 
 
 def test_queue_page_renders_rows_with_a_bounded_number_of_queries(
@@ -138,7 +140,7 @@ def test_queue_page_renders_rows_with_a_bounded_number_of_queries(
     body = response.content.decode()
     assert body.count('href="/pharmacy/prescriptions/') == PAGE_SIZE
     assert "flag-warning" in body
-    assert "page=2" in body
+    assert "after=" in body  # the next page's keyset cursor
     assert 'hx-trigger="every 30s"' in body
     assert AuditRecord.objects.filter(actor=technician, action="list").exists()
 

@@ -28,7 +28,7 @@ def first_fills(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0001_initial'),
+        ('intake', '0002_queue_performance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,150 @@
+"""Pinned query counts of the hot paths: a page that grows a query per row fails here.
+
+The counts are those of the request alone; inside a test's transaction a service's own transaction
+is a savepoint, which django_assert_num_queries counts too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from intake.models import Prescription, PrescriptionStatus
+from intake.queue import PAGE_SIZE
+from tests.conftest import api_client_for
+from tests.factories import api_payload, make_prescription
+
+S = PrescriptionStatus
+PRESCRIPTIONS = "/api/v1/prescriptions/"
+# session, user, roles, second-factor device, page rows, audit row, counts, and the session save in its
+# own transaction (savepoint, update, release)
+QUEUE_QUERIES = 10
+
+
+def queue_count(client, django_assert_num_queries, expected: int) -> str:
+    with django_assert_num_queries(expected):
+        response = client.get(reverse("staff:queue"), {"status": S.PENDING_REVIEW})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_queue_page_runs_the_same_queries_for_one_row_and_a_full_page(
+    client, login, pending_many, pharmacist, django_assert_num_queries
+):
+    # given: one prescription waiting, then a full page and more
+    made = pending_many(1)
+    login(client, pharmacist)
+
+    # when / then: the same number of queries whatever the number of rows
+    one = queue_count(client, django_assert_num_queries, QUEUE_QUERIES)
+    made += pending_many(PAGE_SIZE + 1)
+    full = queue_count(client, django_assert_num_queries, QUEUE_QUERIES)
+
+    assert one.count('href="/pharmacy/prescriptions/') == 1
+    assert full.count('href="/pharmacy/prescriptions/') == PAGE_SIZE
+    assert made[0].reference in one
+
+
+def test_queue_page_with_claims_and_flags_runs_the_same_queries(
+    client, login, pending_many, pharmacist, technician, django_assert_num_queries
+):
+    made = pending_many(PAGE_SIZE)
+    flags = [{"code": "pregnancy", "severity": "warning", "message": "planning"}]
+    Prescription.objects.filter(pk__in=[rx.pk for rx in made[::2]]).update(
+        status=S.IN_REVIEW, claimed_by=technician, flags=flags, flag_level="warning"
+    )
+    login(client, pharmacist)
+
+    with django_assert_num_queries(QUEUE_QUERIES):
+        response = client.get(reverse("staff:queue"), {"status": S.IN_REVIEW})
+
+    body = response.content.decode()
+    assert body.count('href="/pharmacy/prescriptions/') == PAGE_SIZE // 2
+    assert "Tom Technician" in body
+    assert "flag-warning" in body
+
+
+def test_a_deep_queue_page_runs_the_same_queries_as_the_first(
+    client, login, pending_many, pharmacist, django_assert_num_queries
+):
+    pending_many(PAGE_SIZE * 2 + 5)
+    login(client, pharmacist)
+    first = client.get(reverse("staff:queue"), {"status": S.PENDING_REVIEW})
+    cursor = first.content.decode().split("after=")[1].split('"')[0].replace("&amp;", "&")
+
+    with django_assert_num_queries(QUEUE_QUERIES):
+        second = client.get(reverse("staff:queue"), {"status": S.PENDING_REVIEW, "after": cursor})
+
+    assert second.content.decode().count('href="/pharmacy/prescriptions/') == PAGE_SIZE
+
+
+def test_queue_counts_partial_runs_a_fixed_number_of_queries(
+    client, login, pending_many, pharmacist, django_assert_num_queries
+):
+    pending_many(3)
+    login(client, pharmacist)
+
+    # session, user, roles, second-factor device, counts, session save (savepoint, update, release)
+    with django_assert_num_queries(8):
+        response = client.get(reverse("staff:queue_counts"), HTTP_HX_REQUEST="true")
+
+    assert 'data-status-count="pending_review">3<' in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_api_list_runs_the_same_queries_whatever_the_number_of_rows(
+    rows, prescriber, pharmacist, django_assert_num_queries
+):
+    for n in range(rows):
+        make_prescription(prescriber, patient={"first_name": f"List{n}"})
+    api = api_client_for(pharmacist)
+
+    # token and user, roles, page count, page rows, titration steps, clarifications, fills, audit row
+    with django_assert_num_queries(8):
+        response = api.get(PRESCRIPTIONS)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows
+
+
+def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num_queries):
+    api = api_client_for(prescriber.user)
+    api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
+
+    # token with user, roles, prescriber profile, [savepoint], dosage form, patient (locked), new patient and its
+    # history, prescription, first fill, titration steps, digest, history, event, the notification rows (one
+    # INSERT), [release], audit row. No read-back: the answer is rendered from what was just written.
+    payload = api_payload()
+    payload["patient"]["last_name"] = "Newpatient"
+    with django_assert_num_queries(17):
+        response = api.post(PRESCRIPTIONS, payload, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    stored = Prescription.objects.get(pk=body["id"])
+    assert body["reference"] == stored.reference
+    assert body["status"] == stored.status == S.AWAITING_QUESTIONNAIRE
+    assert body["altered"] is False
+    assert stored.content_digest == stored.compute_digest()
+    assert [step["days"] for step in body["titration"]] == [14, 14]
+    assert stored.history.count() == 1  # one row: the prescription as signed
+
+
+def test_submission_answer_matches_a_later_read(prescriber):
+    api = api_client_for(prescriber.user)
+
+    created = api.post(PRESCRIPTIONS, api_payload(), format="json").json()
+    read = api.get(f"{PRESCRIPTIONS}{created['id']}/").json()
+
+    assert created == read
+
+
+def test_status_lookup_runs_a_fixed_number_of_queries(prescriber, api, django_assert_num_queries):
+    prescription = make_prescription(prescriber)
+
+    # the prescription with its patient, the audit row (the questionnaire is read only once answered)
+    with django_assert_num_queries(2):
+        response = api.get("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"})
+
+    assert response.status_code == 200
+    assert response.json()["status"] == S.AWAITING_QUESTIONNAIRE
