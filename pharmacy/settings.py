@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "intake.middleware.SessionIdleRefreshMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -174,7 +175,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions end after 15 minutes without a request (HIPAA automatic log-off).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle limit is pushed back by intake.middleware.SessionIdleRefreshMiddleware, once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -266,6 +268,12 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# With a shared cache (Redis) sessions are read from it and written through to the database; a
+# per-process memory cache would let one process keep a session another has ended.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if env_str("CACHE_URL") else "django.contrib.sessions.backends.db"
+)
 
 # Celery: with no broker the same tasks run in-process, after the commit that queued them.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

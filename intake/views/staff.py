@@ -20,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -113,6 +115,14 @@ def run_action(
 # The queue ---------------------------------------------------------------------------------------
 
 
+# Fixed pieces of a queue row (no data in them).
+_RUSH = SafeString(' <span class="badge text-bg-danger">Rush</span>')
+_PAST_BUD = SafeString(' <span class="badge text-bg-danger">Past BUD: do not hand over</span>')
+_NO_FLAGS = SafeString('<span class="text-muted small">none</span>')
+_YOU = SafeString("<strong>You</strong>")
+_UNCLAIMED = SafeString('<span class="text-muted">—</span>')
+
+
 @dataclass(frozen=True)
 class QueueRow:
     """One line of the queue table, its text ready: the template only places it. Fifty rows of
@@ -133,6 +143,37 @@ class QueueRow:
     fill_number: int
     overdue: str  # "" or how long it has idled in this staff status (QUEUE_OVERDUE_HOURS)
     past_bud: bool  # ready, but its beyond-use date has passed: not to be handed over
+
+    def html(self) -> SafeString:
+        """The table row. Built with format_html (every value escaped) instead of the template
+        language, which spent more on fifty rows than the whole rest of the request."""
+        badges = [_RUSH if self.rush else ""]
+        if self.fill_number > 1:
+            badges.append(format_html(' <span class="badge text-bg-info">Fill {}</span>', self.fill_number))
+        if self.overdue:
+            badges.append(format_html(
+                ' <span class="badge text-bg-danger" title="In this status for {}">Overdue</span>', self.overdue
+            ))  # fmt: skip
+        if self.past_bud:
+            badges.append(_PAST_BUD)
+        flags = format_html_join(
+            "", '<span class="badge flag-{} me-1" title="{}">{}</span>',
+            ((flag["severity"], flag["message"], flag["code"]) for flag in self.flags),
+        ) or _NO_FLAGS  # fmt: skip
+        if self.claimed_by == "You":
+            claimed = _YOU
+        elif self.claimed_by:
+            claimed = format_html("{}", self.claimed_by)
+        else:
+            claimed = _UNCLAIMED
+        return format_html(
+            '<tr><td><a href="{}">{}</a>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td><span class="badge text-bg-{} status-badge">{}</span></td>'
+            '<td><span title="{}">{}</span></td><td>{}</td><td class="small">{}</td></tr>\n',
+            self.url, self.reference, format_html_join("", "{}", ((badge,) for badge in badges)), self.patient,
+            self.medication, flags, self.status_class, self.status_label, self.submitted, self.waiting, claimed,
+            self.prescriber,
+        )  # fmt: skip
 
 
 # The badge colours of _status_badge.html.

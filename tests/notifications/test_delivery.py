@@ -12,7 +12,7 @@ from django.utils import timezone
 from intake.models import Channel, DeliveryStatus, Notification, NotificationEvent, Prescription
 from intake.notifications import outbox
 from intake.notifications.delivery import Outcome, notification_deliver
-from intake.notifications.outbox import notification_record, notifications_requeue, retry_delay
+from intake.notifications.outbox import notifications_record, notifications_requeue, retry_delay
 from intake.notifications.tasks import deliver_notification_task
 from tests.factories import make_prescription
 from tests.notifications.mail import text_body
@@ -54,16 +54,15 @@ def test_nothing_is_sent_before_the_commit(prescriber, smtp_server):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_submission_sends_nothing(prescriber, smtp_server, monkeypatch):
-    # given: the submission fails after its first notification row was written
-    real_record = notification_record
+    # given: the submission fails after its notification rows were written
+    real_record = notifications_record
 
-    def record_then_fail(*, prescription, event):  # type: ignore[no-untyped-def]
-        created = real_record(prescription=prescription, event=event)
-        if event == NotificationEvent.QUESTIONNAIRE_INVITATION:
-            raise RuntimeError("something after the notification failed")
-        return created
+    def record_then_fail(*, prescription, events):  # type: ignore[no-untyped-def]
+        created = real_record(prescription=prescription, events=events)
+        assert NotificationEvent.QUESTIONNAIRE_INVITATION in events and created
+        raise RuntimeError("something after the notifications failed")
 
-    monkeypatch.setattr("intake.services.prescriptions.notification_record", record_then_fail)
+    monkeypatch.setattr("intake.services.prescriptions.notifications_record", record_then_fail)
 
     # when
     with pytest.raises(RuntimeError):
