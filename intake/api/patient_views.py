@@ -151,12 +151,7 @@ def patient_status_json(prescription: Prescription) -> dict[str, Any]:
         possible_from = state.decision.earliest
     else:
         possible_from = None
-    # A renewal is asked for only once a fill was handed over: no query while one is under way.
-    last_renewal = (
-        prescription.renewal_requests.select_related("new_prescription").order_by("-requested_at").first()
-        if prescription.status in (PrescriptionStatus.SHIPPED, PrescriptionStatus.COMPLETED)
-        else None
-    )
+    last_renewal = state.last_renewal
     return {
         **patient_status(prescription).as_json(),
         "fill_number": prescription.fill_number,

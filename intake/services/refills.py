@@ -60,6 +60,8 @@ class RefillState:
     rescreen_needed: bool
     pending_renewal: RenewalRequest | None
     renewed_as: Prescription | None
+    # The newest renewal request whatever its outcome (a denied one too), for the patient's status.
+    last_renewal: RenewalRequest | None = None
 
     @property
     def can_refill(self) -> bool:
@@ -118,15 +120,15 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
         days_supply=last.days_supply if last else prescription.days_supply,
         today=today,
     )
-    renewals = list(
-        prescription.renewal_requests.exclude(status=RenewalStatus.DENIED).select_related("new_prescription")
-    )
+    renewals = list(prescription.renewal_requests.select_related("new_prescription").order_by("-requested_at"))
     return RefillState(
         decision=decision,
         last_dispensed=last,
-        rescreen_needed=rescreen_due(last_answered_on=last_answered_on(prescription), today=today),
+        # Only a refill that may go ahead needs to know (and read) the questionnaire's age.
+        rescreen_needed=decision.allowed and rescreen_due(last_answered_on=last_answered_on(prescription), today=today),
         pending_renewal=next((r for r in renewals if r.status == RenewalStatus.PENDING), None),
         renewed_as=next((r.new_prescription for r in renewals if r.status == RenewalStatus.APPROVED), None),
+        last_renewal=renewals[0] if renewals else None,
     )
 
 
