@@ -19,6 +19,8 @@ from typing import Any
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -46,13 +48,31 @@ FLAG_CHOICES = [(FlagLevel.HARD_STOP, "Hard stop"), (FlagLevel.WARNING, "Warning
 CLAIM_CHOICES = [("mine", "Claimed by me"), ("unclaimed", "Unclaimed"), ("others", "Claimed by others")]
 
 
+COUNTS_CACHE_KEY = "queue:counts"
+
+
 def queue_counts() -> dict[str, int]:
-    """How many prescriptions wait in each working status: one GROUP BY query."""
+    """How many prescriptions wait in each working status: one GROUP BY query, cached.
+
+    Every page and the htmx poll show the tabs; at a million prescriptions the GROUP BY over the
+    open rows costs more than the rest of the page. The counts are kept QUEUE_COUNTS_SECONDS and
+    forgotten when a status change commits (queue_counts_changed); with a per-process cache
+    (no CACHE_URL) another process may show counts that old.
+    """
+    cached = cache.get(COUNTS_CACHE_KEY)
+    if cached is not None:
+        return dict(cached)
     # Served from the open-status partial index alone (an index-only scan on PostgreSQL).
     rows = Prescription.objects.filter(OPEN_INDEX_TERM).values_list("status").annotate(n=Count("id")).order_by()
     counts: dict[str, int] = dict.fromkeys(WORK_STATUSES, 0)
     counts.update({status: n for status, n in rows})
+    cache.set(COUNTS_CACHE_KEY, counts, settings.QUEUE_COUNTS_SECONDS)
     return counts
+
+
+def queue_counts_changed() -> None:
+    """Forget the cached counts once the current transaction commits (a status changed)."""
+    transaction.on_commit(lambda: cache.delete(COUNTS_CACHE_KEY))
 
 
 def _prefix_range(field: str, prefix: str) -> Q:

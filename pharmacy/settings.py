@@ -329,6 +329,8 @@ QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
 # The clock (issue 9). Where a prescription idles in a staff status longer than this, the queue
 # shows it as overdue.
 QUEUE_OVERDUE_HOURS = env_int("QUEUE_OVERDUE_HOURS", 24)
+# The queue's tab counts are cached this long (and forgotten when a status change commits).
+QUEUE_COUNTS_SECONDS = env_int("QUEUE_COUNTS_SECONDS", 5)
 HOLD_ESCALATION_DAYS = env_int("HOLD_ESCALATION_DAYS", 3)
 REFILL_REMINDER_DAYS = env_int("REFILL_REMINDER_DAYS", 7)
 FOLLOW_UP_AFTER_DAYS = env_int("FOLLOW_UP_AFTER_DAYS", 14)

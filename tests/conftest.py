@@ -124,3 +124,14 @@ def _celery_tasks_in_process(request):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (queue counts, throttle counters): a rolled-back test's
+    rows leave no cached trace for the next one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

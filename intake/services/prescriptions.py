@@ -35,6 +35,7 @@ from intake.models import (
 )
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
+from intake.queue import queue_counts_changed
 from intake.services.screening import flag_level, prescription_facts, screen_prescription
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
@@ -331,6 +332,7 @@ def prescription_create_signed(
         prescription=prescription,
         events=(NotificationEvent.PRESCRIPTION_RECEIVED, NotificationEvent.QUESTIONNAIRE_INVITATION),
     )
+    queue_counts_changed()
     return prescription
 
 

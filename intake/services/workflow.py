@@ -33,6 +33,7 @@ from intake.models import (
     PrescriptionStatus,
 )
 from intake.notifications.outbox import notification_record
+from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
 
 S = PrescriptionStatus
@@ -129,6 +130,7 @@ def transition(
         prescription.closed_at = now
     prescription.save()
     fill_sync(prescription, action=action, old_status=old_status, now=now)
+    queue_counts_changed()
     PrescriptionEvent.objects.create(
         prescription=prescription,
         action=action,

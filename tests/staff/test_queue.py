@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from intake.models import AuditRecord, Prescription, PrescriptionStatus
 from intake.queue import PAGE_SIZE, QueueFilter, queue_base, queue_counts, queue_for_staff, queue_page
+from intake.services.workflow import prescription_claim
 from tests.factories import clean_answers, make_prescription
 from tests.workflow_helpers import advance
 
@@ -190,3 +191,23 @@ def test_next_prescription_with_an_empty_queue_says_so(client, login, pharmacist
 
     assert response.status_code == 200
     assert "Nothing is waiting for review." in response.content.decode()
+
+
+def test_counts_are_cached_and_forgotten_when_a_status_change_commits(
+    prescriber, pharmacist, technician, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    # given: counted once
+    waiting = pending(prescriber, pharmacist, technician)
+    assert queue_counts()[S.PENDING_REVIEW] == 1
+
+    # then: read again from the cache, no query
+    with django_assert_num_queries(0):
+        assert queue_counts()[S.PENDING_REVIEW] == 1
+
+    # when: a claim commits
+    with django_capture_on_commit_callbacks(execute=True):
+        prescription_claim(prescription_id=waiting.pk, actor=pharmacist)
+
+    # then: counted afresh
+    counts = queue_counts()
+    assert (counts[S.PENDING_REVIEW], counts[S.IN_REVIEW]) == (0, 1)
