@@ -52,7 +52,11 @@ def _watch_console(page, problems: list[str]) -> None:
 
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    # Reduced motion: Bootstrap then skips its colour transitions, so axe never measures a button
+    # half-way between two colours.
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems: list[str] = []
@@ -66,7 +70,8 @@ def page(browser, live_server) -> Iterator[object]:
 def phone_page(browser, live_server) -> Iterator[object]:
     """A patient's phone-sized screen."""
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        reduced_motion="reduce",
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
