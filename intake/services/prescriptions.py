@@ -36,7 +36,7 @@ from intake.models import (
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
 from intake.queue import queue_counts_changed
-from intake.services.screening import flag_level, prescription_facts, screen_prescription
+from intake.services.screening import flag_level, prescription_facts
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -366,10 +366,3 @@ def _known_relations(prescription: Prescription, *, steps: list[TitrationStep], 
         queryset._prefetch_done = True
         cache[name] = queryset
     Prescription.questionnaire.related.set_cached_value(prescription, None)
-
-
-def prescription_sign_and_screen(prescription: Prescription) -> None:
-    """Store the digest of what was signed and the screening flags (content must be saved first)."""
-    prescription.content_digest = prescription.compute_digest()
-    screen_prescription(prescription)
-    prescription.save(update_fields=["content_digest", "flags", "flag_level", "updated_at"])
