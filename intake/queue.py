@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from intake.models import DosageFormCode, FlagLevel, Patient, Prescription, PrescriptionStatus
 from intake.models.people import fold_name
-from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES
+from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES, overdue_before
 
 S = PrescriptionStatus
 PAGE_SIZE = 50
@@ -168,8 +168,7 @@ class QueueFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Prescription], name: str, value: bool | None) -> QuerySet[Prescription]:
         if not value:
             return queryset
-        cutoff = timezone.now() - timedelta(hours=settings.QUEUE_OVERDUE_HOURS)
-        return queryset.filter(status__in=STAFF_STATUSES, status_changed_at__lt=cutoff)
+        return queryset.filter(status__in=STAFF_STATUSES, status_changed_at__lt=overdue_before())
 
     def filter_claimed(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         if value == "unclaimed":

@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intake.api.patient_serializers import RenewalStatusField
-from intake.clinical.refills import prescription_expires_on
 from intake.models import (
     DosageFormCode,
     DoseTiming,
@@ -408,7 +407,7 @@ class PrescriptionSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.DATE)
     def get_expires_on(self, prescription: Prescription) -> str:
-        return prescription_expires_on(prescription.written_on).isoformat()
+        return prescription.expires_on.isoformat()
 
 
 # --- Refills and renewals --------------------------------------------------------------------

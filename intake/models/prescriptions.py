@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Role
+from intake.clinical.refills import prescription_expires_on
 from intake.models.formulary import DosageFormCode
 from intake.models.people import Patient, Prescriber
 
@@ -44,6 +45,11 @@ OPEN_STATUSES = frozenset(
 CLOSED_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
 # Where the next step is the pharmacy's own: idling here too long shows as overdue in the queue.
 STAFF_STATUSES = frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK})
+
+
+def overdue_before() -> datetime:
+    """A prescription in a staff status since before this moment is overdue (QUEUE_OVERDUE_HOURS)."""
+    return timezone.now() - timedelta(hours=settings.QUEUE_OVERDUE_HOURS)
 
 
 class Action(models.TextChoices):
@@ -273,11 +279,26 @@ class Prescription(models.Model):
         """Idle in a staff status longer than QUEUE_OVERDUE_HOURS (the queue's red mark)."""
         if self.status not in STAFF_STATUSES or self.status_changed_at is None:
             return False
-        return self.status_changed_at < timezone.now() - timedelta(hours=settings.QUEUE_OVERDUE_HOURS)
+        return self.status_changed_at < overdue_before()
+
+    def is_past_beyond_use_date(self, today: date | None = None) -> bool:
+        """A ready fill whose beyond-use date has passed: it must not be handed over."""
+        bud = self.beyond_use_date
+        return self.status == S.READY and bud is not None and bud < (today or timezone.localdate())
 
     @property
     def written_on(self) -> date:
         return timezone.localdate(self.signed_at)
+
+    @property
+    def expires_on(self) -> date:
+        """The first day the prescription is no longer valid (one year from writing)."""
+        return prescription_expires_on(self.written_on)
+
+    @property
+    def valid_until(self) -> date:
+        """The last day the prescription is valid: the day before it expires."""
+        return self.expires_on - timedelta(days=1)
 
     @property
     def refills_left(self) -> int:

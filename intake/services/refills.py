@@ -22,7 +22,6 @@ from accounts.models import User
 from intake.clinical.refills import (
     RefillDecision,
     RefillRefusal,
-    prescription_expires_on,
     refill_decision,
     rescreen_due,
 )
@@ -104,7 +103,7 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
         # since one is asked for only once a fill was handed over. No query: the status page is hot.
         return RefillState(
             decision=RefillDecision(
-                False, RefillRefusal.NOT_DISPENSED, expires_on=prescription_expires_on(prescription.written_on)
+                False, RefillRefusal.NOT_DISPENSED, expires_on=prescription.expires_on
             ),
             last_dispensed=None,
             rescreen_needed=False,

@@ -20,7 +20,6 @@ from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from intake.clinical.refills import prescription_expires_on
 from intake.models import (
     Action,
     Fill,
@@ -52,11 +51,12 @@ def _fire_once(prescription: Prescription, kind: str, key: str, now: datetime) -
     return True
 
 
-def _locked(prescription_id: int, status: str) -> Prescription | None:
+def _locked(prescription_id: int, **conditions: object) -> Prescription | None:
+    """The prescription, row-locked, if it still meets the timer's conditions (None otherwise)."""
     return (
         Prescription.objects.select_for_update(of=("self",))
         .select_related("patient", "prescriber__user")
-        .filter(pk=prescription_id, status=status)
+        .filter(pk=prescription_id, **conditions)
         .first()
     )
 
@@ -83,7 +83,7 @@ def questionnaires_expire(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic(durable=True)
 def questionnaire_expire(*, prescription_id: int, now: datetime) -> bool:
-    prescription = _locked(prescription_id, S.AWAITING_QUESTIONNAIRE)
+    prescription = _locked(prescription_id, status=S.AWAITING_QUESTIONNAIRE)
     if prescription is None or prescription.questionnaire_expires_at > now:
         return False
     if not _fire_once(prescription, TimerKind.QUESTIONNAIRE_EXPIRY, f"fill-{prescription.fill_number}", now):
@@ -133,15 +133,10 @@ def refill_reminders(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic(durable=True)
 def refill_remind(*, prescription_id: int, fill_number: int, now: datetime) -> bool:
-    prescription = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("patient", "prescriber__user")
-        .filter(pk=prescription_id, fill_number=fill_number, status__in=(S.SHIPPED, S.COMPLETED))
-        .first()
-    )
+    prescription = _locked(prescription_id, fill_number=fill_number, status__in=(S.SHIPPED, S.COMPLETED))
     if prescription is None or prescription.refills_left <= 0:
         return False
-    if timezone.localdate(now) >= prescription_expires_on(prescription.written_on):
+    if timezone.localdate(now) >= prescription.expires_on:
         return False
     if not _fire_once(prescription, TimerKind.REFILL_REMINDER, f"fill-{fill_number}", now):
         return False
@@ -167,7 +162,7 @@ def holds_nag(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic(durable=True)
 def hold_nag(*, prescription_id: int, now: datetime) -> bool:
-    prescription = _locked(prescription_id, S.ON_HOLD)
+    prescription = _locked(prescription_id, status=S.ON_HOLD)
     if prescription is None or prescription.status_changed_at is None:
         return False
     held_since = prescription.status_changed_at
@@ -204,10 +199,8 @@ def ready_past_bud(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic(durable=True)
 def ready_bud_flag(*, prescription_id: int, now: datetime) -> bool:
-    prescription = _locked(prescription_id, S.READY)
-    if prescription is None or prescription.beyond_use_date is None:
-        return False
-    if prescription.beyond_use_date >= timezone.localdate(now):
+    prescription = _locked(prescription_id, status=S.READY)
+    if prescription is None or not prescription.is_past_beyond_use_date(timezone.localdate(now)):
         return False
     # Keyed by the BUD too: a batch compounded again for the same fill can pass its own date.
     key = f"fill-{prescription.fill_number}-bud-{prescription.beyond_use_date:%Y%m%d}"
@@ -240,12 +233,7 @@ def follow_ups_send(*, now: datetime | None = None) -> list[int]:
 
 @transaction.atomic(durable=True)
 def follow_up_send(*, prescription_id: int, now: datetime) -> bool:
-    prescription = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("patient", "prescriber__user")
-        .filter(pk=prescription_id)
-        .first()
-    )
+    prescription = _locked(prescription_id)
     if prescription is None or FollowUp.objects.filter(prescription=prescription).exists():
         return False
     if not _fire_once(prescription, TimerKind.FOLLOW_UP, "first-fill", now):

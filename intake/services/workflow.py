@@ -333,10 +333,10 @@ def prescription_complete(*, prescription_id: int, actor: User) -> Prescription:
 
 def refuse_past_beyond_use_date(prescription: Prescription) -> None:
     """A ready fill is never handed over after its beyond-use date (a shipped one is already out)."""
-    bud = prescription.beyond_use_date
-    if prescription.status == S.READY and bud is not None and bud < timezone.localdate():
+    if prescription.is_past_beyond_use_date():
         raise Conflict(
-            f"This fill passed its beyond-use date ({bud:%m/%d/%Y}) and cannot be handed over. "
+            f"This fill passed its beyond-use date ({prescription.beyond_use_date:%m/%d/%Y}) "
+            "and cannot be handed over. "
             "Destroy it and compound it again."
         )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -306,12 +306,11 @@ def next_fill(prescription: Prescription) -> NextFill | None:
     state = refill_state(prescription)
     dispensed = prescription.status in (S.SHIPPED, S.COMPLETED)
     waiting_on_prescriber = state.pending_renewal is not None or state.renewed_as is not None
-    expires_on = state.decision.expires_on
     return NextFill(
         fill_number=prescription.fill_number,
         refills=prescription.refills,
         refills_left=prescription.refills_left,
-        valid_until=expires_on - timedelta(days=1) if expires_on else None,
+        valid_until=prescription.valid_until,
         can_refill=state.can_refill,
         can_ask_renewal=state.can_ask_renewal,
         explanation=state.explanation() if dispensed and not waiting_on_prescriber else "",

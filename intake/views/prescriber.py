@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -179,8 +178,7 @@ def _detail_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
         "cancel_form": ReasonForm(prefix="cancel"),
         "fills": prescription.fills.all(),
         "refill": state,
-        # The day before the expiry is the last day it is valid (intake.clinical.refills).
-        "valid_until": state.decision.expires_on - timedelta(days=1) if state.decision.expires_on else None,
+        "valid_until": prescription.valid_until,
         "renewals": prescription.renewal_requests.select_related("new_prescription"),
     }
 

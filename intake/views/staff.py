@@ -238,7 +238,7 @@ def queue_table_rows(rows: list[Prescription], *, reader: User) -> list[QueueRow
                 prescriber=f"{rx.prescriber.user.get_full_name()}, {rx.prescriber.credential}",
                 fill_number=rx.fill_number,
                 overdue=_waiting(rx.status_changed_at, now) if rx.is_overdue and rx.status_changed_at else "",
-                past_bud=rx.status == S.READY and rx.beyond_use_date is not None and rx.beyond_use_date < today,
+                past_bud=rx.is_past_beyond_use_date(today),
             )
         )
     return table

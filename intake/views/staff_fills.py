@@ -8,7 +8,6 @@ come back as page messages or form errors.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -23,7 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role, User
 from intake.audit import AuditAction, audit
 from intake.clinical.follow_up import symptom_labels
-from intake.clinical.refills import prescription_expires_on
 from intake.errors import Forbidden, NotFound, WorkflowError
 from intake.forms_staff import TEXT_LIMIT, ReasonForm
 from intake.models import (
@@ -130,7 +128,6 @@ def fills_context(prescription: Prescription, user: User, *, latest: Compounding
     for event in events:
         # The history shows which fill each event belongs to once there is more than one.
         event.fill_label = labels.get(event.details.get("fill")) if len(rows) > 1 else ""  # type: ignore[attr-defined]
-    bud = prescription.beyond_use_date
     return {
         "fills_shown": True,
         "fill_rows": rows,
@@ -139,8 +136,8 @@ def fills_context(prescription: Prescription, user: User, *, latest: Compounding
         "events": events,
         "refill": state,
         "refill_explanation": state.explanation() if state is not None and not state.can_refill else "",
-        "valid_until": prescription_expires_on(prescription.written_on) - timedelta(days=1),
-        "past_bud": prescription.status == S.READY and bud is not None and bud < timezone.localdate(),
+        "valid_until": prescription.valid_until,
+        "past_bud": prescription.is_past_beyond_use_date(),
         "recompound_form": ReasonForm(prefix="recompound"),
         # The workflow lets pharmacists and technicians ask for a refill (not the administrator).
         "can_start_refill": state is not None and state.can_refill and user.has_role(Role.PHARMACIST, Role.TECHNICIAN),

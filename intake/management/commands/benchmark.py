@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from intake.clinical.medications import medication_table
+from intake.clinical.refills import refill_reminder_on
 from intake.clinical.screening import PrescriptionFacts, QuestionnaireAnswers, screen
 from intake.models import (
     Action,
@@ -420,7 +421,9 @@ def first_fill_of(row: dict[str, Any], *, fill_id: int) -> dict[str, Any]:
         "requested_by": "prescription", "requested_by_user_id": None, "requested_at": row["submitted_at"],
         "quantity": row["quantity"], "days_supply": row["days_supply"], "beyond_use_date": row["beyond_use_date"],
         "ready_at": row["ready_at"], "dispensed_at": dispensed,
-        "refill_reminder_on": (dispensed + timedelta(days=row["days_supply"] - 7)).date() if dispensed else None,
+        "refill_reminder_on": (
+            refill_reminder_on(dispensed_on=dispensed.date(), days_supply=row["days_supply"]) if dispensed else None
+        ),
         "carrier": row["carrier"], "tracking_number": row["tracking_number"], "closed_at": row["closed_at"],
     }  # fmt: skip
 
