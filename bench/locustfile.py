@@ -1,9 +1,11 @@
 """The load test's traffic (run by scripts/loadtest.sh): staff reading the queue, EHRs submitting
 prescriptions, patients looking up their order, each at a fixed rate.
 
-Every simulated person sends one request a second (constant_throughput), so a rate of N a second
-is N people of that kind: QUEUE_RPS, SUBMIT_RPS and STATUS_RPS in the environment. The sessions,
-tokens and look-ups come from `manage.py benchmark --load-plan` (LOAD_PLAN).
+Every simulated person sends one request a second, so a rate of N a second is N people of that
+kind (QUEUE_RPS, SUBMIT_RPS and STATUS_RPS in the environment). Each keeps a phase of its own, so
+the requests arrive spread over the second as real people's do, not as a burst of N on every tick
+(which would measure the queueing of the burst, not the server). The sessions, tokens and
+look-ups come from `manage.py benchmark --load-plan` (LOAD_PLAN).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import copy
 import itertools
 import json
 import os
+import random
+import time
 import uuid
 from typing import Any
 
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 PLAN: dict[str, Any] = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 _sessions = itertools.cycle(PLAN["sessions"])
@@ -23,13 +27,29 @@ _tokens = itertools.cycle(PLAN["tokens"])
 _lookups = itertools.cycle(PLAN["lookups"])
 
 
-class PharmacyStaff(FastHttpUser):
+class SteadyUser(FastHttpUser):
+    """One request a second on a fixed schedule of its own: it starts at a random point of its
+    first second and keeps that phase (locust's constant_throughput would pull every user back
+    to the second they were all created in)."""
+
+    abstract = True
+
+    def on_start(self) -> None:
+        time.sleep(random.random())  # locust patches time.sleep to yield to the other users
+        self.due = time.perf_counter()
+
+    def wait_time(self) -> float:
+        self.due += 1
+        return max(0.0, self.due - time.perf_counter())
+
+
+class PharmacyStaff(SteadyUser):
     """A pharmacist with the queue open, one page a second, with their own session."""
 
     fixed_count = int(os.environ.get("QUEUE_RPS", "0"))
-    wait_time = constant_throughput(1)
 
     def on_start(self) -> None:
+        super().on_start()
         self.cookie = f"{PLAN['session_cookie']}={next(_sessions)}"
 
     @task
@@ -40,13 +60,13 @@ class PharmacyStaff(FastHttpUser):
                 response.failure(f"{response.status_code}: not a full queue page")
 
 
-class Ehr(FastHttpUser):
+class Ehr(SteadyUser):
     """An EHR posting prescriptions for new patients, with an Idempotency-Key as EHRs do."""
 
     fixed_count = int(os.environ.get("SUBMIT_RPS", "0"))
-    wait_time = constant_throughput(1)
 
     def on_start(self) -> None:
+        super().on_start()
         self.auth = f"Token {next(_tokens)}"
 
     @task
@@ -62,11 +82,10 @@ class Ehr(FastHttpUser):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
 
 
-class Patient(FastHttpUser):
+class Patient(SteadyUser):
     """A patient checking their order's status with its reference and their birth date."""
 
     fixed_count = int(os.environ.get("STATUS_RPS", "0"))
-    wait_time = constant_throughput(1)
 
     @task
     def status(self) -> None:
