@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -36,6 +37,38 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_superuser", True)
         return self.create_user(email, password, **extra)
 
+    def signed_in(self, *, pk: Any = None, token: str | None = None) -> User | None:
+        """The person as every signed-in request reads them (by id from the session, or by API
+        token), with their roles and whether they enrolled a second factor, in one query instead
+        of three. Plain SQL, written once: the ORM spent longer building five EXISTS subqueries on
+        each request than the database spent answering them."""
+        sql = _signed_in_sql(by_token=token is not None)
+        found = list(self.raw(sql, [*Role.values, pk if token is None else token]))
+        return found[0] if found else None
+
+
+@functools.cache
+def _signed_in_sql(*, by_token: bool) -> str:
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from rest_framework.authtoken.models import Token
+
+    # Table names from the models; every value is a parameter.
+    memberships, groups = User.groups.through._meta.db_table, Group._meta.db_table
+    facts = [
+        f"EXISTS (SELECT 1 FROM {memberships} m JOIN {groups} g ON g.id = m.group_id "  # noqa: S608
+        f"WHERE m.user_id = u.id AND g.name = %s) AS {_ROLE_FACT}{role}"
+        for role in Role.values
+    ]
+    device = TOTPDevice._meta.db_table
+    facts.append(f"EXISTS (SELECT 1 FROM {device} d WHERE d.user_id = u.id AND d.confirmed) AS {_SECOND_FACTOR_FACT}")  # noqa: S608
+    where = f"(SELECT t.user_id FROM {Token._meta.db_table} t WHERE t.key = %s)" if by_token else "%s"  # noqa: S608
+    return f"SELECT u.*, {', '.join(facts)} FROM {User._meta.db_table} u WHERE u.id = {where}"  # noqa: S608
+
+
+_ROLE_FACT = "signed_in_role_"
+_SECOND_FACTOR_FACT = "signed_in_has_second_factor"
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
@@ -66,7 +99,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        """The pharmacy roles (Role) this person holds: read with the user when it came from
+        `User.objects.signed_in()`, else from their groups."""
+        if hasattr(self, f"{_ROLE_FACT}{Role.PRESCRIBER}"):
+            return frozenset(role for role in Role.values if getattr(self, f"{_ROLE_FACT}{role}"))
+        return frozenset(self.groups.filter(name__in=Role.values).values_list("name", flat=True))
+
+    @property
+    def has_second_factor(self) -> bool | None:
+        """Whether they enrolled a confirmed second factor, when read with the user (signed_in());
+        None when not known (the caller asks django-otp)."""
+        known = getattr(self, _SECOND_FACTOR_FACT, None)
+        return None if known is None else bool(known)  # SQLite answers EXISTS with 0 or 1
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -50,7 +50,10 @@ def second_factor_step(user: Any) -> SecondFactorStep | None:
         return None
     if user.is_verified():
         return None
-    if totp_device_for(user) is not None:
+    enrolled = user.has_second_factor  # read with the user on this request, when it was
+    if enrolled is None:
+        enrolled = totp_device_for(user) is not None
+    if enrolled:
         return SecondFactorStep.VERIFY
     if settings.PHARMACIST_TOTP_REQUIRED and user.is_pharmacist:
         return SecondFactorStep.ENROL

@@ -107,7 +107,7 @@ def login():
 
     def _login(client, user: User) -> None:
         # force_login: the password path (and its lockout) is tested on its own.
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="accounts.backends.PharmacyBackend")
 
     return _login
 

@@ -17,9 +17,9 @@ from tests.factories import api_payload, make_prescription
 
 S = PrescriptionStatus
 PRESCRIPTIONS = "/api/v1/prescriptions/"
-# session, user, roles, second-factor device, page rows, audit row, counts. The session is written at
+# session, user (with roles and second-factor enrolment), page rows, audit row, counts. The session is written at
 # most once a minute (intake.middleware.SessionIdleRefreshMiddleware), not on each request.
-QUEUE_QUERIES = 7
+QUEUE_QUERIES = 5
 
 
 def signed_in(client, login, user) -> None:
@@ -100,8 +100,8 @@ def test_queue_counts_partial_runs_a_fixed_number_of_queries(
     pending_many(3)
     signed_in(client, login, pharmacist)
 
-    # session, user, roles, second-factor device, counts
-    with django_assert_num_queries(5):
+    # session, user (with roles and second-factor enrolment), counts
+    with django_assert_num_queries(3):
         response = client.get(reverse("staff:queue_counts"), HTTP_HX_REQUEST="true")
 
     assert 'data-status-count="pending_review">3<' in response.content.decode()
@@ -115,8 +115,8 @@ def test_api_list_runs_the_same_queries_whatever_the_number_of_rows(
         make_prescription(prescriber, patient={"first_name": f"List{n}"})
     api = api_client_for(pharmacist)
 
-    # token and user, roles, page count, page rows, titration steps, clarifications, fills, audit row
-    with django_assert_num_queries(8):
+    # token with user and roles, page count, page rows, titration steps, clarifications, fills, audit row
+    with django_assert_num_queries(7):
         response = api.get(PRESCRIPTIONS)
 
     assert response.status_code == 200
@@ -127,12 +127,12 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
-    # token with user, roles, prescriber profile, [savepoint], dosage form, patient (locked), new patient and its
+    # token with user, roles and prescriber profile, [savepoint], dosage form, patient (locked), new patient and its
     # history, prescription, first fill, titration steps, digest, history, event, the notification rows (one
     # INSERT), [release], audit row. No read-back: the answer is rendered from what was just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(15):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201

@@ -400,7 +400,7 @@ def _client(row: Row, persona: str, world: World) -> Client:
         return api_client_for(world.users.get(persona)) if persona in world.users else APIClient()
     client = Client()
     if persona in world.users:
-        client.force_login(world.users[persona], backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(world.users[persona], backend="accounts.backends.PharmacyBackend")
     elif persona in world.birth_dates:
         # The patient's own browser: their private link, unlocked with their birth date.
         prescription = world.a if persona == "patient_a" else world.b

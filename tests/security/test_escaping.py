@@ -109,7 +109,7 @@ def hostile_world(prescriber, pharmacist, technician, pharmacy_admin) -> dict[st
 
 def signed_in(user) -> Client:
     client = Client(HTTP_USER_AGENT=hostile(200))
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="accounts.backends.PharmacyBackend")
     return client
 
 

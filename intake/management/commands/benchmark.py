@@ -536,7 +536,7 @@ class Session:
     def __post_init__(self) -> None:
         from rest_framework.authtoken.models import Token
 
-        self.staff.force_login(self.people.pharmacist, backend="django.contrib.auth.backends.ModelBackend")
+        self.staff.force_login(self.people.pharmacist, backend="accounts.backends.PharmacyBackend")
         token, _created = Token.objects.get_or_create(user=self.people.prescribers[0].user)
         self.api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
@@ -760,7 +760,7 @@ class Command(BaseCommand):
         for _ in range(64):  # one session per simulated pharmacist (each its own session row, as in life)
             store = SessionStore()
             store[SESSION_KEY] = str(people.pharmacist.pk)
-            store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            store[BACKEND_SESSION_KEY] = "accounts.backends.PharmacyBackend"
             store[HASH_SESSION_KEY] = people.pharmacist.get_session_auth_hash()
             store.set_expiry(12 * 3600)
             store.save()
