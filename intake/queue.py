@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -152,6 +153,14 @@ class QueueFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user = user
 
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filter builds a new form class, with new fields, for every request; these fields
+        # never depend on the request, so the class is built once.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class  # type: ignore[no-any-return]
+
     def filter_search(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         condition = search_condition(value or "")
         return queryset if condition is None else queryset.filter(condition)
@@ -192,8 +201,8 @@ class Cursor:
     pk: int
 
     @classmethod
-    def of(cls, prescription: Prescription) -> Cursor:
-        return cls(submitted_at=prescription.submitted_at, pk=prescription.pk)
+    def of(cls, row: Prescription | QueueEntry) -> Cursor:
+        return cls(submitted_at=row.submitted_at, pk=row.pk)
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
@@ -216,19 +225,61 @@ class Cursor:
     def after(self) -> Q:
         # The submitted_at >= bound alone is what the index range scan uses; the OR only settles
         # rows submitted at the very same microsecond.
-        return Q(submitted_at__gte=self.submitted_at) & (
-            Q(submitted_at__gt=self.submitted_at) | Q(pk__gt=self.pk)
-        )
+        return Q(submitted_at__gte=self.submitted_at) & (Q(submitted_at__gt=self.submitted_at) | Q(pk__gt=self.pk))
 
     def before(self) -> Q:
-        return Q(submitted_at__lte=self.submitted_at) & (
-            Q(submitted_at__lt=self.submitted_at) | Q(pk__lt=self.pk)
-        )
+        return Q(submitted_at__lte=self.submitted_at) & (Q(submitted_at__lt=self.submitted_at) | Q(pk__lt=self.pk))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One prescription as the queue shows it, read as values: fifty model instances, with the
+    patient, prescriber and claimant of each, cost more to build than the query that fetched them."""
+
+    pk: int
+    reference: str
+    status: str
+    dosage_form: str
+    strength_mg: Decimal
+    rush: bool
+    flags: list[dict[str, str]]
+    submitted_at: datetime
+    status_changed_at: datetime | None
+    beyond_use_date: date | None
+    fill_number: int
+    patient_first_name: str
+    patient_last_name: str
+    prescriber_first_name: str
+    prescriber_last_name: str
+    prescriber_credential: str
+    claimed_by_id: int | None
+    claimed_by_first_name: str | None
+    claimed_by_last_name: str | None
+    claimed_by_email: str | None
+
+    @property
+    def claimed_by_name(self) -> str:
+        # As str(User): the full name, else the email.
+        full = f"{self.claimed_by_first_name or ''} {self.claimed_by_last_name or ''}".strip()
+        return full or (self.claimed_by_email or "")
+
+
+# The columns of a QueueEntry, in its order.
+_ENTRY_COLUMNS = (
+    "pk", "reference", "status", "dosage_form", "strength_mg", "rush", "flags", "submitted_at", "status_changed_at",
+    "beyond_use_date", "fill_number", "patient__first_name", "patient__last_name", "prescriber__user__first_name",
+    "prescriber__user__last_name", "prescriber__credential", "claimed_by_id", "claimed_by__first_name",
+    "claimed_by__last_name", "claimed_by__email",
+)  # fmt: skip
+
+
+def _entries(queryset: QuerySet[Prescription]) -> list[QueueEntry]:
+    return [QueueEntry(*row) for row in queryset.values_list(*_ENTRY_COLUMNS)]
 
 
 @dataclass(frozen=True)
 class QueuePage:
-    rows: list[Prescription]
+    rows: list[QueueEntry]
     has_next: bool
     has_previous: bool
     page_size: int
@@ -244,18 +295,7 @@ class QueuePage:
 
 def queue_base() -> QuerySet[Prescription]:
     # Oldest first; id breaks ties so pages never repeat or skip a row.
-    return (
-        Prescription.objects.select_related("patient", "claimed_by", "prescriber__user")
-        .only(
-            "id", "reference", "status", "dosage_form", "strength_mg", "quantity", "rush", "flags", "flag_level",
-            "submitted_at", "claimed_at", "beyond_use_date", "status_changed_at", "fill_number",
-            "patient__id", "patient__first_name", "patient__last_name", "patient__date_of_birth",
-            "claimed_by__id", "claimed_by__first_name", "claimed_by__last_name", "claimed_by__email",
-            "prescriber__id", "prescriber__credential", "prescriber__user__id",
-            "prescriber__user__first_name", "prescriber__user__last_name",
-        )
-        .order_by("submitted_at", "id")
-    )  # fmt: skip
+    return Prescription.objects.order_by("submitted_at", "id")
 
 
 def queue_page(
@@ -269,17 +309,17 @@ def queue_page(
     the cursor `after`, or the one before the cursor `before`. One query of page_size + 1 rows."""
     after_cursor, before_cursor = Cursor.parse(after), Cursor.parse(before)
     if after_cursor is not None:
-        rows = list(queryset.filter(after_cursor.after())[: page_size + 1])
+        rows = _entries(queryset.filter(after_cursor.after())[: page_size + 1])
         return QueuePage(rows=rows[:page_size], has_next=len(rows) > page_size, has_previous=True,
                          page_size=page_size)  # fmt: skip
     if before_cursor is not None:
         # Walk the index backwards from the cursor, then show the rows in the queue's order.
         backwards = queryset.filter(before_cursor.before()).order_by("-submitted_at", "-id")
-        rows = list(backwards[: page_size + 1])
+        rows = _entries(backwards[: page_size + 1])
         if len(rows) > page_size:
             return QueuePage(rows=rows[:page_size][::-1], has_next=True, has_previous=True, page_size=page_size)
         # Back at the start: show a full first page rather than the few rows before the cursor.
-    rows = list(queryset[: page_size + 1])
+    rows = _entries(queryset[: page_size + 1])
     return QueuePage(rows=rows[:page_size], has_next=len(rows) > page_size, has_previous=False, page_size=page_size)
 
 

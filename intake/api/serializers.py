@@ -176,26 +176,29 @@ class PrescriptionCreateSerializer(PrescribedFieldsSerializer):
     rush = serializers.BooleanField(required=False, default=False)
     signature = SignatureSerializer(required=False)
 
-    def patient_details(self) -> PatientDetails:
-        patient = self.validated_data["patient"]
-        address = patient["address"]
-        return PatientDetails(
-            first_name=patient["first_name"], last_name=patient["last_name"],
-            date_of_birth=patient["date_of_birth"], sex=patient["sex"], email=patient["email"],
-            phone=patient["phone"], weight_kg=patient["weight_kg"], address_line1=address["line1"],
-            address_line2=address["line2"], city=address["city"], state=address["state"],
-            postal_code=address["postal_code"],
-        )  # fmt: skip
 
-    def prescribed_content(self) -> PrescribedContent:
-        data = self.validated_data
-        return PrescribedContent(
-            dosage_form=data["dosage_form"], strength_mg=data["strength_mg"], directions=data["directions"],
-            quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
-            indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
-            prescriber_notes=data["prescriber_notes"], rush=data["rush"],
-            titration=tuple(Step(strength_mg=s["strength_mg"], days=s["days"]) for s in data["titration"]),
-        )  # fmt: skip
+def patient_details(data: dict[str, Any]) -> PatientDetails:
+    """The patient of a validated submission (PrescriptionCreateSerializer)."""
+    patient = data["patient"]
+    address = patient["address"]
+    return PatientDetails(
+        first_name=patient["first_name"], last_name=patient["last_name"],
+        date_of_birth=patient["date_of_birth"], sex=patient["sex"], email=patient["email"],
+        phone=patient["phone"], weight_kg=patient["weight_kg"], address_line1=address["line1"],
+        address_line2=address["line2"], city=address["city"], state=address["state"],
+        postal_code=address["postal_code"],
+    )  # fmt: skip
+
+
+def prescribed_content(data: dict[str, Any]) -> PrescribedContent:
+    """What a validated submission prescribes (PrescriptionCreateSerializer)."""
+    return PrescribedContent(
+        dosage_form=data["dosage_form"], strength_mg=data["strength_mg"], directions=data["directions"],
+        quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
+        indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
+        prescriber_notes=data["prescriber_notes"], rush=data["rush"],
+        titration=tuple(Step(strength_mg=s["strength_mg"], days=s["days"]) for s in data["titration"]),
+    )  # fmt: skip
 
 
 # --- Workflow actions ------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from intake.models.formulary import BudRuleName, MasterFormulation
+from intake.models.history import HistoricalRecords
 from intake.models.prescriptions import Prescription
 
 

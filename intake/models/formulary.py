@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from intake.models.history import HistoricalRecords
 
 
 class DosageFormCode(models.TextChoices):

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from intake.models.history import HistoricalRecords
 from intake.validators import validate_npi
 
 US_STATES = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,11 +15,11 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from accounts.models import Role
 from intake.clinical.refills import prescription_expires_on
 from intake.models.formulary import DosageFormCode
+from intake.models.history import HistoricalRecords
 from intake.models.people import Patient, Prescriber
 
 
@@ -50,6 +51,26 @@ STAFF_STATUSES = frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.APPROVED, S.COMPOUN
 def overdue_before() -> datetime:
     """A prescription in a staff status since before this moment is overdue (QUEUE_OVERDUE_HOURS)."""
     return timezone.now() - timedelta(hours=settings.QUEUE_OVERDUE_HOURS)
+
+
+def overdue(status: str, status_changed_at: datetime | None, *, before: datetime) -> bool:
+    """Idle in a staff status since before `before` (overdue_before()): the queue's red mark.
+    (The queue reads rows as values, not models, so the rules of a prescription's state are
+    functions of its fields, which the model's properties call.)"""
+    return status in STAFF_STATUSES and status_changed_at is not None and status_changed_at < before
+
+
+def past_beyond_use_date(status: str, beyond_use_date: date | None, today: date) -> bool:
+    """A ready fill whose beyond-use date has passed: it must not be handed over."""
+    return status == S.READY and beyond_use_date is not None and beyond_use_date < today
+
+
+def flags_by_code(flags: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One flag per code (the first, which the engine orders worst first), for badges."""
+    by_code: dict[str, dict[str, str]] = {}
+    for flag in flags:
+        by_code.setdefault(flag["code"], flag)
+    return list(by_code.values())
 
 
 class Action(models.TextChoices):
@@ -276,15 +297,10 @@ class Prescription(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        """Idle in a staff status longer than QUEUE_OVERDUE_HOURS (the queue's red mark)."""
-        if self.status not in STAFF_STATUSES or self.status_changed_at is None:
-            return False
-        return self.status_changed_at < overdue_before()
+        return overdue(self.status, self.status_changed_at, before=overdue_before())
 
     def is_past_beyond_use_date(self, today: date | None = None) -> bool:
-        """A ready fill whose beyond-use date has passed: it must not be handed over."""
-        bud = self.beyond_use_date
-        return self.status == S.READY and bud is not None and bud < (today or timezone.localdate())
+        return past_beyond_use_date(self.status, self.beyond_use_date, today or timezone.localdate())
 
     @property
     def written_on(self) -> date:
@@ -310,15 +326,12 @@ class Prescription(models.Model):
 
     @property
     def flag_summary(self) -> list[dict[str, str]]:
-        """One flag per code (the first, which the engine orders worst first), for badges."""
-        by_code: dict[str, dict[str, str]] = {}
-        for flag in self.flags:
-            by_code.setdefault(flag["code"], flag)
-        return list(by_code.values())
+        return flags_by_code(self.flags)
 
-    def signed_content(self) -> dict[str, Any]:
-        """What the prescriber signed, in a canonical form; its SHA-256 is `content_digest`."""
-        steps = sorted(self.titration_steps.all(), key=lambda s: s.position)
+    def signed_content(self, steps: Iterable[TitrationStep] | None = None) -> dict[str, Any]:
+        """What the prescriber signed, in a canonical form; its SHA-256 is `content_digest`.
+        `steps`: the titration steps when they are not stored yet (a prescription being signed)."""
+        steps = sorted(self.titration_steps.all() if steps is None else steps, key=lambda s: s.position)
         return {
             "patient": {
                 "first_name": self.patient.first_name,
@@ -342,8 +355,8 @@ class Prescription(models.Model):
             "signed_at": self.signed_at.isoformat(),
         }
 
-    def compute_digest(self) -> str:
-        canonical = json.dumps(self.signed_content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    def compute_digest(self, steps: Iterable[TitrationStep] | None = None) -> str:
+        canonical = json.dumps(self.signed_content(steps), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property

@@ -187,14 +187,19 @@ def patient_find_or_create(details: PatientDetails) -> Patient:
 
 
 def _replay(prescriber: Prescriber, key: str, digest: str) -> Prescription | None:
-    stored = IdempotencyKey.objects.select_related("prescription").filter(prescriber=prescriber, key=key).first()
+    # Two columns, not the key's row joined to its prescription: nearly every key is new, and the
+    # prescription is read only for a replay.
+    stored = IdempotencyKey.objects.filter(prescriber=prescriber, key=key).values_list(
+        "request_digest", "prescription_id"
+    ).first()
     if stored is None:
         return None
-    if stored.request_digest != digest:
+    request_digest, prescription_id = stored
+    if request_digest != digest:
         raise ValidationError(
             {"idempotency_key": ["This Idempotency-Key was already used for a different prescription."]}
         )
-    return stored.prescription
+    return Prescription.objects.get(pk=prescription_id)
 
 
 def prescription_submit(
@@ -304,21 +309,20 @@ def prescription_create_signed(
     # Screened from the submitted content: a new prescription has no questionnaire yet, so the
     # flags need no query and go into the first INSERT.
     _screen_new(prescription, content=content, patient=patient)
-    # The digest covers the titration steps, which need the prescription's id: INSERT, steps, then
-    # the digest. History gets one row, the prescription as signed, instead of one before the
-    # digest and one after.
+    # Signed before the INSERT (the digest covers the titration steps, not the ids), so the row is
+    # written once, and history gets one row: the prescription as signed.
+    steps = [TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
+             for i, s in enumerate(content.titration, start=1)]  # fmt: skip
+    prescription.content_digest = prescription.compute_digest(steps)
     prescription.save_without_historical_record()  # type: ignore[attr-defined]
     first_fill = Fill.objects.create(
         prescription=prescription, number=1, status=prescription.status, requested_at=now,
         quantity=prescription.quantity, days_supply=prescription.days_supply,
     )  # fmt: skip
-    steps = TitrationStep.objects.bulk_create(
-        TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
-        for i, s in enumerate(content.titration, start=1)
-    )
+    for step in steps:
+        step.prescription = prescription  # its id is known now
+    TitrationStep.objects.bulk_create(steps)
     _known_relations(prescription, steps=steps, fills=[first_fill])
-    prescription.content_digest = prescription.compute_digest()
-    prescription.save_without_historical_record(update_fields=["content_digest", "updated_at"])  # type: ignore[attr-defined]
     Prescription.history.bulk_history_create([prescription], default_user=prescriber.user)  # type: ignore[attr-defined]
     PrescriptionEvent.objects.create(
         prescription=prescription, action=Action.SUBMIT, from_status="",

@@ -106,8 +106,16 @@ def test_a_body_that_is_not_an_object_answers_400(prescriber_api, body):
     response = post_raw(prescriber_api, body)
 
     assert response.status_code == 400
-    assert response.json()
+    # An object of errors, as for any other bad body (the field-error shape of the schema).
+    assert isinstance(response.json(), dict) and response.json()
     assert not Prescription.objects.exists()
+
+
+def test_a_null_body_says_no_data_was_provided(prescriber_api):
+    response = post_raw(prescriber_api, "null")
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["No data provided"]}
 
 
 def test_a_post_without_the_trailing_slash_works(prescriber_api):
