@@ -9,7 +9,8 @@
 # CELERY_BROKER_URL set, submissions publish their notifications to it, and with WORKER=1 a Celery worker
 # delivers them during the run on the same two cores (in production it runs elsewhere); WORKER=0 (the
 # default) leaves them queued, to measure the web tier alone.
-# Scenarios (RATES, "queue submit status" requests a second each, one scenario per comma):
+# After a 10 s warm-up (WARMUP), the scenarios (RATES, "queue submit status" requests a second each,
+# one scenario per comma):
 #   RATES="120 0 0,0 150 0,40 50 30" (default): the queue alone, submissions alone, then the mix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +68,11 @@ for _ in $(seq 50); do
   if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/status/')" 2>/dev/null; then break; fi
   sleep 0.2
 done
+
+# Warm-up, not reported: each worker's first requests load templates, URL patterns and connections.
+QUEUE_RPS=10 SUBMIT_RPS=10 STATUS_RPS=10 LOAD_PLAN="$OUT/plan.json" \
+  .venv/bin/locust -f bench/locustfile.py --headless --host "http://127.0.0.1:$PORT" --users 30 --spawn-rate 30 \
+  --run-time "${WARMUP:-10s}" --only-summary --loglevel WARNING > "$OUT/warmup.log" 2>&1 || true
 
 status=0
 IFS=',' read -ra SCENARIOS <<< "$RATES"

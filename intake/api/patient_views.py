@@ -138,7 +138,16 @@ class PatientStatusView(APIView):
             raise
         audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="status (API)")  # fmt: skip
-        return Response(PatientStatusSerializer(patient_status_json(prescription)).data)
+        return _status_answer(prescription)
+
+
+def _status_answer(prescription: Prescription, **kwargs: Any) -> Response:
+    return Response(_STATUS_OUT.to_representation(patient_status_json(prescription)), **kwargs)
+
+
+# One serializer for every status answer: writing a representation keeps no state on it, and DRF
+# would otherwise deep-copy its declared fields for each answer (see intake.api.views).
+_STATUS_OUT = PatientStatusSerializer()
 
 
 def patient_status_json(prescription: Prescription) -> dict[str, Any]:
@@ -213,7 +222,7 @@ class PatientRefillView(APIView):
         audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="refill asked for (API)")  # fmt: skip
         prescription.refresh_from_db()
-        return Response(PatientStatusSerializer(patient_status_json(prescription)).data, status=status.HTTP_201_CREATED)
+        return _status_answer(prescription, status=status.HTTP_201_CREATED)
 
 
 class PatientRenewalView(APIView):
@@ -240,7 +249,7 @@ class PatientRenewalView(APIView):
         audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="renewal asked for (API)")  # fmt: skip
         prescription.refresh_from_db()
-        return Response(PatientStatusSerializer(patient_status_json(prescription)).data, status=status.HTTP_201_CREATED)
+        return _status_answer(prescription, status=status.HTTP_201_CREATED)
 
 
 class CheckInAnswerView(APIView):
