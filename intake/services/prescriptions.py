@@ -132,8 +132,9 @@ def content_errors(
         errors["patient.date_of_birth"] = [f"The date of birth is more than {OLDEST_PATIENT_YEARS} years ago."]
     elif age_on(patient.date_of_birth, today) < 18 and patient.weight_kg is None:
         errors["patient.weight_kg"] = ["A patient under 18 needs a weight: children's doses are checked against it."]
-    form = DosageForm.objects.filter(code=content.dosage_form, active=True).first()
-    if form is None:
+    offered = DosageForm.objects.filter(code=content.dosage_form, active=True)
+    unit_dose = offered.values_list("unit_dose", flat=True).first()  # None: not offered
+    if unit_dose is None:
         errors["dosage_form"] = ["The pharmacy does not compound this dosage form at the moment."]
     if content.titration:
         problems = titration_errors(
@@ -141,7 +142,7 @@ def content_errors(
             strength_mg=content.strength_mg,
             quantity=content.quantity,
             days_supply=content.days_supply,
-            unit_dose=bool(form and form.unit_dose),
+            unit_dose=bool(unit_dose),
         )
         if problems:
             errors["titration"] = problems
@@ -189,9 +190,11 @@ def patient_find_or_create(details: PatientDetails) -> Patient:
 def _replay(prescriber: Prescriber, key: str, digest: str) -> Prescription | None:
     # Two columns, not the key's row joined to its prescription: nearly every key is new, and the
     # prescription is read only for a replay.
-    stored = IdempotencyKey.objects.filter(prescriber=prescriber, key=key).values_list(
-        "request_digest", "prescription_id"
-    ).first()
+    stored = (
+        IdempotencyKey.objects.filter(prescriber=prescriber, key=key)
+        .values_list("request_digest", "prescription_id")
+        .first()
+    )
     if stored is None:
         return None
     request_digest, prescription_id = stored
@@ -213,16 +216,23 @@ def prescription_submit(
     """Submit a signed prescription. Returns it and whether it was created (False: an idempotent replay)."""
     prescriber_submission_check(prescriber)
     digest = request_digest({"patient": asdict(patient), "content": asdict(content)})
-    if idempotency_key:
-        replayed = _replay(prescriber, idempotency_key, digest)
-        if replayed is not None:
-            return replayed, False
+    # No look-up of the key first: nearly every key is new, and a replay is caught by the key's
+    # unique constraint at the end of the transaction, which then rolls back (a replay costs a
+    # rolled-back transaction; every new submission saves a query).
     for attempt in range(_SUBMIT_ATTEMPTS):
         try:
             return _submit(prescriber=prescriber, patient=patient, content=content, signature=signature,
                            idempotency_key=idempotency_key, digest=digest), True  # fmt: skip
+        except ValidationError:
+            # A replay of a submission that would no longer pass (a form since withdrawn, say)
+            # still answers with the prescription it made.
+            replayed = _replay(prescriber, idempotency_key, digest) if idempotency_key else None
+            if replayed is None:
+                raise
+            return replayed, False
         except IntegrityError:
-            # Two requests with one Idempotency-Key at once: the loser answers with the winner's result.
+            # A replay, or two requests with one Idempotency-Key at once: the loser answers with
+            # the winner's result.
             if idempotency_key:
                 replayed = _replay(prescriber, idempotency_key, digest)
                 if replayed is not None:

@@ -127,9 +127,10 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
-    # token with user, roles and prescriber profile, [savepoint], dosage form, patient (locked), new patient and its
-    # history, prescription, first fill, titration steps, digest, history, event, the notification rows (one
-    # INSERT), [release], audit row. No read-back: the answer is rendered from what was just written.
+    # token with user and roles, prescriber profile, [savepoint], dosage form, patient (locked), new patient and
+    # its history, prescription (signed before its INSERT), first fill, titration steps, history, event, the
+    # notification rows (one INSERT), [release], audit row. No read-back: the answer is rendered from what was
+    # just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
     with django_assert_num_queries(15):
@@ -144,6 +145,25 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     assert stored.content_digest == stored.compute_digest()
     assert [step["days"] for step in body["titration"]] == [14, 14]
     assert stored.history.count() == 1  # one row: the prescription as signed
+
+
+def test_a_new_idempotency_key_costs_only_its_own_insert(prescriber, django_assert_num_queries):
+    api = api_client_for(prescriber.user)
+    api.post(PRESCRIPTIONS, api_payload(), format="json", HTTP_IDEMPOTENCY_KEY="first")
+
+    # The fifteen above and the key's INSERT: the key is not looked up first (a replay is caught by
+    # its unique constraint, and its transaction rolls back).
+    payload = api_payload()
+    payload["patient"]["last_name"] = "Newpatient"
+    with django_assert_num_queries(16):
+        response = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
+    assert response.status_code == 201
+
+    # A replay of it: the same transaction, rolled back at the key, then the stored answer.
+    again = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == response.json()["id"]
+    assert Prescription.objects.filter(patient__last_name="Newpatient").count() == 1
 
 
 def test_submission_answer_matches_a_later_read(prescriber):
