@@ -157,14 +157,15 @@ class QueueRow:
         if self.past_bud:
             badges += _PAST_BUD
         flags = "".join(
-            _FLAG.format(flag["severity"], _escape(flag["message"]), flag["code"]) for flag in self.flags
+            _FLAG.format(_escape(flag["severity"]), _escape(flag["message"]), _escape(flag["code"]))
+            for flag in self.flags
         ) or _NO_FLAGS  # fmt: skip
         claimed = {"You": _YOU, "": _UNCLAIMED}.get(self.claimed_by) or _escape(self.claimed_by)
-        # Escaped: what people typed (names, and flag messages, which quote medication lines).
-        # Not: what this module wrote from ids, choices and dates, and the RX- reference it drew.
+        # Escaped: everything read from the database. Not: what this module wrote itself from ids,
+        # the status choices and dates.
         return SafeString(_ROW.format(
-            self.url, self.reference, badges, _escape(self.patient), self.medication, flags, self.status_class,
-            self.status_label, self.submitted, self.waiting, claimed, _escape(self.prescriber),
+            self.url, _escape(self.reference), badges, _escape(self.patient), _escape(self.medication), flags,
+            self.status_class, self.status_label, self.submitted, self.waiting, claimed, _escape(self.prescriber),
         ))  # fmt: skip
 
 
