@@ -66,6 +66,11 @@ def _signed_in_sql(*, by_token: bool) -> str:
     return f"SELECT u.*, {', '.join(facts)} FROM {User._meta.db_table} u WHERE u.id = {where}"  # noqa: S608
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """A person's name as every page shows it (User.get_full_name), also for names read as values."""
+    return f"{first_name} {last_name}".strip()
+
+
 _ROLE_FACT = "signed_in_role_"
 _SECOND_FACTOR_FACT = "signed_in_has_second_factor"
 
@@ -92,7 +97,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.get_full_name() or self.email
 
     def get_full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
     def get_short_name(self) -> str:
         return self.first_name or self.email

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, full_name
 from intake.models import DosageFormCode, FlagLevel, Patient, Prescription, PrescriptionStatus
 from intake.models.people import fold_name
 from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES, overdue_before
@@ -260,8 +260,14 @@ class QueueEntry:
     @property
     def claimed_by_name(self) -> str:
         # As str(User): the full name, else the email.
-        full = f"{self.claimed_by_first_name or ''} {self.claimed_by_last_name or ''}".strip()
-        return full or (self.claimed_by_email or "")
+        return full_name(self.claimed_by_first_name or "", self.claimed_by_last_name or "") or (
+            self.claimed_by_email or ""
+        )
+
+    @property
+    def prescriber_name(self) -> str:
+        # As Prescriber.display_name.
+        return f"{full_name(self.prescriber_first_name, self.prescriber_last_name)}, {self.prescriber_credential}"
 
 
 # The columns of a QueueEntry, in its order.

@@ -329,9 +329,7 @@ def prescription_create_signed(
         prescription=prescription, number=1, status=prescription.status, requested_at=now,
         quantity=prescription.quantity, days_supply=prescription.days_supply,
     )  # fmt: skip
-    for step in steps:
-        step.prescription = prescription  # its id is known now
-    TitrationStep.objects.bulk_create(steps)
+    TitrationStep.objects.bulk_create(steps)  # takes the prescription's id, known now, from the object
     _known_relations(prescription, steps=steps, fills=[first_fill])
     Prescription.history.bulk_history_create([prescription], default_user=prescriber.user)  # type: ignore[attr-defined]
     PrescriptionEvent.objects.create(

@@ -243,8 +243,7 @@ def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
                 waiting=_waiting(rx.submitted_at, now),
                 submitted=_when(timezone.localtime(rx.submitted_at)),
                 claimed_by=claimed,
-                prescriber=f"{rx.prescriber_first_name} {rx.prescriber_last_name}".strip()
-                + f", {rx.prescriber_credential}",
+                prescriber=rx.prescriber_name,
                 fill_number=rx.fill_number,
                 overdue=_waiting(rx.status_changed_at, now)
                 if rx.status_changed_at and overdue(rx.status, rx.status_changed_at, before=overdue_since)
@@ -316,13 +315,11 @@ _PILL = (
 @require_GET
 def queue_counts_partial(request: HttpRequest) -> HttpResponse:
     """The counts per status, re-fetched by htmx every 30 seconds (no patient data in it)."""
+    current_status = request.GET.get("status", "")
     return render(
         request,
         "staff/_queue_counts.html",
-        {
-            "counts": _counts_pills(queue_counts(), request.GET.get("status", "")),
-            "current_status": request.GET.get("status", ""),
-        },  # fmt: skip
+        {"counts": _counts_pills(queue_counts(), current_status), "current_status": current_status},
     )
 
 
