@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.models import User, full_name
 from intake.models import DosageFormCode, FlagLevel, Patient, Prescription, PrescriptionStatus
 from intake.models.people import fold_name
-from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES, overdue_before
+from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES, overdue_before, status_in_sql
 
 S = PrescriptionStatus
 PAGE_SIZE = 50
@@ -38,9 +38,9 @@ WORK_STATUSES = (
     S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK, S.READY, S.SHIPPED,
     S.AWAITING_QUESTIONNAIRE,
 )  # fmt: skip
-# The condition of the queue's partial indexes (Prescription.Meta), term for term: SQLite uses a
-# partial index only when the query repeats its condition; PostgreSQL proves it from the status alone.
-OPEN_INDEX_TERM = Q(status__in=sorted(OPEN_STATUSES))
+# The condition of the queue's partial indexes (Prescription.Meta), term for term and in the SQL text,
+# so that SQLite and PostgreSQL's generic plans for prepared statements can use them.
+OPEN_INDEX_TERM = status_in_sql(OPEN_STATUSES)
 REFERENCE_RE = re.compile(r"^(RX-?)?[0-9A-HJKMNP-TV-Z]{7}$")
 AGE_CHOICES = [("1", "Older than 1 day"), ("2", "Older than 2 days"), ("3", "Older than 3 days"),
                ("7", "Older than a week"), ("14", "Older than 2 weeks")]  # fmt: skip
@@ -57,8 +57,9 @@ def queue_counts() -> dict[str, int]:
 
     Every page and the htmx poll show the tabs; at a million prescriptions the GROUP BY over the
     open rows costs more than the rest of the page. The counts are kept QUEUE_COUNTS_SECONDS and
-    forgotten when a status change commits (queue_counts_changed); with a per-process cache
-    (no CACHE_URL) another process may show counts that old.
+    forgotten when a status change commits (queue_counts_changed), so that staff see their own
+    work at once; new prescriptions, which wait for their questionnaire, show within that time.
+    With a per-process cache (no CACHE_URL) another process may show counts that old.
     """
     cached = cache.get(COUNTS_CACHE_KEY)
     if cached is not None:

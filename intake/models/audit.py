@@ -30,8 +30,8 @@ class AppendOnlyQuerySet(models.QuerySet["AuditRecord"]):
 
 class AuditRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    actor = models.ForeignKey(  # indexed by audit_actor_idx (Meta), which leads with it
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Who, when nobody signed in: "patient (private link)", "patient (status lookup)", "anonymous".
     actor_label = models.CharField(max_length=80, blank=True)

@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role
@@ -46,6 +47,23 @@ OPEN_STATUSES = frozenset(
 CLOSED_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
 # Where the next step is the pharmacy's own: idling here too long shows as overdue in the queue.
 STAFF_STATUSES = frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK})
+
+
+def status_in_sql(statuses: Iterable[str]) -> RawSQL:
+    """A prescription's status is one of `statuses`, with the statuses written into the SQL text.
+
+    Bound as parameters (`status IN ($1, $2)`), the condition is invisible to the generic plan
+    PostgreSQL makes for a prepared statement, which then cannot use the partial indexes below.
+    Written here it matches their condition term for term (SQLite needs that too). The statuses
+    are the model's own choices, never input.
+    """
+    values = sorted(str(status) for status in statuses)
+    if not values or not all(value in PrescriptionStatus.values for value in values):
+        raise ValueError(f"Not prescription statuses: {values}")
+    column = f'"{Prescription._meta.db_table}"."status"'
+    quoted = ", ".join(f"'{value}'" for value in values)
+    sql = f"{column} = {quoted}" if len(values) == 1 else f"{column} IN ({quoted})"
+    return RawSQL(sql, [], output_field=BooleanField())  # noqa: S611 (checked against the choices above)
 
 
 def overdue_before() -> datetime:
@@ -177,8 +195,11 @@ text_limit = MaxLengthValidator(1000)
 
 class Prescription(models.Model):
     reference = models.CharField(max_length=12, unique=True, editable=False)
-    prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="prescriptions")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
+    # No index of their own: rx_prescriber_idx and rx_patient_idx (Meta) lead with them.
+    prescriber = models.ForeignKey(
+        Prescriber, on_delete=models.PROTECT, related_name="prescriptions", db_index=False
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions", db_index=False)
     status = models.CharField(max_length=24, choices=PrescriptionStatus.choices, editable=False)
 
     # Prescribed content: covered by the signature's digest.

@@ -35,7 +35,6 @@ from intake.models import (
 )
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
-from intake.queue import queue_counts_changed
 from intake.services.screening import flag_level, prescription_facts
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
@@ -344,7 +343,9 @@ def prescription_create_signed(
         prescription=prescription,
         events=(NotificationEvent.PRESCRIPTION_RECEIVED, NotificationEvent.QUESTIONNAIRE_INVITATION),
     )
-    queue_counts_changed()
+    # The queue's tab counts are not forgotten here (queue_counts_changed): a new prescription
+    # waits for its questionnaire, the tab shows it within QUEUE_COUNTS_SECONDS, and an EHR's burst
+    # would otherwise make every pharmacist's next page count the open rows again.
     return prescription
 
 

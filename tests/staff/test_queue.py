@@ -1,11 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import AuditRecord, Prescription, PrescriptionStatus
-from intake.queue import PAGE_SIZE, QueueFilter, queue_base, queue_counts, queue_for_staff, queue_page
+from intake.queue import COUNTS_CACHE_KEY, PAGE_SIZE, QueueFilter, queue_base, queue_counts, queue_for_staff, queue_page
 from intake.services.workflow import prescription_claim
 from tests.factories import clean_answers, make_prescription
 from tests.workflow_helpers import advance
@@ -41,6 +42,31 @@ def test_counts_per_status_in_one_query(prescriber, pharmacist, technician, djan
     assert counts[S.APPROVED] == 1
     assert counts[S.AWAITING_QUESTIONNAIRE] == 1
     assert counts[S.COMPOUNDING] == 0
+
+
+def test_a_status_change_shows_in_the_counts_at_once(prescriber, pharmacist, technician,
+                                                     django_capture_on_commit_callbacks):  # fmt: skip
+    waiting = pending(prescriber, pharmacist, technician)
+    assert queue_counts()[S.PENDING_REVIEW] == 1  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        prescription_claim(prescription_id=waiting.pk, actor=pharmacist)
+
+    counts = queue_counts()
+    assert (counts[S.PENDING_REVIEW], counts[S.IN_REVIEW]) == (0, 1)
+
+
+def test_a_new_prescription_keeps_the_cached_counts_until_they_expire(prescriber,
+                                                                       django_capture_on_commit_callbacks):  # fmt: skip
+    # An EHR's burst of submissions must not make every pharmacist's next page count the open rows again.
+    assert queue_counts()[S.AWAITING_QUESTIONNAIRE] == 0  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_prescription(prescriber)
+
+    assert queue_counts()[S.AWAITING_QUESTIONNAIRE] == 0
+    cache.delete(COUNTS_CACHE_KEY)  # QUEUE_COUNTS_SECONDS later
+    assert queue_counts()[S.AWAITING_QUESTIONNAIRE] == 1
 
 
 def test_default_queue_is_pending_review_oldest_first(prescriber, pharmacist, technician):

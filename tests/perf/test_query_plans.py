@@ -1,0 +1,109 @@
+"""The queue's queries are served by its partial indexes, also from a prepared statement's generic plan.
+
+On PostgreSQL the application's statements are prepared (pharmacy.settings: server-side binding).
+After a few runs PostgreSQL may plan a statement once for any parameters, and such a plan can use a
+partial index only if the query's own text implies the index's condition. Each query is taken as
+the application sends it, prepared, and explained with the generic plan forced and sequential
+scans priced out: the plan uses the partial index only if it can. On SQLite the plan is the one
+`EXPLAIN QUERY PLAN` gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.urls import reverse
+from psycopg import sql as pg_sql
+
+from intake.models import Prescription, PrescriptionStatus
+from intake.queue import COUNTS_CACHE_KEY, queue_counts
+from intake.services.workflow import prescription_claim_next
+
+S = PrescriptionStatus
+Statement = tuple[str, tuple[object, ...]]
+
+
+def statements_of(run: Callable[[], object]) -> list[Statement]:
+    """The SQL and parameters of every statement `run` sends, as the application sends them."""
+    sent: list[Statement] = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        run()
+    return sent
+
+
+def the_one(statements: list[Statement], pattern: str) -> Statement:
+    matching = [statement for statement in statements if re.search(pattern, statement[0])]
+    assert len(matching) == 1, [sql for sql, _ in statements]
+    return matching[0]
+
+
+def plan_of(statement: Statement) -> str:
+    sql, params = statement
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return "\n".join(str(row[-1]) for row in cursor.fetchall())
+        numbers = iter(range(1, len(params) + 1))
+        prepared = re.sub("%s", lambda _: f"${next(numbers)}", sql)
+        literals = ", ".join(pg_sql.Literal(value).as_string(cursor.connection) for value in params)
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"PREPARE plan_check AS {prepared}")
+        try:
+            cursor.execute(f"EXPLAIN EXECUTE plan_check({literals})" if params else "EXPLAIN EXECUTE plan_check")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE plan_check")
+
+
+QUEUE_SELECT = r'FROM "intake_prescription".*ORDER BY .* LIMIT 51'  # the page: 50 rows and one to know of a next
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"status": S.PENDING_REVIEW},
+        {"status": S.APPROVED, "flag_level": "warning"},
+        {"status": S.COMPOUNDING, "dosage_form": "capsule"},
+        {"status": S.IN_REVIEW, "rush": "true"},
+    ],
+    ids=["status", "flag", "dosage-form", "rush"],
+)
+def test_a_queue_page_reads_an_open_status_partial_index(client, login, pharmacist, filters):
+    login(client, pharmacist)
+
+    statements = statements_of(lambda: client.get(reverse("staff:queue"), filters))
+
+    plan = plan_of(the_one(statements, QUEUE_SELECT))
+    assert re.search(r"rx_queue_open\w*_idx", plan), plan
+
+
+def test_the_tab_counts_come_from_an_open_status_partial_index(db):
+    cache.delete(COUNTS_CACHE_KEY)
+
+    plan = plan_of(the_one(statements_of(queue_counts), r"COUNT\("))
+
+    assert re.search(r"rx_queue_open\w*_idx", plan), plan
+
+
+def test_next_prescription_reads_a_partial_index(pharmacist):
+    sent = statements_of(lambda: prescription_claim_next(actor=pharmacist))
+
+    statement = the_one(sent, r'"claimed_by_id" IS NULL.* LIMIT 1')
+    plan = plan_of(statement)
+    if connection.vendor == "sqlite":
+        # Without statistics SQLite's planner prefers the claimed_by index for `IS NULL`, which
+        # serves a development database as well.
+        assert "USING INDEX" in plan, plan
+    else:
+        assert re.search(r"rx_(next_unclaimed|queue_open)_idx", plan), plan
+    assert not Prescription.objects.exists()  # nothing to claim: the plan, not the claim, is under test
