@@ -105,24 +105,31 @@ def notifications_record(*, prescription: Prescription, events: Sequence[str]) -
     return created
 
 
+# Rows per published message: an event writes at most four (two audiences, two channels each).
+PUBLISH_TOGETHER = 4
+
+
 def notifications_publish(notification_ids: list[int]) -> None:
     """Hand the rows to Celery. Never raises, never stalls: an unpublished row waits for the re-queue.
 
-    The broker's connect and socket timeouts are short (CELERY_BROKER_TRANSPORT_OPTIONS) and the
-    publish is not retried; after one failure the other rows are left to the re-queue too, so a
-    request waits for at most one timeout.
+    Up to PUBLISH_TOGETHER rows go in one message: an event's rows (a submission writes two) cost
+    one publish, while the re-queue's hundreds still spread over every worker. The broker's connect
+    and socket timeouts are short (CELERY_BROKER_TRANSPORT_OPTIONS) and the publish is not retried;
+    after one failure the other rows are left to the re-queue too, so a request waits for at most
+    one timeout.
     """
-    from intake.notifications.tasks import deliver_notification_task
+    from intake.notifications.tasks import deliver_notifications_task
 
-    for position, notification_id in enumerate(notification_ids):
+    for start in range(0, len(notification_ids), PUBLISH_TOGETHER):
         started = time.monotonic()
         try:
-            deliver_notification_task.apply_async(args=[notification_id], retry=False)
+            deliver_notifications_task.apply_async(args=[notification_ids[start : start + PUBLISH_TOGETHER]],
+                                                   retry=False)  # fmt: skip
         except Exception as exc:
             # Ids and the error's class only: nothing about a patient reaches the log.
             logger.warning(
                 "Could not queue notifications %s (%s after %.1f s); the periodic re-queue will send them",
-                notification_ids[position:], type(exc).__name__, time.monotonic() - started,
+                notification_ids[start:], type(exc).__name__, time.monotonic() - started,
             )  # fmt: skip
             return
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 
 from intake.notifications.delivery import Outcome, notification_deliver
 from intake.notifications.outbox import notifications_requeue
 from intake.services.timers import pharmacy_clock
+
+logger = logging.getLogger(__name__)
 
 
 # max_retries=None: the row's attempts (NOTIFICATION_MAX_ATTEMPTS) bound the tries, not Celery.
@@ -18,10 +22,25 @@ def deliver_notification_task(self: Task, notification_id: int) -> None:
         raise self.retry(countdown=result.retry_in)
 
 
+@shared_task(name="intake.deliver_notifications", bind=True)
+def deliver_notifications_task(self: Task, notification_ids: list[int]) -> None:
+    """Several rows in one message (one event's, say a submission's two): each is delivered on its
+    own, a transient failure is retried alone, and one row's error does not stop the others."""
+    for notification_id in notification_ids:
+        try:
+            result = notification_deliver(notification_id=notification_id)
+            if result.outcome == Outcome.RETRY and not self.request.is_eager:
+                deliver_notification_task.apply_async(args=[notification_id], countdown=result.retry_in)
+        except Exception as exc:
+            # The row stays pending (or "sending" until it is stale) and the periodic re-queue
+            # publishes it again. Its id and the error's class only: nothing about a patient.
+            logger.error("Notification %s not delivered (%s); the periodic re-queue will retry it",
+                         notification_id, type(exc).__name__)  # fmt: skip
+
+
 @shared_task(name="intake.notifications_requeue")
 def notifications_requeue_task() -> None:
     notifications_requeue()
-
 
 
 @shared_task(name="intake.pharmacy_clock")

@@ -6,6 +6,8 @@ test database, sending to this module's aiosmtpd server.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 import sys
@@ -146,6 +148,33 @@ def test_a_submission_is_delivered_by_the_worker_and_a_duplicate_message_sends_n
     assert len(_mail_for(mail_server, sentinel, 2)) == 2
     assert len([m for m in mail_server.messages if prescription.reference in str(m["Subject"])]) == 2
     assert set(Notification.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+
+
+def test_an_events_rows_travel_in_one_message_and_a_requeues_many_in_several(prescriber):
+    # given: a queue on the real broker that no worker reads
+    broker_url = _broker_url_or_skip()
+    queue = f"publish-test-{uuid.uuid4().hex[:12]}"
+    broker = redis.Redis.from_url(broker_url)
+    try:
+        # when: a submission commits (two rows), then nine rows are re-queued
+        with celery_publishing_to(broker_url=broker_url, queue=queue):
+            prescription = make_prescription(prescriber, patient={"first_name": "Di", "email": "di@example.com"})
+            after_submission = broker.llen(queue)
+            notifications_publish(list(range(1, 10)))
+
+        # then: one message with both rows, then three of at most four
+        ids = sorted(prescription.notifications.values_list("pk", flat=True))
+        messages = [_task_args(raw) for raw in reversed(broker.lrange(queue, 0, -1))]  # LPUSHed: newest first
+        assert after_submission == 1
+        assert [sorted(ids_in) for (ids_in,) in messages] == [ids, [1, 2, 3, 4], [5, 6, 7, 8], [9]]
+    finally:
+        broker.delete(queue)
+
+
+def _task_args(raw: bytes) -> list:  # type: ignore[type-arg]
+    """The positional arguments of a task message as kombu's Redis transport stores it."""
+    envelope = json.loads(raw)
+    return json.loads(base64.b64decode(envelope["body"]))[0]  # type: ignore[no-any-return]
 
 
 def test_a_submission_while_the_broker_is_down_is_accepted_and_delivered_once_it_is_back(

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.models import Channel, DeliveryStatus, Notification, NotificationEvent, Prescription
-from intake.notifications import outbox
+from intake.notifications import outbox, tasks
 from intake.notifications.delivery import Outcome, notification_deliver
 from intake.notifications.outbox import notifications_record, notifications_requeue, retry_delay
-from intake.notifications.tasks import deliver_notification_task
+from intake.notifications.tasks import deliver_notification_task, deliver_notifications_task
 from tests.factories import make_prescription
 from tests.notifications.mail import text_body
 
@@ -173,6 +173,50 @@ def test_the_task_asks_celery_to_retry_with_back_off(prescriber, smtp_server, mo
     finally:
         deliver_notification_task.pop_request()
     assert asked["countdown"] == retry_delay(attempts=1)
+
+
+def test_rows_published_together_are_each_delivered_and_one_error_stops_none(prescriber, smtp_server, monkeypatch,
+                                                                            caplog):  # fmt: skip
+    # given: a submission's two rows, and a first one whose delivery breaks unexpectedly
+    prescription = make_prescription(prescriber, patient=PATIENT)
+    broken, fine = prescription.notifications.order_by("pk").values_list("pk", flat=True)
+    real = tasks.notification_deliver
+
+    def deliver(*, notification_id: int):  # type: ignore[no-untyped-def]
+        if notification_id == broken:
+            raise RuntimeError("ada@example.com")
+        return real(notification_id=notification_id)
+
+    monkeypatch.setattr(tasks, "notification_deliver", deliver)
+
+    # when
+    deliver_notifications_task.apply(args=[[broken, fine]])
+
+    # then: the other row went out; the broken one waits for the re-queue, and the log names no one
+    assert Notification.objects.get(pk=fine).status == DeliveryStatus.SENT
+    assert Notification.objects.get(pk=broken).status == DeliveryStatus.PENDING
+    assert len(smtp_server.messages) == 1
+    assert f"Notification {broken} not delivered (RuntimeError)" in caplog.text
+    assert "ada@" not in caplog.text
+
+
+def test_a_row_published_with_others_is_retried_alone_with_back_off(prescriber, smtp_server, monkeypatch):
+    # given: a worker (not in-process) running the task while the server is down
+    prescription = make_prescription(prescriber, patient=PATIENT)
+    ids = list(prescription.notifications.order_by("pk").values_list("pk", flat=True))
+    smtp_server.stop()
+    queued: list[tuple[list[int], int]] = []
+    monkeypatch.setattr(deliver_notification_task, "apply_async",
+                        lambda args, countdown: queued.append((args, countdown)))  # fmt: skip
+    deliver_notifications_task.push_request(id="a-task", retries=0, is_eager=False, called_directly=False)
+    try:
+        # when
+        deliver_notifications_task.run(ids)
+    finally:
+        deliver_notifications_task.pop_request()
+
+    # then: each row on its own schedule, as if it had been published alone
+    assert queued == [([ids[0]], retry_delay(attempts=1)), ([ids[1]], retry_delay(attempts=1))]
 
 
 def test_after_the_last_try_the_row_is_failed(prescriber, smtp_server, settings):
