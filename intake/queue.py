@@ -21,8 +21,9 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import User, full_name
@@ -223,13 +224,22 @@ class Cursor:
         microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
         return f"{microseconds}.{self.pk}"
 
-    def after(self) -> Q:
-        # The submitted_at >= bound alone is what the index range scan uses; the OR only settles
-        # rows submitted at the very same microsecond.
-        return Q(submitted_at__gte=self.submitted_at) & (Q(submitted_at__gt=self.submitted_at) | Q(pk__gt=self.pk))
+    def after(self) -> RawSQL:
+        return self._compared(">")
 
-    def before(self) -> Q:
-        return Q(submitted_at__lte=self.submitted_at) & (Q(submitted_at__lt=self.submitted_at) | Q(pk__lt=self.pk))
+    def before(self) -> RawSQL:
+        return self._compared("<")
+
+    def _compared(self, operator: str) -> RawSQL:
+        # A row comparison, `(submitted_at, id) > (…, …)`: one range of the (status, submitted_at,
+        # id) index, read in order. Written as `submitted_at > … OR (submitted_at = … AND id > …)`
+        # PostgreSQL may instead read both ranges of the OR (a BitmapOr) and sort them, which it
+        # chose at a million rows, where it takes the keyset condition for nearly empty (open work
+        # is all recent, and it multiplies the chances of the status and of the date as if unrelated).
+        table = Prescription._meta.db_table
+        submitted_at = Prescription._meta.get_field("submitted_at").get_db_prep_value(self.submitted_at, connection)
+        return RawSQL(f'("{table}"."submitted_at", "{table}"."id") {operator} (%s, %s)',  # noqa: S611 (operator is ours)
+                      [submitted_at, self.pk], output_field=BooleanField())  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
