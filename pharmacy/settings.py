@@ -140,8 +140,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, in-process tasks, tests) share the file: wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
-    # Parameters bound by the server, and a statement run PREPARE_THRESHOLD times on a connection
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a connection
     # is prepared there: PostgreSQL parses it once per connection instead of once per request.
     # Off (DATABASE_PREPARED_STATEMENTS=false) behind a transaction-mode PgBouncer.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from intake.notifications.delivery import Outcome, notification_deliver
 from intake.notifications.outbox import notifications_requeue
@@ -31,6 +32,8 @@ def deliver_notifications_task(self: Task, notification_ids: list[int]) -> None:
             result = notification_deliver(notification_id=notification_id)
             if result.outcome == Outcome.RETRY and not self.request.is_eager:
                 deliver_notification_task.apply_async(args=[notification_id], countdown=result.retry_in)
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: the rows not reached wait for the re-queue
         except Exception as exc:
             # The row stays pending (or "sending" until it is stale) and the periodic re-queue
             # publishes it again. Its id and the error's class only: nothing about a patient.
