@@ -44,7 +44,21 @@ class UserManager(BaseUserManager["User"]):
         each request than the database spent answering them."""
         sql = _signed_in_sql(by_token=token is not None)
         found = list(self.raw(sql, [*Role.values, pk if token is None else token]))
-        return found[0] if found else None
+        if not found:
+            return None
+        user = found[0]
+        _attach_profiles(user)
+        return user
+
+
+# The one-to-one profiles read with the person (a prescriber's NPI and licence, which every
+# submission and prescriber page checks): the reverse accessors on User, by name.
+SIGNED_IN_PROFILES = ("prescriber",)
+_PROFILE_COLUMN = "signed_in_profile__"
+
+
+def _profile_relations() -> list[Any]:
+    return [User._meta.get_field(name) for name in SIGNED_IN_PROFILES]
 
 
 @functools.cache
@@ -62,8 +76,27 @@ def _signed_in_sql(*, by_token: bool) -> str:
     ]
     device = TOTPDevice._meta.db_table
     facts.append(f"EXISTS (SELECT 1 FROM {device} d WHERE d.user_id = u.id AND d.confirmed) AS {_SECOND_FACTOR_FACT}")  # noqa: S608
+    joins = []
+    for n, relation in enumerate(_profile_relations()):
+        profile = relation.related_model._meta
+        facts += [f"p{n}.{field.column} AS {_PROFILE_COLUMN}{n}__{field.attname}" for field in profile.concrete_fields]
+        joins.append(f"LEFT JOIN {profile.db_table} p{n} ON p{n}.{relation.field.column} = u.id")
     where = f"(SELECT t.user_id FROM {Token._meta.db_table} t WHERE t.key = %s)" if by_token else "%s"  # noqa: S608
-    return f"SELECT u.*, {', '.join(facts)} FROM {User._meta.db_table} u WHERE u.id = {where}"  # noqa: S608
+    return f"SELECT u.*, {', '.join(facts)} FROM {User._meta.db_table} u {' '.join(joins)} WHERE u.id = {where}"  # noqa: S608
+
+
+def _attach_profiles(user: User) -> None:
+    """Move each profile's columns off the user into the profile, cached where the reverse accessor
+    looks (`user.prescriber`, None: `hasattr` is False), so that reading it costs no query."""
+    for n, relation in enumerate(_profile_relations()):
+        model = relation.related_model
+        names = [field.attname for field in model._meta.concrete_fields]
+        values = [user.__dict__.pop(f"{_PROFILE_COLUMN}{n}__{name}") for name in names]
+        profile = None
+        if values[names.index(model._meta.pk.attname)] is not None:
+            profile = model.from_db(user._state.db, names, values)
+            relation.field.set_cached_value(profile, user)
+        relation.set_cached_value(user, profile)
 
 
 def full_name(first_name: str, last_name: str) -> str:

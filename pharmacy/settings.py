@@ -125,6 +125,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.pharmacy",
             ],
+            # {% link 'name' %} on every page without a {% load %} (intake/templatetags/links.py).
+            "builtins": ["intake.templatetags.links"],
         },
     },
 ]
@@ -234,7 +236,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "pharmacy.storage.StaticFilesStorage"  # WhiteNoise's compressed manifest, URLs kept in memory
     },
 }
 
@@ -286,6 +288,9 @@ SESSION_ENGINE = (
 
 # Celery: with no broker the same tasks run in-process, after the commit that queued them.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+if CELERY_BROKER_URL.startswith("redis://"):
+    # Redis, publishing through one client per channel instead of a new one per message.
+    CELERY_BROKER_TRANSPORT = "pharmacy.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # Task arguments are ids only: JSON, never pickle. No result backend, so no result can hold patient data.
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -340,6 +345,8 @@ QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
 QUEUE_OVERDUE_HOURS = env_int("QUEUE_OVERDUE_HOURS", 24)
 # The queue's tab counts are cached this long (and forgotten when a status change commits).
 QUEUE_COUNTS_SECONDS = env_int("QUEUE_COUNTS_SECONDS", 5)
+# Each process reads the offered dosage forms again after this long (DosageForm.objects.offered).
+FORMULARY_CACHE_SECONDS = env_int("FORMULARY_CACHE_SECONDS", 30)
 HOLD_ESCALATION_DAYS = env_int("HOLD_ESCALATION_DAYS", 3)
 REFILL_REMINDER_DAYS = env_int("REFILL_REMINDER_DAYS", 7)
 FOLLOW_UP_AFTER_DAYS = env_int("FOLLOW_UP_AFTER_DAYS", 14)

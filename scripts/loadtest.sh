@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load test: gunicorn on PostgreSQL, driven by locust (headless) at fixed rates; prints p50/p95/p99
-# and errors per request kind and exits non-zero on any error.
+# Load test: gunicorn on PostgreSQL behind nginx, as it is deployed, driven by wrk at fixed rates (one
+# wrk process per kind of request); prints p50/p95/p99, the rate kept and the errors per kind and for
+# the whole mix, and exits non-zero on any error.
 #
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/ldn_load ./scripts/loadtest.sh
 #
@@ -10,8 +11,14 @@
 # delivers them during the run on the same two cores (in production it runs elsewhere); WORKER=0 (the
 # default) leaves them queued, to measure the web tier alone.
 # After a 10 s warm-up (WARMUP), the scenarios (RATES, "queue submit status" requests a second each,
-# one scenario per comma):
+# one scenario per comma), DURATION each:
 #   RATES="120 0 0,0 150 0,40 50 30" (default): the queue alone, submissions alone, then the mix.
+#
+# wrk and nginx come from Debian (packages wrk and nginx-light), installed here when missing as CI
+# installs Chromium. wrk is C: at these rates it takes a few percent of a core, where the Python load
+# generator used before (locust) took a tenth of the two cores the server was measured on. nginx
+# stands where a deployment's proxy does: it holds the client connections and hands gunicorn's sync
+# workers whole requests, so no worker waits on an idle connection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,12 +29,21 @@ RATES=${RATES:-"120 0 0,0 150 0,40 50 30"}
 DURATION=${DURATION:-60s}
 WORKERS=${WORKERS:-4}
 PORT=${PORT:-8765}
-OUT=${OUT:-var/loadtest}
-mkdir -p "$OUT"
+PROXY_PORT=${PROXY_PORT:-8764}
+OUT=$(mkdir -p "${OUT:-var/loadtest}" && cd "${OUT:-var/loadtest}" && pwd)
 
-if [ ! -x .venv/bin/locust ]; then
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing ${missing[*]} (Debian packages)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+if [ ! -x .venv/bin/gunicorn ]; then
   python3 -m venv .venv 2>/dev/null || true
-  .venv/bin/python -m pip install --quiet -e '.[load]'
+  .venv/bin/python -m pip install --quiet -e .
 fi
 
 # Production settings, but plain HTTP on localhost (TLS would sit in front). SECRET_KEY is a throwaway.
@@ -51,6 +67,69 @@ PY
 .venv/bin/python manage.py migrate --verbosity 0
 .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 .venv/bin/python manage.py benchmark --rows "$ROWS" --load-plan "$OUT/plan.json" | grep -v '^{'
+# The plan as a Lua table for the wrk scripts (bench/wrk/): sessions, tokens, look-ups, the body.
+.venv/bin/python - "$OUT/plan.json" "$OUT/plan.lua" <<'PY'
+import json
+import re
+import sys
+
+plan = json.load(open(sys.argv[1], encoding="utf-8"))
+
+
+def text(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9@._:-]*", value):
+        raise SystemExit(f"unexpected characters in the load plan: {value!r}")
+    return f'"{value}"'
+
+
+body = json.dumps(plan["body"], ensure_ascii=True)
+lua = [
+    "return {",
+    f"  session_cookie = {text(plan['session_cookie'])},",
+    f"  sessions = {{{', '.join(map(text, plan['sessions']))}}},",
+    f"  tokens = {{{', '.join(map(text, plan['tokens']))}}},",
+    f"  lookups = {{{', '.join('{' + text(ref) + ', ' + text(born) + '}' for ref, born in plan['lookups'])}}},",
+    f"  queue_status = {text(plan['queue_status'])},",
+    f"  body = [==[{body}]==],",
+    "}",
+]
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(lua) + "\n")
+PY
+export WRK_PLAN="$OUT/plan.lua"
+
+mkdir -p "$OUT/nginx"
+cat > "$OUT/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $OUT/nginx/body;
+  proxy_temp_path $OUT/nginx/proxy;
+  fastcgi_temp_path $OUT/nginx/fastcgi;
+  uwsgi_temp_path $OUT/nginx/uwsgi;
+  scgi_temp_path $OUT/nginx/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$PROXY_PORT;
+    location / {
+      proxy_pass http://127.0.0.1:$PORT;
+      proxy_set_header Host \$http_host;
+      proxy_buffers 16 16k;
+      proxy_buffer_size 16k;
+    }
+  }
+}
+CONF
+
+for port in "$PORT" "$PROXY_PORT"; do
+  if .venv/bin/python -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$port" 2>/dev/null; then
+    echo "Port $port is already in use (an earlier run's server?): stop it, or set PORT / PROXY_PORT" >&2
+    exit 2
+  fi
+done
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -60,46 +139,94 @@ trap cleanup EXIT
 .venv/bin/gunicorn pharmacy.wsgi --workers "$WORKERS" --bind "127.0.0.1:$PORT" \
   --log-level warning > "$OUT/gunicorn.log" 2>&1 &
 PIDS+=($!)
+user=$(id -un)
+"$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -g "user $user;" > "$OUT/nginx/out.log" 2>&1 &
+PIDS+=($!)
 if [ -n "${CELERY_BROKER_URL:-}" ] && [ "${WORKER:-0}" = 1 ]; then
   .venv/bin/celery -A pharmacy worker --concurrency 1 --loglevel WARNING > "$OUT/celery.log" 2>&1 &
   PIDS+=($!)
 fi
+URL="http://127.0.0.1:$PROXY_PORT"
 for _ in $(seq 50); do
-  if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/status/')" 2>/dev/null; then break; fi
+  if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('$URL/status/')" 2>/dev/null; then break; fi
   sleep 0.2
 done
 
+# One wrk process per kind of request at its rate, one connection per request a second (as many as
+# people sending one request a second each), all at once; each writes a line of JSON.
+run() {  # run NAME DURATION QUEUE_RPS SUBMIT_RPS STATUS_RPS
+  local name=$1 duration=$2 kinds=(queue submit status) rates=("$3" "$4" "$5") jobs=()
+  rm -f "$OUT/$name"-*.out
+  # Start from a checkpoint: the pages the previous step dirtied (the data set's build, the last
+  # scenario's submissions) are written out now, not by a checkpoint in the middle of this one.
+  .venv/bin/python -c "import os, psycopg; psycopg.connect(os.environ['DATABASE_URL'], autocommit=True).execute('CHECKPOINT')" \
+    2>/dev/null || echo "(no CHECKPOINT: the database user may not run one)"
+  for i in 0 1 2; do
+    local rate=${rates[$i]}
+    [ "$rate" -gt 0 ] || continue
+    wrk -t1 -c"$(( rate > 8 ? rate : 8 ))" -d"$duration" --timeout 10s -s "bench/wrk/${kinds[$i]}.lua" "$URL" \
+      -- "$rate" > "$OUT/$name-${kinds[$i]}.out" 2>&1 &
+    jobs+=($!)
+  done
+  wait "${jobs[@]}"
+  # A scenario that overloaded the server leaves requests queued at gunicorn, which still answers
+  # them after wrk has gone: one more request waits behind them all, so once it is answered the
+  # next scenario starts on an idle server.
+  .venv/bin/python -c "import urllib.request; urllib.request.urlopen('$URL/status/', timeout=300)"
+  sleep "${PAUSE:-2}"
+}
+
 # Warm-up, not reported: each worker's first requests load templates, URL patterns and connections.
-QUEUE_RPS=10 SUBMIT_RPS=10 STATUS_RPS=10 LOAD_PLAN="$OUT/plan.json" \
-  .venv/bin/locust -f bench/locustfile.py --headless --host "http://127.0.0.1:$PORT" --users 30 --spawn-rate 30 \
-  --run-time "${WARMUP:-10s}" --only-summary --loglevel WARNING > "$OUT/warmup.log" 2>&1 || true
+run warmup "${WARMUP:-10s}" 10 10 10
 
 status=0
 IFS=',' read -ra SCENARIOS <<< "$RATES"
-for scenario in "${SCENARIOS[@]}"; do
-  read -r queue submit lookup <<< "$scenario"
-  users=$((queue + submit + lookup))
-  label="queue ${queue}/s, submissions ${submit}/s, status ${lookup}/s"
-  echo "== $label for $DURATION"
-  QUEUE_RPS=$queue SUBMIT_RPS=$submit STATUS_RPS=$lookup LOAD_PLAN="$OUT/plan.json" \
-    .venv/bin/locust -f bench/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
-    --users "$users" --spawn-rate "$users" --run-time "$DURATION" --csv "$OUT/run" --only-summary \
-    --loglevel WARNING > "$OUT/locust.log" 2>&1 || status=1
-  .venv/bin/python - "$OUT/run_stats.csv" "$label" <<'PY' || status=1
-import csv
+for n in "${!SCENARIOS[@]}"; do
+  read -r queue submit lookup <<< "${SCENARIOS[$n]}"
+  echo "== queue ${queue}/s, submissions ${submit}/s, status ${lookup}/s for $DURATION"
+  run "scenario$n" "$DURATION" "$queue" "$submit" "$lookup"
+  .venv/bin/python - "$queue" "$submit" "$lookup" "$OUT"/scenario"$n"-*.out <<'PY' || status=1
+import json
 import sys
 
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-print(f"{'request':16} {'req/s':>7} {'count':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
-errors = 0
-for row in rows:
-    errors += int(row["Failure Count"]) if row["Name"] != "Aggregated" else 0
-    print(f"{row['Name']:16} {float(row['Requests/s']):7.1f} {row['Request Count']:>7} {row['Failure Count']:>6} "
-          f"{row['50%']:>7} {row['95%']:>7} {row['99%']:>7}")
-sys.exit(1 if errors else 0)
+asked = dict(zip(("queue page", "submission", "status lookup"), map(int, sys.argv[1:4]), strict=True))
+kinds = []
+for path in sys.argv[4:]:
+    lines = [line for line in open(path, encoding="utf-8") if line.startswith("{")]
+    if not lines:
+        print(f"{path}: wrk wrote no summary:\n{open(path, encoding='utf-8').read()}")
+        sys.exit(1)
+    kinds.append(json.loads(lines[-1]))
+
+
+def percentile(points: list[tuple[float, float]], p: float) -> float:
+    total = sum(weight for _, weight in points)
+    seen = 0.0
+    for value, weight in sorted(points):
+        seen += weight
+        if seen >= total * p / 100:
+            return value
+    return points[-1][0]
+
+
+print(f"{'request':16} {'asked/s':>7} {'kept/s':>7} {'count':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+for kind in kinds:
+    print(f"{kind['name']:16} {asked[kind['name']]:7d} {kind['rate_per_s']:7.1f} {kind['requests']:7d} "
+          f"{kind['errors']:6d} {kind['p50_ms']:7.1f} {kind['p95_ms']:7.1f} {kind['p99_ms']:7.1f}")
+    if kind["example"]:
+        print(f"  first wrong answer: {kind['example']}")
+if len(kinds) > 1:
+    # The kinds' latency distributions merged, each weighted by its number of requests.
+    points = [(float(q), kind["requests"] / len(kind["quantiles_ms"])) for kind in kinds for q in kind["quantiles_ms"]]
+    print(f"{'all':16} {sum(asked.values()):7d} {sum(k['rate_per_s'] for k in kinds):7.1f} "
+          f"{sum(k['requests'] for k in kinds):7d} {sum(k['errors'] for k in kinds):6d} "
+          f"{percentile(points, 50):7.1f} {percentile(points, 95):7.1f} {percentile(points, 99):7.1f}")
+kept = all(kind["rate_per_s"] >= 0.98 * asked[kind["name"]] for kind in kinds)
+print("rate kept" if kept else "rate NOT kept: the server could not answer as fast as asked")
+sys.exit(1 if any(kind["errors"] for kind in kinds) else 0)
 PY
 done
 if [ "$status" -ne 0 ]; then
-  echo "Errors during the load test: see $OUT/locust.log and $OUT/gunicorn.log" >&2
+  echo "Errors during the load test: see $OUT/*.out, $OUT/gunicorn.log and $OUT/nginx/error.log" >&2
 fi
 exit "$status"

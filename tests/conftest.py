@@ -128,10 +128,14 @@ def _celery_tasks_in_process(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (queue counts, throttle counters): a rolled-back test's
-    rows leave no cached trace for the next one."""
+    """Each test starts with an empty cache (queue counts, throttle counters, the offered dosage
+    forms): a rolled-back test's rows leave no cached trace for the next one."""
     from django.core.cache import cache
 
+    from intake.models.formulary import dosage_forms_offered_forget
+
     cache.clear()
+    dosage_forms_offered_forget()
     yield
     cache.clear()
+    dosage_forms_offered_forget()

@@ -26,7 +26,7 @@ from accounts.models import User
 from intake.api import serializers as api
 from intake.api.auth import token_obtain
 from intake.api.permissions import IsPrescriber, action_precheck
-from intake.audit import AuditAction, audit, client_ip
+from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
 from intake.selectors import prescription_for_user, prescriptions_visible_to
 from intake.services import workflow
@@ -221,10 +221,10 @@ class PrescriptionListCreateView(generics.GenericAPIView):
             # The authenticated call is the prescriber's attestation (CONTRACT.md has no signature fields).
             signature=Signature(name=signed["name"], attested=True, ip_address=client_ip(request)),
             idempotency_key=key,
+            audit=AuditEntry.of(request, description="submitted through the API"),
         )
-        audit(request, AuditAction.CREATE if created else AuditAction.VIEW, prescription=prescription,
-              description="submitted through the API" if created else "Idempotency-Key replay")  # fmt: skip
         if not created:
+            audit(request, AuditAction.VIEW, prescription=prescription, description="Idempotency-Key replay")
             prescription = fresh(request, prescription.pk)
         # A new prescription is answered as the service left it: every field and relation it shows
         # is already in memory (see _known_relations), so reading it back would only cost queries.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
 
 from intake.models.history import HistoricalRecords
 
@@ -24,6 +28,31 @@ class BudRuleName(models.TextChoices):
     NONAQUEOUS_SOLID = "nonaqueous_solid", "Non-aqueous solid: capsules, powders (180 days)"
 
 
+# The offered dosage forms as this process last read them: (read at, code -> unit dose).
+_offered: tuple[float, dict[str, bool]] | None = None
+
+
+class DosageFormManager(models.Manager["DosageForm"]):
+    def offered(self) -> Mapping[str, bool]:
+        """The dosage forms compounded at the moment, code -> whether one unit is one dose.
+
+        Every submission checks its form against this. The formulary changes a few times a year, so
+        each process reads it again only after FORMULARY_CACHE_SECONDS (at once after a change it
+        saved itself): a form withdrawn in another process may still be taken for that long, and
+        the pharmacist's review and the compounding record's active formulation still stand after it.
+        """
+        global _offered
+        if _offered is None or time.monotonic() - _offered[0] > settings.FORMULARY_CACHE_SECONDS:
+            _offered = (time.monotonic(), dict(self.filter(active=True).values_list("code", "unit_dose")))
+        return _offered[1]
+
+
+def dosage_forms_offered_forget() -> None:
+    """Read the offered dosage forms again on next use (after a change to the formulary)."""
+    global _offered
+    _offered = None
+
+
 class DosageForm(models.Model):
     """One line of the formulary: a dosage form the pharmacy makes, and how it is measured."""
 
@@ -37,11 +66,22 @@ class DosageForm(models.Model):
     standard_strengths_mg = models.JSONField(default=list, help_text="Strengths usually made, in mg.")
     active = models.BooleanField(default=True)
 
+    objects = DosageFormManager()
+
     class Meta:
         ordering = ("code",)
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        transaction.on_commit(dosage_forms_offered_forget)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        deleted = super().delete(*args, **kwargs)
+        transaction.on_commit(dosage_forms_offered_forget)
+        return deleted
 
     def is_standard_strength(self, strength_mg: Decimal) -> bool:
         return any(Decimal(str(s)) == strength_mg for s in self.standard_strengths_mg)

@@ -10,11 +10,16 @@ made once.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Field, Model
+from django.utils import timezone
 from simple_history import manager
 from simple_history import models as simple_history
+from simple_history.utils import get_change_reason_from_object
+
+from pharmacy.inserts import insert
 
 
 class HistoryManager(manager.HistoryManager):
@@ -22,6 +27,21 @@ class HistoryManager(manager.HistoryManager):
     @functools.cache
     def from_queryset(cls, queryset_class: type, class_name: str | None = None) -> Any:
         return super().from_queryset(queryset_class, class_name)
+
+    def record_created(self, objs: Sequence[Model], *, user: Any) -> None:
+        """History's "+" rows for new records written without save() (pharmacy.inserts.insert),
+        in one INSERT: what simple-history's post_save or bulk_history_create would write."""
+        now = timezone.now()
+        fields = self.model.tracked_fields
+        rows = [
+            self.model(
+                history_date=now, history_user=user, history_type="+",
+                history_change_reason=get_change_reason_from_object(instance) or "",
+                **{field.attname: getattr(instance, field.attname) for field in fields},
+            )
+            for instance in objs
+        ]  # fmt: skip
+        insert(rows)
 
 
 class HistoricalRecords(simple_history.HistoricalRecords):

@@ -15,12 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from intake.audit import AuditEntry
 from intake.clinical.dosing import TitrationStep as ClinicalStep
 from intake.clinical.dosing import titration_errors
 from intake.clinical.screening import screen
 from intake.errors import Forbidden
 from intake.models import (
     Action,
+    AuditAction,
     DosageForm,
     Fill,
     IdempotencyKey,
@@ -36,6 +39,7 @@ from intake.models import (
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
 from intake.services.screening import flag_level, prescription_facts
+from pharmacy.inserts import insert
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -131,8 +135,7 @@ def content_errors(
         errors["patient.date_of_birth"] = [f"The date of birth is more than {OLDEST_PATIENT_YEARS} years ago."]
     elif age_on(patient.date_of_birth, today) < 18 and patient.weight_kg is None:
         errors["patient.weight_kg"] = ["A patient under 18 needs a weight: children's doses are checked against it."]
-    offered = DosageForm.objects.filter(code=content.dosage_form, active=True)
-    unit_dose = offered.values_list("unit_dose", flat=True).first()  # None: not offered
+    unit_dose = DosageForm.objects.offered().get(content.dosage_form)  # None: not offered
     if unit_dose is None:
         errors["dosage_form"] = ["The pharmacy does not compound this dosage form at the moment."]
     if content.titration:
@@ -153,10 +156,11 @@ def request_digest(payload: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def patient_find_or_create(details: PatientDetails) -> Patient:
+def patient_find_or_create(details: PatientDetails, *, user: User) -> Patient:
     """The same person (name and birth date, whatever case or accents) is one record.
 
     Contact details and weight are refreshed from the newest prescription; history keeps the old.
+    `user` is who the history names (the prescriber).
     """
     key = Patient.identity_key(details.first_name, details.last_name)
     values: dict[str, Any] = {
@@ -172,12 +176,15 @@ def patient_find_or_create(details: PatientDetails) -> Patient:
     }
     optional = {"email": details.email, "phone": details.phone, "weight_kg": details.weight_kg}
     values.update({name: value for name, value in optional.items() if value not in ("", None)})
-    patient = Patient.objects.select_for_update().filter(name_key=key, date_of_birth=details.date_of_birth).first()
-    if patient is None:
-        # Two first prescriptions for one new patient race on the unique key: the loser's INSERT
-        # fails and prescription_submit runs its whole transaction again, which then finds the
-        # winner's row here. (No savepoint: every new patient would pay for it.)
-        return Patient.objects.create(date_of_birth=details.date_of_birth, **values)
+    # A new patient first: one INSERT that the identity key lets through or skips. Two first
+    # prescriptions for one new patient at once: the second INSERT waits for the first's commit,
+    # is skipped, and the second finds the row below. (A read first would cost every new patient
+    # a query; a failed INSERT would abort the transaction.)
+    patient = Patient(date_of_birth=details.date_of_birth, name_key=key, **values)
+    if insert([patient], skip_conflict=True):
+        Patient.history.record_created([patient], user=user)  # type: ignore[attr-defined]
+        return patient
+    patient = Patient.objects.select_for_update().get(name_key=key, date_of_birth=details.date_of_birth)
     changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if changed:
         for name in changed:
@@ -211,8 +218,13 @@ def prescription_submit(
     content: PrescribedContent,
     signature: Signature,
     idempotency_key: str = "",
+    audit: AuditEntry | None = None,
 ) -> tuple[Prescription, bool]:
-    """Submit a signed prescription. Returns it and whether it was created (False: an idempotent replay)."""
+    """Submit a signed prescription. Returns it and whether it was created (False: an idempotent replay).
+
+    `audit` (who submits, from where) is recorded in the submission's own transaction: the new
+    prescription and its audit row commit together, with one commit instead of two.
+    """
     prescriber_submission_check(prescriber)
     digest = request_digest({"patient": asdict(patient), "content": asdict(content)})
     # No look-up of the key first: nearly every key is new, and a replay is caught by the key's
@@ -221,7 +233,7 @@ def prescription_submit(
     for attempt in range(_SUBMIT_ATTEMPTS):
         try:
             return _submit(prescriber=prescriber, patient=patient, content=content, signature=signature,
-                           idempotency_key=idempotency_key, digest=digest), True  # fmt: skip
+                           idempotency_key=idempotency_key, digest=digest, audit=audit), True  # fmt: skip
         except ValidationError:
             # A replay of a submission that would no longer pass (a form since withdrawn, say)
             # still answers with the prescription it made.
@@ -257,11 +269,15 @@ def _submit(
     signature: Signature,
     idempotency_key: str,
     digest: str,
+    audit: AuditEntry | None,
 ) -> Prescription:
-    return prescription_create_signed(
+    prescription = prescription_create_signed(
         prescriber=prescriber, patient=patient, content=content, signature=signature,
         idempotency_key=idempotency_key, digest=digest,
     )  # fmt: skip
+    if audit is not None:
+        audit.record(AuditAction.CREATE, prescription=prescription)
+    return prescription
 
 
 def prescription_create_signed(
@@ -287,7 +303,7 @@ def prescription_create_signed(
         raise ValidationError(errors)
 
     now = timezone.now()
-    patient_record = patient_find_or_create(patient)
+    patient_record = patient_find_or_create(patient, user=prescriber.user)
     prescription = Prescription(
         prescriber=prescriber,
         patient=patient_record,
@@ -323,22 +339,21 @@ def prescription_create_signed(
     steps = [TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
              for i, s in enumerate(content.titration, start=1)]  # fmt: skip
     prescription.content_digest = prescription.compute_digest(steps)
-    prescription.save_without_historical_record()  # type: ignore[attr-defined]
-    first_fill = Fill.objects.create(
+    # Ten rows, each new: written by pharmacy.inserts.insert, whose SQL is built once per model.
+    insert([prescription])
+    first_fill = Fill(
         prescription=prescription, number=1, status=prescription.status, requested_at=now,
         quantity=prescription.quantity, days_supply=prescription.days_supply,
     )  # fmt: skip
-    TitrationStep.objects.bulk_create(steps)  # takes the prescription's id, known now, from the object
+    insert([first_fill])
+    insert(steps)  # takes the prescription's id, known now, from the object
     _known_relations(prescription, steps=steps, fills=[first_fill])
-    Prescription.history.bulk_history_create([prescription], default_user=prescriber.user)  # type: ignore[attr-defined]
-    PrescriptionEvent.objects.create(
-        prescription=prescription, action=Action.SUBMIT, from_status="",
-        to_status=prescription.status, actor=prescriber.user,
-    )  # fmt: skip
+    Prescription.history.record_created([prescription], user=prescriber.user)  # type: ignore[attr-defined]
+    insert([PrescriptionEvent(prescription=prescription, action=Action.SUBMIT, from_status="",
+                              to_status=prescription.status, actor=prescriber.user)])  # fmt: skip
     if idempotency_key:
-        IdempotencyKey.objects.create(
-            prescriber=prescriber, key=idempotency_key, request_digest=digest, prescription=prescription
-        )
+        insert([IdempotencyKey(prescriber=prescriber, key=idempotency_key, request_digest=digest,
+                               prescription=prescription)])  # fmt: skip
     notifications_record(
         prescription=prescription,
         events=(NotificationEvent.PRESCRIPTION_RECEIVED, NotificationEvent.QUESTIONNAIRE_INVITATION),

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake.audit import AuditAction, audit, client_ip
+from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.errors import WorkflowError
 from intake.forms import (
     PatientForm,
@@ -112,13 +112,13 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
                     patient=patient_form.details(),
                     content=prescription_form.content(titration_steps(formset)),
                     signature=signature_form.signature(client_ip(request)),
+                    audit=AuditEntry.of(request, description="submitted on the web"),
                 )
             except ValidationError as exc:
                 titration_problems = _place_errors(exc, patient_form, prescription_form, signature_form)
             except WorkflowError as exc:
                 blocker = exc.message
             else:
-                audit(request, AuditAction.CREATE, prescription=prescription, description="submitted on the web")
                 messages.success(request, f"Prescription {prescription.reference} received and signed.")
                 return redirect("prescriber:submitted", prescription_id=prescription.pk)
     return render(

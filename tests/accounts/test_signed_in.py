@@ -72,3 +72,33 @@ def test_the_backend_refuses_an_inactive_user():
     assert backend.get_user(active.pk) == active
     assert backend.get_user(inactive.pk) is None
     assert backend.get_user(active.pk + 1000) is None
+
+
+def test_a_prescribers_profile_comes_with_them(prescriber, django_assert_num_queries):
+    # given: the prescriber's token, as an EHR sends it
+    token = Token.objects.create(user=prescriber.user)
+
+    # when: read as the API's token check reads them
+    with django_assert_num_queries(1):
+        signed_in = User.objects.signed_in(token=token.key)
+        assert signed_in is not None
+        profile = signed_in.prescriber
+        back = profile.user
+
+    # then: the whole profile, its user the same object, with no further query
+    assert profile.pk == prescriber.pk
+    assert (profile.npi, profile.license_state, profile.license_expires, profile.verified_at) == (
+        prescriber.npi, prescriber.license_state, prescriber.license_expires, prescriber.verified_at
+    )
+    assert back is signed_in
+    assert profile.submission_blocker() == ""
+
+
+def test_someone_without_a_prescriber_profile_has_none_and_asking_costs_no_query(
+    pharmacist, django_assert_num_queries
+):
+    signed_in = User.objects.signed_in(pk=pharmacist.pk)
+
+    with django_assert_num_queries(0):
+        assert not hasattr(signed_in, "prescriber")
+    assert not any(name.startswith("signed_in_profile") for name in vars(signed_in))  # no stray columns

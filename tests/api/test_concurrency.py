@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, connections
 
-from intake.models import IdempotencyKey, Prescription, PrescriptionEvent
+from intake.models import IdempotencyKey, Patient, Prescription, PrescriptionEvent
 from tests.api.conftest import PRESCRIPTIONS, action_url
 from tests.conftest import api_client_for
 from tests.factories import api_payload, make_prescription
@@ -68,3 +68,18 @@ def test_two_simultaneous_posts_with_one_key_make_one_prescription(prescriber):
     assert len({r.json()["id"] for r in responses}) == 1
     assert Prescription.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
+
+
+def test_two_simultaneous_first_prescriptions_for_one_new_patient_make_one_patient(prescriber):
+    # given: two EHR requests for the same new patient at the same moment, each its own prescription
+    clients = [api_client_for(prescriber.user), api_client_for(prescriber.user)]
+    body = json.dumps(api_payload())
+
+    responses = at_once(*(lambda c=c: c.post(PRESCRIPTIONS, body, content_type="application/json") for c in clients))
+
+    # then: both are taken, for one patient record with one "created" history row
+    assert [r.status_code for r in responses] == [201, 201], [r.content for r in responses]
+    assert Prescription.objects.count() == 2
+    patient = Patient.objects.get()
+    assert set(Prescription.objects.values_list("patient_id", flat=True)) == {patient.pk}
+    assert list(patient.history.values_list("history_type", flat=True)) == ["+"]

@@ -340,6 +340,31 @@ def test_the_same_key_with_another_body_is_refused_with_a_message(prescriber_api
     assert Prescription.objects.count() == 1
 
 
+def test_a_submission_and_a_replay_each_leave_one_audit_row(prescriber_api, prescriber):
+    # given: a submission, then its replay (whose own transaction rolls back at the key)
+    first = post(prescriber_api, api_payload(), **{"Idempotency-Key": "ehr-43", "User-Agent": "EHR/1.0"})
+    post(prescriber_api, api_payload(), **{"Idempotency-Key": "ehr-43"})
+
+    # then: one "created" row, written with the prescription, and one "viewed" row for the replay
+    reference = first.json()["reference"]
+    rows = list(AuditRecord.objects.filter(prescription_reference=reference).order_by("id"))
+    assert [(r.action, r.description) for r in rows] == [
+        ("create", "submitted through the API"), ("view", "Idempotency-Key replay"),
+    ]  # fmt: skip
+    created = rows[0]
+    assert (created.actor, created.object_id, created.method, created.path, created.ip_address, created.user_agent) == (
+        prescriber.user, str(first.json()["id"]), "POST", PRESCRIPTIONS, "127.0.0.1", "EHR/1.0",
+    )  # fmt: skip
+
+
+def test_a_refused_submission_leaves_no_created_audit_row(prescriber_api):
+    response = post(prescriber_api, api_payload(quantity=0))
+
+    assert response.status_code == 400
+    assert not AuditRecord.objects.filter(action="create").exists()
+    assert nothing_saved()
+
+
 def test_without_a_key_each_request_is_a_new_prescription(prescriber_api):
     post(prescriber_api, api_payload())
     post(prescriber_api, api_payload())

@@ -127,13 +127,14 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
-    # token with user and roles, prescriber profile, [savepoint], dosage form, patient (locked), new patient and
-    # its history, prescription (signed before its INSERT), first fill, titration steps, history, event, the
-    # notification rows (one INSERT), [release], audit row. No read-back: the answer is rendered from what was
-    # just written.
+    # token with user, roles and prescriber profile, [savepoint], new patient (one INSERT that a returning
+    # patient's identity key would skip) and its history, prescription (signed before its INSERT), first fill,
+    # titration steps, history, event, the notification rows (one INSERT), the audit row (in the submission's
+    # transaction), [release]. The offered dosage forms come from the process's copy. No read-back: the answer
+    # is rendered from what was just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201
@@ -151,11 +152,11 @@ def test_a_new_idempotency_key_costs_only_its_own_insert(prescriber, django_asse
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json", HTTP_IDEMPOTENCY_KEY="first")
 
-    # The fifteen above and the key's INSERT: the key is not looked up first (a replay is caught by
+    # The twelve above and the key's INSERT: the key is not looked up first (a replay is caught by
     # its unique constraint, and its transaction rolls back).
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(13):
         response = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
     assert response.status_code == 201
 

@@ -78,6 +78,30 @@ def test_returning_patient_is_one_record_whatever_case_or_accents(prescriber, fi
     assert Patient.objects.get().history.count() == 2
 
 
+def test_a_new_patients_record_and_its_history_name_the_prescriber(prescriber):
+    prescription, _ = submit(prescriber)
+
+    patient = Patient.objects.get()
+    assert prescription.patient_id == patient.pk
+    assert patient.name_key == Patient.identity_key("Ada", "Lovelace")
+    assert patient.created_at is not None and patient.updated_at is not None
+    (first,) = patient.history.all()
+    assert (first.history_type, first.history_user, first.email) == ("+", prescriber.user, "ada@example.com")
+    (signed,) = prescription.history.all()
+    assert (signed.history_type, signed.history_user, signed.content_digest) == (
+        "+", prescriber.user, prescription.content_digest,
+    )  # fmt: skip
+
+
+def test_a_returning_patient_with_nothing_new_writes_no_history(prescriber):
+    make_prescription(prescriber)
+
+    make_prescription(prescriber)
+
+    assert Patient.objects.count() == 1
+    assert Patient.objects.get().history.count() == 1
+
+
 def test_same_name_other_birth_date_is_another_patient(prescriber):
     make_prescription(prescriber)
 
