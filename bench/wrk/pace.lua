@@ -20,8 +20,7 @@ end
 
 local pace = {}
 
--- Set by each script: its name (at load, for done()), and from its argument the requests a second.
-pace.rate = 1
+pace.rate = 1 -- requests a second, from the script's argument (wrk ... -- RATE)
 pace.name = "requests"
 pace.expected_status = 200
 pace.check_body = nil -- function(body) -> nil, or a reason the answer is wrong
@@ -30,8 +29,15 @@ local started, sent = nil, 0
 -- Globals, so that done() can read them back from each thread (thread:get).
 failures, wrong = 0, ""
 
-function pace.plan()
-  -- The data set's sessions, tokens and look-ups, written as Lua by scripts/loadtest.sh.
+-- A kind of request: its name in the summary, the status a right answer has, a check of its body.
+-- Returns the load plan: the data set's sessions, tokens and look-ups (scripts/loadtest.sh writes it).
+function pace.kind(name, expected_status, check_body)
+  pace.name = name
+  function init(args)
+    pace.rate = tonumber(args[1])
+    pace.expected_status = expected_status or 200
+    pace.check_body = check_body
+  end
   return dofile(os.getenv("WRK_PLAN"))
 end
 

@@ -1,14 +1,7 @@
 -- A patient checking their order's status with its reference and their birth date.
-local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
-package.path = dir .. "?.lua;" .. package.path
-local pace = require("pace")
-pace.name = "status lookup"
-local plan = pace.plan()
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local plan = require("pace").kind("status lookup")
 local n = 0
-
-function init(args)
-  pace.rate = tonumber(args[1])
-end
 
 function request()
   n = n + 1

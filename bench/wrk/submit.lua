@@ -1,16 +1,9 @@
 -- An EHR posting prescriptions for new patients, with an Idempotency-Key as EHRs do.
-local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
-package.path = dir .. "?.lua;" .. package.path
-local pace = require("pace")
-pace.name = "submission"
-local plan = pace.plan()
-local n, run = 0, nil
-
-function init(args)
-  pace.rate, pace.expected_status = tonumber(args[1]), 201
-  math.randomseed(os.time())
-  run = string.format("%06x", math.random(0, 0xffffff)) -- apart from earlier runs' patients
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local plan = require("pace").kind("submission", 201)
+math.randomseed(os.time())
+local run = string.format("%06x", math.random(0, 0xffffff)) -- apart from earlier runs' patients
+local n = 0
 
 function request()
   n = n + 1
