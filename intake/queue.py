@@ -130,6 +130,7 @@ class QueueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[(s, S(s).label) for s in (*WORK_STATUSES, S.COMPLETED, S.REJECTED, S.CANCELLED)],
         empty_label="Any status",
+        method="filter_status",
     )
     dosage_form = django_filters.ChoiceFilter(choices=DosageFormCode.choices, empty_label="Any dosage form")
     flag_level = django_filters.ChoiceFilter(choices=FLAG_CHOICES, empty_label="Any flags", method="filter_flags",
@@ -163,6 +164,13 @@ class QueueFilter(django_filters.FilterSet):
             cls._form_class = super().get_form_class()
         return cls._form_class  # type: ignore[no-any-return]
 
+    def filter_status(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
+        # The status in the SQL text, not bound: the statuses are far from even (thousands wait for
+        # their questionnaire, a few dozen for review), and a prepared statement's generic plan,
+        # blind to a bound status, walked the whole date index looking for the rare one (110 ms
+        # instead of 2). Each status gets its own plan, with its own estimate.
+        return queryset.filter(status_in_sql([value]))
+
     def filter_search(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         condition = search_condition(value or "")
         return queryset if condition is None else queryset.filter(condition)
@@ -179,7 +187,7 @@ class QueueFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Prescription], name: str, value: bool | None) -> QuerySet[Prescription]:
         if not value:
             return queryset
-        return queryset.filter(status__in=STAFF_STATUSES, status_changed_at__lt=overdue_before())
+        return queryset.filter(status_in_sql(STAFF_STATUSES), status_changed_at__lt=overdue_before())
 
     def filter_claimed(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         if value == "unclaimed":

@@ -6,7 +6,9 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/ldn_load ./scripts/loadtest.sh
 #
 # The database named by DATABASE_URL is created if missing, migrated and filled with the benchmark's
-# data set (ROWS prescriptions; it refuses a database holding real prescriptions). With
+# data set (ROWS prescriptions; it refuses a database holding real prescriptions). Each run's
+# submissions stay in it; FRESH=1 drops and builds it again first, for figures comparable between
+# runs (only a database holding nothing but the benchmark's own rows). With
 # CELERY_BROKER_URL set, submissions publish their notifications to it, and with WORKER=1 a Celery worker
 # delivers them during the run on the same two cores (in production it runs elsewhere); WORKER=0 (the
 # default) leaves them queued, to measure the web tier alone.
@@ -60,7 +62,20 @@ url = os.environ["DATABASE_URL"]
 name = urlsplit(url).path.lstrip("/")
 parts = urlsplit(url)
 with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if exists and os.environ.get("FRESH") == "1":
+        # Only a database of the benchmark's own: no table yet, or prescriptions by its prescribers alone.
+        with psycopg.connect(url) as db:
+            tables = db.execute("SELECT to_regclass('intake_prescription') IS NOT NULL").fetchone()[0]
+            others = tables and db.execute(
+                "SELECT count(*) FROM intake_prescription p JOIN intake_prescriber r ON r.id = p.prescriber_id "
+                "JOIN accounts_user u ON u.id = r.user_id WHERE u.email NOT LIKE '%@bench.test'"
+            ).fetchone()[0]
+        if others:
+            raise SystemExit(f"FRESH=1: {name} holds {others} prescriptions the benchmark did not make; not dropped")
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        exists = None
+    if not exists:
         conn.execute(f'CREATE DATABASE "{name}"')
         print(f"Created database {name}")
 PY
@@ -184,7 +199,11 @@ IFS=',' read -ra SCENARIOS <<< "$RATES"
 for n in "${!SCENARIOS[@]}"; do
   read -r queue submit lookup <<< "${SCENARIOS[$n]}"
   echo "== queue ${queue}/s, submissions ${submit}/s, status ${lookup}/s for $DURATION"
+  .venv/bin/python bench/cpu.py snapshot "$OUT/cpu.json"
   run "scenario$n" "$DURATION" "$queue" "$submit" "$lookup"
+  answered=$(cat "$OUT"/scenario"$n"-*.out | .venv/bin/python -c \
+    "import json, sys; print(sum(json.loads(l)['requests'] for l in sys.stdin if l.startswith('{')))")
+  .venv/bin/python bench/cpu.py since "$OUT/cpu.json" "$answered"
   .venv/bin/python - "$queue" "$submit" "$lookup" "$OUT"/scenario"$n"-*.out <<'PY' || status=1
 import json
 import sys

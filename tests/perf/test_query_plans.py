@@ -125,3 +125,43 @@ def test_next_prescription_reads_a_partial_index(pharmacist):
     else:
         assert re.search(r"rx_(next_unclaimed|queue_open)_idx", plan), plan
     assert not Prescription.objects.exists()  # nothing to claim: the plan, not the claim, is under test
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's generic plans and statistics")
+def test_a_rare_status_keeps_its_index_when_another_status_holds_most_rows(client, login, pharmacist, prescriber):
+    # given: the statuses as uneven as a busy pharmacy's: thousands waiting for their questionnaire,
+    # a few dozen for review, and the statistics PostgreSQL plans from
+    from tests.factories import make_prescription
+
+    template = make_prescription(prescriber)
+    columns = [f.column for f in Prescription._meta.concrete_fields if f.column not in ("id", "reference",
+               "questionnaire_token", "status", "submitted_at")]  # fmt: skip
+    listed = ", ".join(f'"{column}"' for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO intake_prescription ({listed}, reference, questionnaire_token, status, submitted_at)
+                SELECT {listed}, 'RX-' || lpad(to_hex(n), 7, '0'), md5(n::text),
+                       CASE WHEN n %% 200 = 0 THEN 'pending_review' ELSE 'awaiting_questionnaire' END,
+                       submitted_at - n * interval '1 minute'
+                FROM intake_prescription, generate_series(1, 6000) AS n WHERE id = %s""",  # noqa: S608
+            [template.pk],
+        )
+        cursor.execute("ANALYZE intake_prescription")
+    login(client, pharmacist)
+
+    # when: the pending-review page, as a prepared statement's generic plan would run it
+    statements = statements_of(lambda: client.get(reverse("staff:queue"), {"status": S.PENDING_REVIEW}))
+    sql, params = the_one(statements, QUEUE_SELECT)
+    with connection.cursor() as cursor:
+        numbers = iter(range(1, len(params) + 1))
+        prepared = re.sub("%s", lambda _: f"${next(numbers)}", sql)
+        literals = ", ".join(pg_sql.Literal(value).as_string(cursor.connection) for value in params)
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE rare_status AS {prepared}")
+        cursor.execute(f"EXPLAIN EXECUTE rare_status({literals})" if params else "EXPLAIN EXECUTE rare_status")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE rare_status")
+
+    # then: straight to that status in the open-status index, not a walk of every row by date
+    assert re.search(r"rx_queue_open_idx.*\n.*Index Cond: .*'pending_review'", plan), plan
