@@ -6,9 +6,11 @@ import functools
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+from pharmacy.rows import instance
 
 
 class Role(models.TextChoices):
@@ -92,26 +94,10 @@ def _attach_profiles(user: User) -> None:
         model = relation.related_model
         fields = model._meta.concrete_fields
         values = [user.__dict__.pop(f"{_PROFILE_COLUMN}{n}__{field.attname}") for field in fields]
-        profile = None
-        if values[fields.index(model._meta.pk)] is not None:
-            alias = user._state.db or DEFAULT_DB_ALIAS
-            values = _converted(model, alias, values)
-            profile = model.from_db(alias, [field.attname for field in fields], values)
+        profile = instance(model, values, fields=fields, alias=user._state.db or DEFAULT_DB_ALIAS)
+        if profile is not None:
             relation.field.set_cached_value(profile, user)
         relation.set_cached_value(user, profile)
-
-
-def _converted(model: Any, alias: str, values: list[Any]) -> list[Any]:
-    """Values as a query of the model's own would give them: the database's converters applied
-    (SQLite returns dates and times as text; PostgreSQL's need none)."""
-    connection = connections[alias]
-    converted = []
-    for field, value in zip(model._meta.concrete_fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for convert in [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]:
-            value = convert(value, column, connection)
-        converted.append(value)
-    return converted
 
 
 def full_name(first_name: str, last_name: str) -> str:

@@ -6,7 +6,9 @@
 A process's time counts its children that have ended (gunicorn's workers that were restarted,
 PostgreSQL's backends that closed), so nothing is lost between the two readings. The rest of the
 machine's busy time (wrk, this script, the system) is "other"; "steal" is time the hypervisor gave
-to other machines, which no process here was shown.
+to other machines, which no process here was shown. The machine's busy time is counted in clock ticks
+and a process's more finely, so "other" is a difference of two clocks: a tenth of a millisecond either
+way is noise.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ import os
 import sys
 from pathlib import Path
 
-KINDS = {"gunicorn": "web (gunicorn)", "postgres": "PostgreSQL", "nginx": "nginx", "redis-server": "Redis"}
+KINDS = {
+    "gunicorn": "web (gunicorn)",
+    "postgres": "PostgreSQL",
+    "nginx": "nginx",
+    "redis-server": "Redis",
+    "celery": "Celery worker",
+}
 TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -5,17 +5,20 @@ strength, dosage form, indication, flag or pharmacist note ever leaves this modu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from intake.errors import NotFound
-from intake.models import Prescription, PrescriptionStatus
+from intake.models import Patient, Prescription, PrescriptionStatus
 from intake.throttles import normalize_reference
+from pharmacy.rows import instance
 
 S = PrescriptionStatus
 PATIENT_STATUS_LOOKUP = "patient (status lookup)"
@@ -152,12 +155,31 @@ def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
 
     NotFound both for an unknown reference and for a wrong birth date, so a miss says nothing.
     """
-    prescription = (
-        Prescription.objects.select_related("patient").filter(reference=normalize_reference(reference)).first()
-    )
-    if prescription is None or prescription.patient.date_of_birth != date_of_birth:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(_status_lookup_sql(DEFAULT_DB_ALIAS), [normalize_reference(reference)])
+        row = cursor.fetchone()
+    split = len(Prescription._meta.concrete_fields)
+    prescription = instance(Prescription, row[:split]) if row else None
+    patient = instance(Patient, row[split:]) if row else None
+    if prescription is None or patient is None or patient.date_of_birth != date_of_birth:
         raise NotFound("No prescription matches this reference and date of birth.")
+    Prescription.patient.field.set_cached_value(prescription, patient)
     return prescription
+
+
+@functools.cache
+def _status_lookup_sql(alias: str) -> str:
+    # The prescription with its patient, as select_related("patient") reads them, in SQL written once:
+    # building that query with the ORM was a third of every status lookup. The reference is the parameter.
+    quote = connections[alias].ops.quote_name
+    rx, patient = Prescription._meta, Patient._meta
+    columns = [f"p.{quote(f.column)}" for f in rx.concrete_fields]
+    columns += [f"t.{quote(f.column)}" for f in patient.concrete_fields]
+    return (
+        f"SELECT {', '.join(columns)} FROM {quote(rx.db_table)} p "  # noqa: S608
+        f"JOIN {quote(patient.db_table)} t ON t.{quote(patient.pk.column)} = p.{quote(rx.get_field('patient').column)} "
+        f"WHERE p.{quote(rx.get_field('reference').column)} = %s"
+    )
 
 
 def add_business_days(start: date, days: int) -> date:

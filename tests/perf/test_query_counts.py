@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from intake.models import Prescription, PrescriptionStatus
 from intake.queue import COUNTS_CACHE_KEY, PAGE_SIZE
+from intake.services.refills import renewal_deny
 from tests.conftest import api_client_for
 from tests.factories import api_payload, make_prescription
+from tests.refills.dispensing import dispensed, waiting_renewal
 
 S = PrescriptionStatus
 PRESCRIPTIONS = "/api/v1/prescriptions/"
@@ -185,3 +187,18 @@ def test_status_lookup_runs_a_fixed_number_of_queries(prescriber, api, django_as
 
     assert response.status_code == 200
     assert response.json()["status"] == S.AWAITING_QUESTIONNAIRE
+
+
+def test_status_lookup_of_a_handed_over_prescription_reads_its_refill_facts_in_one_query(
+    prescriber, pharmacist, technician, api, django_assert_num_queries
+):
+    # given most lookups' case: the order was handed over, and a renewal was asked for once
+    prescription = dispensed(prescriber, pharmacist=pharmacist, technician=technician, refills=0)
+    renewal_deny(renewal_id=waiting_renewal(prescription).pk, actor=prescriber.user, reason="Needs a visit")
+
+    # the prescription with its patient, the audit row, the refill facts (last fill, renewals, answers)
+    with django_assert_num_queries(3):
+        response = api.get("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"})
+
+    assert response.status_code == 200
+    assert response.json()["renewal"] == "denied"

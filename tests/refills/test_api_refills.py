@@ -21,7 +21,7 @@ from intake.models import (
     RenewalStatus,
 )
 from intake.services.prescriptions import Signature
-from intake.services.refills import renewal_approve
+from intake.services.refills import renewal_approve, renewal_deny
 from intake.services.timers import follow_ups_send
 from tests.conftest import api_client_for
 from tests.factories import api_payload, make_prescription
@@ -542,3 +542,20 @@ def test_the_schema_documents_the_new_endpoints(db, api):
     assert "post" in paths["/api/v1/status/renewal/"]
     assert "post" in paths["/api/v1/check-ins/{check_in_token}/"]
     assert "409" in paths["/api/v1/prescriptions/{id}/refill/"]["post"]["responses"]
+
+
+def test_the_status_json_names_the_newest_renewal_and_its_prescription(api, prescriber, out_of_refills):
+    # given a renewal denied, then asked again and approved
+    renewal_deny(renewal_id=waiting_renewal(out_of_refills).pk, actor=prescriber.user, reason="Seen in clinic first")
+    with time_machine.travel(days_later(1), tick=False):
+        new = renewal_approve(renewal_id=waiting_renewal(out_of_refills).pk, actor=prescriber.user, refills=2,
+                              signature=Signature(name="Grace Hopper", attested=True))  # fmt: skip
+
+    # when
+    with time_machine.travel(days_later(2), tick=False):
+        body = api.get("/api/v1/status/", {"reference": out_of_refills.reference, "date_of_birth": BIRTH_DATE}).json()
+
+    # then the approved request, the newer of the two, is the one the patient reads
+    assert body["renewal"] == "approved"
+    assert body["renewed_as"] == new.reference
+    assert body["refills_left"] == 0
