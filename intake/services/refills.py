@@ -9,15 +9,13 @@ compounded, checked and handed over like the first fill, as a fill of its own.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models import Field, Max
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -50,7 +48,7 @@ from intake.services.prescriptions import (
     prescription_create_signed,
 )
 from intake.services.workflow import lock_prescription, required_text, transition
-from pharmacy.rows import converted, instance
+from pharmacy.rows import converted, instance, select_list
 
 S = PrescriptionStatus
 
@@ -167,11 +165,9 @@ _NEW_PRESCRIPTION_FIELDS = [Prescription._meta.pk, Prescription._meta.get_field(
 
 @functools.cache
 def _refill_facts_sql(alias: str) -> str:
-    # Table and column names from the models; the prescription's id is the one parameter. A row per
-    # renewal request (one row with NULLs when there is none), each carrying the same last fill.
-    def columns(table: str, fields: Sequence[Field[Any, Any]]) -> str:
-        return ", ".join(f"{table}.{quote(field.column)}" for field in fields)
-
+    # Table and column names from the models (every id column is Django's `id`); the prescription's
+    # id is the one parameter. A row per renewal request (one row with NULLs when there is none),
+    # each carrying the same last fill.
     quote = connections[alias].ops.quote_name
     fill, renewal = Fill._meta, RenewalRequest._meta
     prescriptions, questionnaires = quote(Prescription._meta.db_table), quote(Questionnaire._meta.db_table)
@@ -184,7 +180,8 @@ def _refill_facts_sql(alias: str) -> str:
     requested_at = quote(renewal.get_field("requested_at").column)
     reference, answered = quote(Prescription._meta.get_field("reference").column), quote(_ANSWERED_AT.column)
     return (
-        f"SELECT {columns('f', fill.concrete_fields)}, {columns('r', renewal.concrete_fields)}, "  # noqa: S608
+        f"SELECT {select_list('f', fill.concrete_fields, alias=alias)}, "  # noqa: S608
+        f"{select_list('r', renewal.concrete_fields, alias=alias)}, "
         f"n.id, n.{reference}, q.{answered} FROM {prescriptions} p "
         f"LEFT JOIN {fill_table} f ON f.id = (SELECT l.id FROM {fill_table} l WHERE l.{fk} = p.id "
         f"AND l.{dispensed} IS NOT NULL ORDER BY l.{number} DESC LIMIT 1) "

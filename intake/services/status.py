@@ -18,7 +18,7 @@ from django.utils import timezone
 from intake.errors import NotFound
 from intake.models import Patient, Prescription, PrescriptionStatus
 from intake.throttles import normalize_reference
-from pharmacy.rows import instance
+from pharmacy.rows import instance, select_list
 
 S = PrescriptionStatus
 PATIENT_STATUS_LOOKUP = "patient (status lookup)"
@@ -173,10 +173,9 @@ def _status_lookup_sql(alias: str) -> str:
     # building that query with the ORM was a third of every status lookup. The reference is the parameter.
     quote = connections[alias].ops.quote_name
     rx, patient = Prescription._meta, Patient._meta
-    columns = [f"p.{quote(f.column)}" for f in rx.concrete_fields]
-    columns += [f"t.{quote(f.column)}" for f in patient.concrete_fields]
     return (
-        f"SELECT {', '.join(columns)} FROM {quote(rx.db_table)} p "  # noqa: S608
+        f"SELECT {select_list('p', rx.concrete_fields, alias=alias)}, "  # noqa: S608
+        f"{select_list('t', patient.concrete_fields, alias=alias)} FROM {quote(rx.db_table)} p "
         f"JOIN {quote(patient.db_table)} t ON t.{quote(patient.pk.column)} = p.{quote(rx.get_field('patient').column)} "
         f"WHERE p.{quote(rx.get_field('reference').column)} = %s"
     )
