@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from intake.clinical.screening import DOSE_RANGE, HARD_STOP, WARNING, Flag, PrescriptionFacts
+from intake.clinical.flags import DAILY_DOSE, DOSE_RANGE, HARD_STOP, SOURCE_PRESCRIPTION, WARNING, Flag
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,74 @@ LDN_MIN_MG: Final = dose_limits().ldn_min_mg
 LDN_MAX_MG: Final = dose_limits().ldn_max_mg
 NOT_LDN_FROM_MG: Final = dose_limits().not_ldn_from_mg
 
+# Forms whose quantity counts doses of `strength_mg` each, so that quantity × strength ÷ days is a daily dose.
+UNIT_DOSE_FORMS: Final = frozenset({"capsule"})
 
-def dose_flags(facts: PrescriptionFacts) -> list[Flag]:
-    """Range flags for the strength and every titration step; the weight-based limit for a child."""
+
+@dataclass(frozen=True)
+class DoseFacts:
+    """What the dose rules read of a prescription."""
+
+    dosage_form: str
+    strength_mg: Decimal
+    titration_mg: tuple[Decimal, ...] = ()
+    quantity: int = 0  # 0: not known (the daily dose is then not checked)
+    days_supply: int = 0
+    patient_age_years: int = 40
+    weight_kg: Decimal | None = None
+
+
+def dose_flags(facts: DoseFacts) -> list[Flag]:
+    """Range flags for the strength and every titration step, the daily dose a capsule quantity
+    implies, and the weight-based limit for a child."""
     limits = dose_limits()
     strengths = [("strength_mg", facts.strength_mg)] + [
         (f"titration[{position}].strength_mg", strength) for position, strength in enumerate(facts.titration_mg)
     ]
     flags = [flag for field, strength in strengths if (flag := _range_flag(field, strength, limits))]
+    daily = _daily_dose_flag(facts, limits)
+    if daily is not None:
+        flags.append(daily)
     if facts.patient_age_years < limits.adult_from_age_years:
         flags.extend(_paediatric_flags(facts, strengths, limits))
     return flags
+
+
+def daily_dose_mg(*, dosage_form: str, strength_mg: Decimal, quantity: int, days_supply: int) -> Decimal | None:
+    """quantity × strength ÷ days supply for unit-dose forms; None where the quantity is not doses."""
+    if dosage_form not in UNIT_DOSE_FORMS or quantity <= 0 or days_supply <= 0:
+        return None
+    return (Decimal(quantity) * strength_mg / Decimal(days_supply)).quantize(Decimal("0.01"))
+
+
+def _daily_dose_flag(facts: DoseFacts, limits: DoseLimits) -> Flag | None:
+    daily = daily_dose_mg(
+        dosage_form=facts.dosage_form, strength_mg=facts.strength_mg, quantity=facts.quantity,
+        days_supply=facts.days_supply,
+    )  # fmt: skip
+    if daily is None or daily <= limits.ldn_max_mg:
+        return None
+    # 1,000 capsules for 30 days is a quantity slip as dangerous as a tenfold strength.
+    supply = f"{facts.quantity} × {format_mg(facts.strength_mg)} mg over {facts.days_supply} days"
+    if daily >= limits.not_ldn_from_mg:
+        return Flag(
+            code=DAILY_DOSE,
+            severity=HARD_STOP,
+            message=f"{supply} is {format_mg(daily)} mg a day, {format_mg(limits.not_ldn_from_mg)} mg or more: "
+            "that is not LDN.",
+            field="quantity",
+            value=format_mg(daily),
+            source=SOURCE_PRESCRIPTION,
+        )
+    return Flag(
+        code=DAILY_DOSE,
+        severity=WARNING,
+        message=f"{supply} is {format_mg(daily)} mg a day, above the usual LDN maximum of "
+        f"{format_mg(limits.ldn_max_mg)} mg a day.",
+        field="quantity",
+        value=format_mg(daily),
+        source=SOURCE_PRESCRIPTION,
+    )
 
 
 def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | None:
@@ -69,7 +126,7 @@ def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | Non
             message=f"{shown} mg is {format_mg(limits.not_ldn_from_mg)} mg or more: that is not LDN.",
             field=field,
             value=shown,
-            matched_as="",
+            source=SOURCE_PRESCRIPTION,
         )
     if limits.ldn_min_mg <= strength <= limits.ldn_max_mg:
         return None
@@ -80,12 +137,12 @@ def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | Non
         f"{format_mg(limits.ldn_max_mg)} mg a day.",
         field=field,
         value=shown,
-        matched_as="",
+        source=SOURCE_PRESCRIPTION,
     )
 
 
 def _paediatric_flags(
-    facts: PrescriptionFacts, strengths: Sequence[tuple[str, Decimal]], limits: DoseLimits
+    facts: DoseFacts, strengths: Sequence[tuple[str, Decimal]], limits: DoseLimits
 ) -> list[Flag]:
     per_kg = format_mg(limits.paediatric_max_mg_per_kg_per_day)
     if facts.weight_kg is None or facts.weight_kg <= 0:
@@ -97,7 +154,7 @@ def _paediatric_flags(
                 f"the weight is needed to check the dose against {per_kg} mg/kg a day.",
                 field="weight_kg",
                 value="",
-                matched_as="",
+                source=SOURCE_PRESCRIPTION,
             )
         ]
     ceiling = limits.paediatric_max_mg_per_kg_per_day * facts.weight_kg
@@ -109,6 +166,7 @@ def _paediatric_flags(
             f"{format_mg(facts.weight_kg)} kg ({format_mg(ceiling.quantize(Decimal('0.01')))} mg).",
             field=field,
             value=format_mg(strength),
+            source=SOURCE_PRESCRIPTION,
             matched_as=f"{per_kg} mg/kg/day",
         )
         for field, strength in strengths

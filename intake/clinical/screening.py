@@ -1,8 +1,10 @@
-"""Screening of a prescription and of the patient's questionnaire (CONTRACT.md "Screening flags").
+"""Screening of a prescription, the patient's questionnaire and the patient's whole picture.
 
 ``screen`` turns plain facts into flags: a ``hard_stop`` keeps a prescription from approval, a
 ``warning`` needs the pharmacist's written reason, an ``info`` is for reading only. One flag per
-source: two opioid lines give two ``opioid_use`` flags, each naming its own field.
+field: two opioid lines give two ``opioid_use`` flags, each naming its own line. Like a DUR, it
+looks beyond the one order when the caller gives a ``ScreeningContext``: the same patient's other
+open prescriptions, earlier answers, and the states the pharmacy is licensed in.
 """
 
 from __future__ import annotations
@@ -10,11 +12,46 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from intake.clinical.dosing import DoseFacts, dose_flags, format_mg
+from intake.clinical.flags import (
+    ALCOHOL,
+    DAILY_DOSE,
+    DOSE_RANGE,
+    DUPLICATE_ORDER,
+    DUPLICATE_THERAPY,
+    HARD_STOP,
+    HEPATIC,
+    IMMUNOSUPPRESSANT_CODE,
+    INFO,
+    INTERACTION_CODE,
+    LICENSURE,
+    LIVER_OTHER,
+    NALTREXONE_ALLERGY,
+    OPIOID_ANTAGONIST,
+    OPIOID_DISCLOSURE_CHANGED,
+    OPIOID_USE,
+    PREGNANCY,
+    SEVERITIES,
+    SOURCE_ALLERGIES,
+    SOURCE_ANSWERS,
+    SOURCE_HISTORY,
+    SOURCE_MEDICATIONS,
+    SOURCE_ORDERS,
+    SOURCE_PRESCRIPTION,
+    SURGERY,
+    THYROID_CODE,
+    WARNING,
+    Flag,
+    blocks_approval,
+    order_flags,
+    warnings_needing_reason,
+)
 from intake.clinical.medications import (
     ANTAGONIST,
     IMMUNOSUPPRESSANT,
@@ -25,25 +62,14 @@ from intake.clinical.medications import (
     match_medication,
 )
 
-HARD_STOP: Final = "hard_stop"
-WARNING: Final = "warning"
-INFO: Final = "info"
-SEVERITIES: Final = (HARD_STOP, WARNING, INFO)
-
-# Flag codes. The first ten are the contract's; the last three are this module's own.
-OPIOID_USE: Final = "opioid_use"
-HEPATIC: Final = "hepatic"
-NALTREXONE_ALLERGY: Final = "naltrexone_allergy"
-DOSE_RANGE: Final = "dose_range"
-PREGNANCY: Final = "pregnancy"
-INTERACTION_CODE: Final = "interaction"
-SURGERY: Final = "surgery"
-THYROID_CODE: Final = "thyroid"
-IMMUNOSUPPRESSANT_CODE: Final = "immunosuppressant"
-ALCOHOL: Final = "alcohol"
-LIVER_OTHER: Final = "liver_other"  # warning: liver disease other than acute hepatitis or failure
-DUPLICATE_NALTREXONE: Final = "duplicate_naltrexone"  # info: naltrexone already among the medicines
-OPIOID_ANTAGONIST: Final = "opioid_antagonist"  # info: another opioid antagonist (naloxone, Relistor…)
+# The names callers import from here as well as from flags.py.
+__all__ = [
+    "ALCOHOL", "DAILY_DOSE", "DOSE_RANGE", "DUPLICATE_ORDER", "DUPLICATE_THERAPY", "HARD_STOP", "HEPATIC",
+    "IMMUNOSUPPRESSANT_CODE", "INFO", "INTERACTION_CODE", "LICENSURE", "LIVER_OTHER", "NALTREXONE_ALLERGY",
+    "OPIOID_ANTAGONIST", "OPIOID_DISCLOSURE_CHANGED", "OPIOID_USE", "PREGNANCY", "SEVERITIES", "SURGERY",
+    "THYROID_CODE", "WARNING", "EarlierAnswer", "Flag", "OtherOrder", "PrescriptionFacts", "QuestionnaireAnswers",
+    "ScreeningContext", "blocks_approval", "opioids_named", "order_flags", "screen", "warnings_needing_reason",
+]
 
 LIVER_CONDITIONS: Final = ("none", "acute_hepatitis", "liver_failure", "other")
 PREGNANCY_ANSWERS: Final = ("no", "pregnant", "planning", "breastfeeding")
@@ -54,25 +80,6 @@ _PREGNANCY_WORDS: Final = {
     "breastfeeding": "is breastfeeding",
 }
 
-_SEVERITY_ORDER: Final = {severity: rank for rank, severity in enumerate(SEVERITIES)}
-
-
-@dataclass(frozen=True)
-class Flag:
-    code: str
-    severity: str  # hard_stop | warning | info
-    message: str  # a plain sentence for a pharmacist
-    field: str  # where it came from: "takes_opioids", "current_medications[2]", "strength_mg"
-    value: str  # the answer or line as given
-    matched_as: str = ""  # what a line matched, e.g. "hydrocodone (brand Norco)"
-
-    def as_dict(self) -> dict[str, str]:
-        # Flat string fields: no need for dataclasses.asdict's recursive deep copy.
-        return {key: str(getattr(self, key)) for key in _FLAG_FIELDS}
-
-
-_FLAG_FIELDS: Final = tuple(field.name for field in fields(Flag))
-
 
 @dataclass(frozen=True)
 class PrescriptionFacts:
@@ -81,6 +88,16 @@ class PrescriptionFacts:
     titration_mg: tuple[Decimal, ...] = ()  # strength of each titration step, in order
     patient_age_years: int = 40
     weight_kg: Decimal | None = None
+    quantity: int = 0  # 0: not known
+    days_supply: int = 0
+    patient_state: str = ""  # two-letter state of the patient's address
+
+    def dose_facts(self) -> DoseFacts:
+        return DoseFacts(
+            dosage_form=self.dosage_form, strength_mg=self.strength_mg, titration_mg=self.titration_mg,
+            quantity=self.quantity, days_supply=self.days_supply, patient_age_years=self.patient_age_years,
+            weight_kg=self.weight_kg,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -115,14 +132,50 @@ class QuestionnaireAnswers:
         )
 
 
-def screen(facts: PrescriptionFacts, answers: QuestionnaireAnswers | None = None) -> list[Flag]:
-    """Dose flags always, questionnaire flags when answered: hard stops, then warnings, then info."""
-    # Imported here: dosing builds its flags with this module's Flag.
-    from intake.clinical.dosing import dose_flags
+@dataclass(frozen=True)
+class EarlierAnswer:
+    """An earlier questionnaire answer of the same patient (this prescription's or another's)."""
 
-    flags = dose_flags(facts)
+    reference: str  # the prescription it answered
+    answered_on: date
+    takes_opioids: bool
+    opioid_treatment_program: bool
+    current_medications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OtherOrder:
+    """Another open prescription for the same patient, from any prescriber."""
+
+    reference: str
+    status: str
+    prescriber: str
+    dosage_form: str
+    strength_mg: Decimal
+
+
+@dataclass(frozen=True)
+class ScreeningContext:
+    """The patient's picture beyond this prescription, as plain values the caller reads."""
+
+    earlier_answers: tuple[EarlierAnswer, ...] = ()
+    other_open_orders: tuple[OtherOrder, ...] = ()
+    # The states (two-letter codes) where the pharmacy holds a valid licence; None: not checked.
+    licensed_states: frozenset[str] | None = None
+
+
+def screen(
+    facts: PrescriptionFacts,
+    answers: QuestionnaireAnswers | None = None,
+    context: ScreeningContext | None = None,
+) -> list[Flag]:
+    """Dose flags always, questionnaire flags when answered, the patient's picture when given:
+    hard stops, then warnings, then info."""
+    flags = dose_flags(facts.dose_facts())
     if answers is not None:
         flags.extend(questionnaire_flags(answers))
+    if context is not None:
+        flags.extend(context_flags(facts, answers, context))
     return order_flags(flags)
 
 
@@ -136,20 +189,85 @@ def questionnaire_flags(answers: QuestionnaireAnswers) -> list[Flag]:
     return flags
 
 
-def order_flags(flags: Iterable[Flag]) -> list[Flag]:
-    """Hard stops first, then warnings, then info, each in the order raised; no exact duplicates."""
-    unique = list(dict.fromkeys(flags))
-    return sorted(unique, key=lambda flag: _SEVERITY_ORDER.get(flag.severity, len(SEVERITIES)))
+def context_flags(
+    facts: PrescriptionFacts, answers: QuestionnaireAnswers | None, context: ScreeningContext
+) -> list[Flag]:
+    flags: list[Flag] = []
+    if context.other_open_orders:
+        flags.append(_duplicate_order_flag(context.other_open_orders))
+    if context.licensed_states is not None and facts.patient_state.upper() not in context.licensed_states:
+        state = facts.patient_state.upper() or "no state"
+        flags.append(
+            Flag(
+                code=LICENSURE,
+                severity=WARNING,
+                message=f"The patient's address is in {state}, where the pharmacy holds no valid licence.",
+                field="patient.address.state",
+                value=state,
+                source=SOURCE_PRESCRIPTION,
+            )
+        )
+    if answers is not None:
+        flags.extend(_disclosure_changed_flags(answers, context.earlier_answers))
+    return flags
 
 
-def blocks_approval(flags: Iterable[Flag | Mapping[str, Any]]) -> bool:
-    return any(_severity(flag) == HARD_STOP for flag in flags)
+def opioids_named(lines: Iterable[str]) -> frozenset[str]:
+    """The opioid generics that medication lines name (negated lines name none)."""
+    return frozenset(match.generic for line in lines for match in match_medication(line) if match.kind == OPIOID)
 
 
-def warnings_needing_reason(flags: Iterable[Flag | Mapping[str, Any]]) -> list[str]:
-    """Codes of the warning flags, each once, in order."""
-    codes = [_code(flag) for flag in flags if _severity(flag) == WARNING]
-    return list(dict.fromkeys(codes))
+def _duplicate_order_flag(orders: Sequence[OtherOrder]) -> Flag:
+    described = "; ".join(
+        f"{order.reference} ({order.dosage_form.replace('_', ' ')} {format_mg(order.strength_mg)} mg "
+        f"from {order.prescriber}, {order.status.replace('_', ' ')})"
+        for order in orders
+    )
+    return Flag(
+        code=DUPLICATE_ORDER,
+        severity=WARNING,
+        message=f"The patient has another open prescription: {described}. Make sure it is not the same order twice.",
+        field="patient",
+        value=", ".join(order.reference for order in orders),
+        source=SOURCE_ORDERS,
+    )
+
+
+def _disclosure_changed_flags(answers: QuestionnaireAnswers, earlier: Sequence[EarlierAnswer]) -> list[Flag]:
+    """An opioid an earlier answer disclosed that this answer no longer names: a patient may leave
+    it out to be approved, so a pharmacist asks before anything is dispensed."""
+    named_now = opioids_named(answers.current_medications)
+    says_opioids_now = answers.takes_opioids or answers.opioid_treatment_program or bool(named_now)
+    flags: list[Flag] = []
+    reported: set[str] = set()
+    for answer in sorted(earlier, key=lambda a: a.answered_on):
+        dropped = set(opioids_named(answer.current_medications) - named_now)
+        if answer.opioid_treatment_program and not answer.takes_opioids and not says_opioids_now:
+            dropped.add(_SAID_TREATMENT_PROGRAM)
+        elif (answer.takes_opioids or answer.opioid_treatment_program) and not says_opioids_now:
+            dropped.add(_SAID_OPIOID_USE)
+        dropped -= reported
+        if not dropped:
+            continue
+        reported.update(dropped)
+        names = ", ".join(sorted(dropped))
+        flags.append(
+            Flag(
+                code=OPIOID_DISCLOSURE_CHANGED,
+                severity=HARD_STOP,
+                message=f"An earlier answer ({answer.reference}, {answer.answered_on.isoformat()}) disclosed "
+                f"{names}; this answer no longer does. Ask the patient before approving.",
+                field="current_medications",
+                value=names,
+                source=SOURCE_HISTORY,
+                matched_as=answer.reference,
+            )
+        )
+    return flags
+
+
+_SAID_OPIOID_USE: Final = "opioid use in the last 10 days"
+_SAID_TREATMENT_PROGRAM: Final = "an opioid treatment program"
 
 
 # --- the answers ------------------------------------------------------------------------------
@@ -166,6 +284,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 "and can bring on withdrawal.",
                 field="takes_opioids",
                 value="true",
+                source=SOURCE_ANSWERS,
             )
         )
     if answers.opioid_treatment_program:
@@ -176,6 +295,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 message="The patient is in methadone or buprenorphine treatment; naltrexone would bring on withdrawal.",
                 field="opioid_treatment_program",
                 value="true",
+                source=SOURCE_ANSWERS,
             )
         )
     liver = answers.liver_condition
@@ -188,6 +308,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 "acute hepatitis or liver failure.",
                 field="liver_condition",
                 value=liver,
+                source=SOURCE_ANSWERS,
             )
         )
     elif liver != "none":
@@ -199,6 +320,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 message="The patient reports another liver condition; check it before approving.",
                 field="liver_condition",
                 value=liver,
+                source=SOURCE_ANSWERS,
             )
         )
     if answers.naltrexone_allergy:
@@ -209,6 +331,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 message="The patient reports an allergy to naltrexone.",
                 field="naltrexone_allergy",
                 value="true",
+                source=SOURCE_ANSWERS,
             )
         )
     if answers.pregnancy != "no":
@@ -220,6 +343,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 "LDN in pregnancy and breastfeeding needs the pharmacist's judgement.",
                 field="pregnancy",
                 value=answers.pregnancy,
+                source=SOURCE_ANSWERS,
             )
         )
     if answers.surgery_within_14_days:
@@ -230,6 +354,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 message="Surgery within 14 days: LDN is stopped beforehand so that opioid pain relief works.",
                 field="surgery_within_14_days",
                 value="true",
+                source=SOURCE_ANSWERS,
             )
         )
     if answers.thyroid_medication:
@@ -241,6 +366,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 "lowering (Hashimoto's).",
                 field="thyroid_medication",
                 value="true",
+                source=SOURCE_ANSWERS,
             )
         )
     if answers.immunosuppressants:
@@ -252,6 +378,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 "after a transplant.",
                 field="immunosuppressants",
                 value="true",
+                source=SOURCE_ANSWERS,
             )
         )
     limit = alcohol_warning_above()
@@ -264,6 +391,7 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
                 f"{limit}; advise limiting alcohol.",
                 field="alcohol_drinks_per_week",
                 value=str(answers.alcohol_drinks_per_week),
+                source=SOURCE_ANSWERS,
             )
         )
     return flags
@@ -279,7 +407,10 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
 
     def add(code: str, severity: str, message: str, found: Sequence[MedicationMatch]) -> None:
         flags.append(
-            Flag(code=code, severity=severity, message=message, field=field, value=line, matched_as=_described(found))
+            Flag(
+                code=code, severity=severity, message=message, field=field, value=line,
+                source=SOURCE_MEDICATIONS, matched_as=_described(found),
+            )  # fmt: skip
         )
 
     opioids = by_kind.get(OPIOID, [])
@@ -317,9 +448,9 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
     others = [match for match in antagonists if match.generic not in allergy_generics]
     if naltrexone:
         add(
-            DUPLICATE_NALTREXONE,
-            INFO,
-            f"The patient already takes naltrexone ('{line}'): make sure the doses are not doubled.",
+            DUPLICATE_THERAPY,
+            WARNING,
+            f"The patient already takes naltrexone ('{line}'): LDN on top of it duplicates the ingredient.",
             naltrexone,
         )
     if others and not opioids:
@@ -346,13 +477,10 @@ def _allergy_line_flags(field: str, line: str) -> list[Flag]:
             message=f"The patient lists an allergy to '{line}', which is naltrexone.",
             field=field,
             value=line,
+            source=SOURCE_ALLERGIES,
             matched_as=_described(named),
         )
     ]
-
-
-def _of_kind(matches: Sequence[MedicationMatch], kind: str) -> list[MedicationMatch]:
-    return [match for match in matches if match.kind == kind]
 
 
 def _generics(matches: Sequence[MedicationMatch]) -> str:
@@ -371,19 +499,11 @@ def _lines(value: Any) -> tuple[str, ...]:
     return tuple(str(line).strip() for line in value if str(line).strip())
 
 
-def _severity(flag: Flag | Mapping[str, Any]) -> str:
-    return flag.severity if isinstance(flag, Flag) else str(flag.get("severity", ""))
-
-
-def _code(flag: Flag | Mapping[str, Any]) -> str:
-    return flag.code if isinstance(flag, Flag) else str(flag.get("code", ""))
-
-
 # --- data ---------------------------------------------------------------------------------------
 
 
 @functools.cache
-def _screening_data() -> dict[str, Any]:
+def screening_data() -> dict[str, Any]:
     path = Path(__file__).resolve().parent / "data" / "screening.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
@@ -391,9 +511,9 @@ def _screening_data() -> dict[str, Any]:
 
 def alcohol_warning_above() -> int:
     """More drinks a week than this raise an alcohol warning."""
-    return int(_screening_data()["alcohol_warning_above_drinks_per_week"])
+    return int(screening_data()["alcohol_warning_above_drinks_per_week"])
 
 
 @functools.cache
 def naltrexone_allergy_generics() -> frozenset[str]:
-    return frozenset(str(name).lower() for name in _screening_data()["naltrexone_allergy_generics"])
+    return frozenset(str(name).lower() for name in screening_data()["naltrexone_allergy_generics"])

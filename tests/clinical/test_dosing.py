@@ -12,6 +12,7 @@ from intake.clinical.dosing import (
     LDN_MAX_MG,
     LDN_MIN_MG,
     NOT_LDN_FROM_MG,
+    DoseFacts,
     TitrationStep,
     dose_flags,
     dose_limits,
@@ -19,14 +20,14 @@ from intake.clinical.dosing import (
     schedule,
     titration_errors,
 )
-from intake.clinical.screening import HARD_STOP, WARNING, PrescriptionFacts
+from intake.clinical.flags import HARD_STOP, WARNING
 
 D = Decimal
 DATA = Path(__file__).resolve().parents[2] / "intake" / "clinical" / "data" / "dosing.json"
 
 
-def _facts(strength: str, *steps: str, age: int = 40, weight: str | None = None) -> PrescriptionFacts:
-    return PrescriptionFacts(
+def _facts(strength: str, *steps: str, age: int = 40, weight: str | None = None) -> DoseFacts:
+    return DoseFacts(
         dosage_form="capsule",
         strength_mg=D(strength),
         titration_mg=tuple(D(step) for step in steps),

@@ -194,12 +194,12 @@ def test_suboxone_is_one_hard_stop_and_no_antagonist_note():
     assert flags[0].matched_as == "buprenorphine (in combination product Suboxone)"
 
 
-def test_naltrexone_already_taken_is_info():
+def test_naltrexone_already_taken_is_duplicate_therapy():
     flags = screen(FACTS, _answers(current_medications=("LDN 1.5mg",)))
 
-    assert _codes(flags) == [("duplicate_naltrexone", INFO, "current_medications[0]")]
+    assert _codes(flags) == [("duplicate_therapy", WARNING, "current_medications[0]")]
     assert not blocks_approval(flags)
-    assert warnings_needing_reason(flags) == []
+    assert warnings_needing_reason(flags) == ["duplicate_therapy"]
 
 
 def test_an_interacting_drug_is_a_warning_with_its_reason():
@@ -270,7 +270,7 @@ def test_order_is_hard_stops_then_warnings_then_info():
         ("dose_range", WARNING, "strength_mg"),
         ("pregnancy", WARNING, "pregnancy"),
         ("alcohol", WARNING, "alcohol_drinks_per_week"),
-        ("duplicate_naltrexone", INFO, "current_medications[0]"),
+        ("duplicate_therapy", WARNING, "current_medications[0]"),
     ]
 
 
@@ -287,8 +287,10 @@ def test_no_exact_duplicates():
     assert len(set(flags)) == len(flags)
 
 
-def test_as_dict_has_all_six_keys():
-    flag = Flag(code="opioid_use", severity=HARD_STOP, message="m", field="f", value="v", matched_as="x")
+def test_as_dict_has_all_seven_keys():
+    flag = Flag(
+        code="opioid_use", severity=HARD_STOP, message="m", field="f", value="v", source="answers", matched_as="x"
+    )
 
     assert flag.as_dict() == {
         "code": "opioid_use",
@@ -296,13 +298,14 @@ def test_as_dict_has_all_six_keys():
         "message": "m",
         "field": "f",
         "value": "v",
+        "source": "answers",
         "matched_as": "x",
     }
 
 
 def test_blocks_approval_accepts_flags_and_mappings():
-    stop = Flag(code="hepatic", severity=HARD_STOP, message="m", field="f", value="v", matched_as="")
-    warn = Flag(code="surgery", severity=WARNING, message="m", field="f", value="v", matched_as="")
+    stop = Flag(code="hepatic", severity=HARD_STOP, message="m", field="f", value="v", source="answers", matched_as="")
+    warn = Flag(code="surgery", severity=WARNING, message="m", field="f", value="v", source="answers", matched_as="")
 
     assert blocks_approval([warn, stop])
     assert not blocks_approval([warn])
@@ -317,8 +320,8 @@ def test_warnings_needing_reason_are_unique_codes_in_order():
         _answers(surgery_within_14_days=True, current_medications=("LDN", "Norco")),
     )
 
-    assert warnings_needing_reason(flags) == ["dose_range", "surgery"]
-    assert warnings_needing_reason([flag.as_dict() for flag in flags]) == ["dose_range", "surgery"]
+    assert warnings_needing_reason(flags) == ["dose_range", "surgery", "duplicate_therapy"]
+    assert warnings_needing_reason([flag.as_dict() for flag in flags]) == ["dose_range", "surgery", "duplicate_therapy"]
 
 
 # --- from the contract's JSON --------------------------------------------------------------------
