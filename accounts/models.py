@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import DEFAULT_DB_ALIAS, models
+from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.functional import cached_property
-
-from pharmacy.rows import instance
 
 
 class Role(models.TextChoices):
@@ -41,63 +39,16 @@ class UserManager(BaseUserManager["User"]):
 
     def signed_in(self, *, pk: Any = None, token: str | None = None) -> User | None:
         """The person as every signed-in request reads them (by id from the session, or by API
-        token), with their roles and whether they enrolled a second factor, in one query instead
-        of three. Plain SQL, written once: the ORM spent longer building five EXISTS subqueries on
-        each request than the database spent answering them."""
-        sql = _signed_in_sql(by_token=token is not None)
-        found = list(self.raw(sql, [*Role.values, pk if token is None else token]))
-        if not found:
-            return None
-        user = found[0]
-        _attach_profiles(user)
-        return user
+        token), with their prescriber profile, their roles and whether they enrolled a second
+        factor: one query where reading each of them on use would take four."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
-
-# The one-to-one profiles read with the person (a prescriber's NPI and licence, which every
-# submission and prescriber page checks): the reverse accessors on User, by name.
-SIGNED_IN_PROFILES = ("prescriber",)
-_PROFILE_COLUMN = "signed_in_profile__"
-
-
-def _profile_relations() -> list[Any]:
-    return [User._meta.get_field(name) for name in SIGNED_IN_PROFILES]
-
-
-@functools.cache
-def _signed_in_sql(*, by_token: bool) -> str:
-    from django.contrib.auth.models import Group
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-    from rest_framework.authtoken.models import Token
-
-    # Table names from the models; every value is a parameter.
-    memberships, groups = User.groups.through._meta.db_table, Group._meta.db_table
-    facts = [
-        f"EXISTS (SELECT 1 FROM {memberships} m JOIN {groups} g ON g.id = m.group_id "  # noqa: S608
-        f"WHERE m.user_id = u.id AND g.name = %s) AS {_ROLE_FACT}{role}"
-        for role in Role.values
-    ]
-    device = TOTPDevice._meta.db_table
-    facts.append(f"EXISTS (SELECT 1 FROM {device} d WHERE d.user_id = u.id AND d.confirmed) AS {_SECOND_FACTOR_FACT}")  # noqa: S608
-    joins = []
-    for n, relation in enumerate(_profile_relations()):
-        profile = relation.related_model._meta
-        facts += [f"p{n}.{field.column} AS {_PROFILE_COLUMN}{n}__{field.attname}" for field in profile.concrete_fields]
-        joins.append(f"LEFT JOIN {profile.db_table} p{n} ON p{n}.{relation.field.column} = u.id")
-    where = f"(SELECT t.user_id FROM {Token._meta.db_table} t WHERE t.key = %s)" if by_token else "%s"  # noqa: S608
-    return f"SELECT u.*, {', '.join(facts)} FROM {User._meta.db_table} u {' '.join(joins)} WHERE u.id = {where}"  # noqa: S608
-
-
-def _attach_profiles(user: User) -> None:
-    """Move each profile's columns off the user into the profile, cached where the reverse accessor
-    looks (`user.prescriber`, None: `hasattr` is False), so that reading it costs no query."""
-    for n, relation in enumerate(_profile_relations()):
-        model = relation.related_model
-        fields = model._meta.concrete_fields
-        values = [user.__dict__.pop(f"{_PROFILE_COLUMN}{n}__{field.attname}") for field in fields]
-        profile = instance(model, values, fields=fields, alias=user._state.db or DEFAULT_DB_ALIAS)
-        if profile is not None:
-            relation.field.set_cached_value(profile, user)
-        relation.set_cached_value(user, profile)
+        memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+        facts = {f"{_ROLE_FACT}{role}": Exists(memberships.filter(group__name=role)) for role in Role.values}
+        facts[_SECOND_FACTOR_FACT] = Exists(TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True))
+        people = self.select_related("prescriber").annotate(**facts)
+        found = people.filter(auth_token__key=token) if token is not None else people.filter(pk=pk)
+        return found.first()
 
 
 def full_name(first_name: str, last_name: str) -> str:

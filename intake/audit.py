@@ -10,7 +10,6 @@ from django.http import HttpRequest
 
 from intake.logging import redact
 from intake.models import AuditAction, AuditRecord, Prescription
-from pharmacy.inserts import insert
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -74,8 +73,7 @@ class AuditEntry:
             ip_address=self.ip_address,
             user_agent=self.user_agent,
         )
-        # Every read of patient data writes one: pharmacy.inserts.insert, whose SQL is built once.
-        insert([record])
+        record.save()
         return record
 
 

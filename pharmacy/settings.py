@@ -125,8 +125,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.pharmacy",
             ],
-            # {% link 'name' %} on every page without a {% load %} (intake/templatetags/links.py).
-            "builtins": ["intake.templatetags.links"],
         },
     },
 ]
@@ -236,7 +234,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "pharmacy.storage.StaticFilesStorage"  # WhiteNoise's compressed manifest, URLs kept in memory
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 
@@ -274,7 +272,7 @@ SPECTACULAR_SETTINGS = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "pharmacy.cache.RedisCache", "LOCATION": env_str("CACHE_URL")}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
         if env_str("CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -288,9 +286,6 @@ SESSION_ENGINE = (
 
 # Celery: with no broker the same tasks run in-process, after the commit that queued them.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
-if CELERY_BROKER_URL.startswith("redis://"):
-    # Redis, publishing through one client per channel instead of a new one per message.
-    CELERY_BROKER_TRANSPORT = "pharmacy.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # Task arguments are ids only: JSON, never pickle. No result backend, so no result can hold patient data.
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -14,12 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Field, Model
-from django.utils import timezone
 from simple_history import manager
 from simple_history import models as simple_history
-from simple_history.utils import get_change_reason_from_object
-
-from pharmacy.inserts import insert
 
 
 class HistoryManager(manager.HistoryManager):
@@ -29,19 +25,9 @@ class HistoryManager(manager.HistoryManager):
         return super().from_queryset(queryset_class, class_name)
 
     def record_created(self, objs: Sequence[Model], *, user: Any) -> None:
-        """History's "+" rows for new records written without save() (pharmacy.inserts.insert),
-        in one INSERT: what simple-history's post_save or bulk_history_create would write."""
-        now = timezone.now()
-        fields = self.model.tracked_fields
-        rows = [
-            self.model(
-                history_date=now, history_user=user, history_type="+",
-                history_change_reason=get_change_reason_from_object(instance) or "",
-                **{field.attname: getattr(instance, field.attname) for field in fields},
-            )
-            for instance in objs
-        ]  # fmt: skip
-        insert(rows)
+        """History's "+" rows, in one INSERT, for new records written by bulk_create (which sends
+        no post_save for simple-history to hear)."""
+        self.bulk_history_create(objs, default_user=user)
 
 
 class HistoricalRecords(simple_history.HistoricalRecords):

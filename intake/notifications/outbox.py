@@ -31,7 +31,6 @@ from intake.models import (
     Prescription,
     PrescriptionStatus,
 )
-from pharmacy.inserts import insert
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ def notifications_record(*, prescription: Prescription, events: Sequence[str]) -
         for audience in AUDIENCES[event]
         for channel, address in _addresses(prescription, audience)
     ]
-    insert(rows)
+    Notification.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
     if ids:
         transaction.on_commit(partial(notifications_publish, ids))

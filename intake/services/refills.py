@@ -8,13 +8,12 @@ compounded, checked and handed over like the first fill, as a fill of its own.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -34,7 +33,6 @@ from intake.models import (
     Prescription,
     PrescriptionEvent,
     PrescriptionStatus,
-    Questionnaire,
     RenewalRequest,
     RenewalStatus,
 )
@@ -48,7 +46,6 @@ from intake.services.prescriptions import (
     prescription_create_signed,
 )
 from intake.services.workflow import lock_prescription, required_text, transition
-from pharmacy.rows import converted, instance, select_list
 
 S = PrescriptionStatus
 
@@ -130,66 +127,13 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
 
 
 def refill_facts(prescription: Prescription) -> tuple[Fill | None, list[RenewalRequest], datetime | None]:
-    """What the refill rules read about a dispensed prescription, in one query: its last dispensed
-    fill, its renewal requests (newest first, each with its new prescription's reference) and when
-    its questionnaire was answered. The status lookup runs this for most patients (their orders are
-    mostly handed over); three ORM queries here had cost it more than the rest of the request."""
-    alias = prescription._state.db or DEFAULT_DB_ALIAS
-    fill_fields, renewal_fields = Fill._meta.concrete_fields, RenewalRequest._meta.concrete_fields
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_refill_facts_sql(alias), [prescription.pk])
-        rows = cursor.fetchall()
-    if not rows:  # deleted meanwhile
-        return None, [], None
-    split = len(fill_fields)
-    last = instance(Fill, rows[0][:split], alias=alias)
-    (answered_at,) = converted(Questionnaire, [_ANSWERED_AT], [rows[0][-1]], alias=alias)
-    renewals = []
-    for row in rows:
-        renewal = instance(RenewalRequest, row[split : split + len(renewal_fields)], alias=alias)
-        if renewal is None:
-            continue
-        RenewalRequest.prescription.field.set_cached_value(renewal, prescription)
-        new_id, new_reference = row[split + len(renewal_fields) : -1]
-        if new_id is not None:
-            # Only what the pages show of it (its id and reference); the rest is read if ever used.
-            new = instance(Prescription, [new_id, new_reference], fields=_NEW_PRESCRIPTION_FIELDS, alias=alias)
-            RenewalRequest.new_prescription.field.set_cached_value(renewal, new)
-        renewals.append(renewal)
-    return last, renewals, answered_at
-
-
-_ANSWERED_AT = Questionnaire._meta.get_field("submitted_at")
-_NEW_PRESCRIPTION_FIELDS = [Prescription._meta.pk, Prescription._meta.get_field("reference")]
-
-
-@functools.cache
-def _refill_facts_sql(alias: str) -> str:
-    # Table and column names from the models (every id column is Django's `id`); the prescription's
-    # id is the one parameter. A row per renewal request (one row with NULLs when there is none),
-    # each carrying the same last fill.
-    quote = connections[alias].ops.quote_name
-    fill, renewal = Fill._meta, RenewalRequest._meta
-    prescriptions, questionnaires = quote(Prescription._meta.db_table), quote(Questionnaire._meta.db_table)
-    fill_table, renewal_table = quote(fill.db_table), quote(renewal.db_table)
-    fk = quote(fill.get_field("prescription").column)
-    renewal_fk = quote(renewal.get_field("prescription").column)
-    questionnaire_fk = quote(Questionnaire._meta.get_field("prescription").column)
-    dispensed, number = quote(fill.get_field("dispensed_at").column), quote(fill.get_field("number").column)
-    new_id = quote(renewal.get_field("new_prescription").column)
-    requested_at = quote(renewal.get_field("requested_at").column)
-    reference, answered = quote(Prescription._meta.get_field("reference").column), quote(_ANSWERED_AT.column)
-    return (
-        f"SELECT {select_list('f', fill.concrete_fields, alias=alias)}, "  # noqa: S608
-        f"{select_list('r', renewal.concrete_fields, alias=alias)}, "
-        f"n.id, n.{reference}, q.{answered} FROM {prescriptions} p "
-        f"LEFT JOIN {fill_table} f ON f.id = (SELECT l.id FROM {fill_table} l WHERE l.{fk} = p.id "
-        f"AND l.{dispensed} IS NOT NULL ORDER BY l.{number} DESC LIMIT 1) "
-        f"LEFT JOIN {questionnaires} q ON q.{questionnaire_fk} = p.id "
-        f"LEFT JOIN {renewal_table} r ON r.{renewal_fk} = p.id "
-        f"LEFT JOIN {prescriptions} n ON n.id = r.{new_id} "
-        f"WHERE p.id = %s ORDER BY r.{requested_at} DESC, r.id DESC"
-    )
+    """What the refill rules read about a dispensed prescription: its last dispensed fill, its
+    renewal requests (newest first, each with its new prescription) and when its questionnaire was
+    answered (no query when the questionnaire was read with the prescription)."""
+    last = prescription.fills.filter(dispensed_at__isnull=False).order_by("-number").first()
+    renewals = list(prescription.renewal_requests.select_related("new_prescription").order_by("-requested_at", "-id"))
+    questionnaire = getattr(prescription, "questionnaire", None)
+    return last, renewals, questionnaire.submitted_at if questionnaire is not None else None
 
 
 @transaction.atomic(durable=True)

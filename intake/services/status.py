@@ -5,20 +5,17 @@ strength, dosage form, indication, flag or pharmacist note ever leaves this modu
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from intake.errors import NotFound
-from intake.models import Patient, Prescription, PrescriptionStatus
+from intake.models import Prescription, PrescriptionStatus
 from intake.throttles import normalize_reference
-from pharmacy.rows import instance, select_list
 
 S = PrescriptionStatus
 PATIENT_STATUS_LOOKUP = "patient (status lookup)"
@@ -155,30 +152,15 @@ def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
 
     NotFound both for an unknown reference and for a wrong birth date, so a miss says nothing.
     """
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_status_lookup_sql(DEFAULT_DB_ALIAS), [normalize_reference(reference)])
-        row = cursor.fetchone()
-    split = len(Prescription._meta.concrete_fields)
-    prescription = instance(Prescription, row[:split]) if row else None
-    patient = instance(Patient, row[split:]) if row else None
-    if prescription is None or patient is None or patient.date_of_birth != date_of_birth:
-        raise NotFound("No prescription matches this reference and date of birth.")
-    Prescription.patient.field.set_cached_value(prescription, patient)
-    return prescription
-
-
-@functools.cache
-def _status_lookup_sql(alias: str) -> str:
-    # The prescription with its patient, as select_related("patient") reads them, in SQL written once:
-    # building that query with the ORM was a third of every status lookup. The reference is the parameter.
-    quote = connections[alias].ops.quote_name
-    rx, patient = Prescription._meta, Patient._meta
-    return (
-        f"SELECT {select_list('p', rx.concrete_fields, alias=alias)}, "  # noqa: S608
-        f"{select_list('t', patient.concrete_fields, alias=alias)} FROM {quote(rx.db_table)} p "
-        f"JOIN {quote(patient.db_table)} t ON t.{quote(patient.pk.column)} = p.{quote(rx.get_field('patient').column)} "
-        f"WHERE p.{quote(rx.get_field('reference').column)} = %s"
+    prescription = (
+        # The questionnaire with it: the expected date and the refill rules read when it was answered.
+        Prescription.objects.select_related("patient", "questionnaire")
+        .filter(reference=normalize_reference(reference), patient__date_of_birth=date_of_birth)
+        .first()
     )
+    if prescription is None:
+        raise NotFound("No prescription matches this reference and date of birth.")
+    return prescription
 
 
 def add_business_days(start: date, days: int) -> date:

@@ -6,11 +6,9 @@ field errors) come back as messages or form errors on the page, never as a serve
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import partial, wraps
 from typing import Any
 
@@ -19,9 +17,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -30,7 +28,7 @@ from intake.errors import WorkflowError
 from intake.forms_staff import ApproveForm, ClarificationForm, ReasonForm, ShipForm
 from intake.models import DosageFormCode, Prescription, PrescriptionStatus
 from intake.models.prescriptions import flags_by_code, overdue, overdue_before, past_beyond_use_date
-from intake.queue import WORK_STATUSES, QueueEntry, QueueFilter, queue_counts, queue_for_staff
+from intake.queue import WORK_STATUSES, QueueEntry, queue_counts, queue_for_staff
 from intake.selectors import prescription_for_user
 from intake.services.compounding import latest_record
 from intake.services.workflow import (
@@ -116,18 +114,15 @@ def run_action(
 # The queue ---------------------------------------------------------------------------------------
 
 
-# Fixed pieces of a queue row (no data in them).
-_RUSH = SafeString(' <span class="badge text-bg-danger">Rush</span>')
-_PAST_BUD = SafeString(' <span class="badge text-bg-danger">Past BUD: do not hand over</span>')
-_NO_FLAGS = SafeString('<span class="text-muted small">none</span>')
-_YOU = SafeString("<strong>You</strong>")
-_UNCLAIMED = SafeString('<span class="text-muted">—</span>')
+# The badge colours of _status_badge.html.
+_STATUS_CLASSES: dict[str, str] = {S.REJECTED: "secondary", S.CANCELLED: "secondary", S.ON_HOLD: "warning",
+                                   S.READY: "success", S.SHIPPED: "success", S.COMPLETED: "success"}  # fmt: skip
+_FORM_LABELS = {code: str(label).lower() for code, label in DosageFormCode.choices}
 
 
 @dataclass(frozen=True)
 class QueueRow:
-    """One line of the queue table, its text ready: the template only places it. Fifty rows of
-    lookups, filters and {% url %} tags in the template cost more than the rest of the page."""
+    """One line of the queue table, as the template shows it."""
 
     url: str
     reference: str
@@ -137,150 +132,51 @@ class QueueRow:
     flags: list[dict[str, str]]
     status_label: str
     status_class: str
-    waiting: str
-    submitted: str
-    claimed_by: str  # "" when unclaimed, "You" for the reader
+    submitted_at: datetime
+    claimed_by: str  # "" when unclaimed
+    claimed_by_reader: bool
     prescriber: str
     fill_number: int
-    overdue: str  # "" or how long it has idled in this staff status (QUEUE_OVERDUE_HOURS)
+    overdue_since: datetime | None  # in a staff status since then, longer than QUEUE_OVERDUE_HOURS
     past_bud: bool  # ready, but its beyond-use date has passed: not to be handed over
-
-    def html(self) -> SafeString:
-        """The table row. Written with str.format and html.escape: the template language, and then
-        format_html's lazy-aware escaping, each cost more for fifty rows than the rest of the request."""
-        badges = _RUSH if self.rush else ""
-        if self.fill_number > 1:
-            badges += f' <span class="badge text-bg-info">Fill {self.fill_number:d}</span>'
-        if self.overdue:
-            badges += (f' <span class="badge text-bg-danger" title="In this status for {self.overdue}">'
-                       "Overdue</span>")  # fmt: skip
-        if self.past_bud:
-            badges += _PAST_BUD
-        flags = "".join(
-            _FLAG.format(_escape(flag["severity"]), _escape(flag["message"]), _escape(flag["code"]))
-            for flag in self.flags
-        ) or _NO_FLAGS  # fmt: skip
-        claimed = {"You": _YOU, "": _UNCLAIMED}.get(self.claimed_by) or _escape(self.claimed_by)
-        # Escaped: everything read from the database. Not: what this module wrote itself from ids,
-        # the status choices and dates.
-        return SafeString(_ROW.format(
-            self.url, _escape(self.reference), badges, _escape(self.patient), _escape(self.medication), flags,
-            self.status_class, self.status_label, self.submitted, self.waiting, claimed, _escape(self.prescriber),
-        ))  # fmt: skip
-
-
-def _escape(text: str) -> str:
-    # What django.utils.html.escape does, without its lazy-string wrapper (plain str only here).
-    return html.escape(text, quote=True)
-
-
-_OPTION = '<option value="{}"{}>{}</option>'
-_FLAG = '<span class="badge flag-{} me-1" title="{}">{}</span>'
-_ROW = (
-    '<tr><td><a href="{}">{}</a>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-    '<td><span class="badge text-bg-{} status-badge">{}</span></td>'
-    '<td><span title="{}">{}</span></td><td>{}</td><td class="small">{}</td></tr>\n'
-)
-
-
-# The badge colours of _status_badge.html.
-_STATUS_CLASSES: dict[str, str] = {S.REJECTED: "secondary", S.CANCELLED: "secondary", S.ON_HOLD: "warning",
-                                   S.READY: "success", S.SHIPPED: "success", S.COMPLETED: "success"}  # fmt: skip
-_FORM_LABELS = {code: str(label).lower() for code, label in DosageFormCode.choices}
-
-
-def _when(moment: datetime) -> str:
-    # "Jan 5, 2026 14:03", the date filter's "M j, Y H:i".
-    return f"{_MONTHS[moment.month - 1]} {moment.day}, {moment:%Y %H:%M}"
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _strength(value: Decimal) -> str:
-    # As the floatformat:"-2" filter: "3" for 3.00, "4.50" for 4.5.
-    return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
-
-
-def _waiting(since: datetime, now: datetime) -> str:
-    """'3 days, 4 hours' in the timesince filter's words (months of 30 days), in a tenth of its time."""
-    seconds = max(0, int((now - since).total_seconds()))
-    parts: list[str] = []
-    for unit, size in _WAIT_UNITS:
-        count, seconds = divmod(seconds, size)
-        if count or parts:
-            if count:
-                parts.append(f"{count}\xa0{unit}{'' if count == 1 else 's'}")
-            if len(parts) == 2 or (parts and not count):
-                break
-    return ", ".join(parts) or "0\xa0minutes"
-
-
-_WAIT_UNITS = (("year", 365 * 86_400), ("month", 30 * 86_400), ("week", 7 * 86_400), ("day", 86_400),
-               ("hour", 3_600), ("minute", 60))  # fmt: skip
 
 
 def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
+    # One reverse for the page; each row's link is the prefix and its id.
     review_url = reverse("staff:review", args=[0]).removesuffix("0/")
-    now = timezone.now()
-    zone = timezone.get_current_timezone()  # once: localtime() would look it up for every row
-    today = timezone.localdate(now, zone)
+    today = timezone.localdate()
     overdue_since = overdue_before()
-    table = []
-    for rx in rows:
-        claimed = ""
-        if rx.claimed_by_id is not None:
-            claimed = "You" if rx.claimed_by_id == reader.pk else rx.claimed_by_name
-        table.append(
-            QueueRow(
-                url=f"{review_url}{rx.pk}/",
-                reference=rx.reference,
-                rush=rx.rush,
-                patient=f"{rx.patient_last_name}, {rx.patient_first_name}",
-                medication=f"{_strength(rx.strength_mg)} mg {_FORM_LABELS.get(rx.dosage_form, rx.dosage_form)}",
-                flags=flags_by_code(rx.flags),
-                status_label=S(rx.status).label,
-                status_class=_STATUS_CLASSES.get(rx.status, "primary"),
-                waiting=_waiting(rx.submitted_at, now),
-                submitted=_when(rx.submitted_at.astimezone(zone)),
-                claimed_by=claimed,
-                prescriber=rx.prescriber_name,
-                fill_number=rx.fill_number,
-                overdue=_waiting(rx.status_changed_at, now)
-                if rx.status_changed_at and overdue(rx.status, rx.status_changed_at, before=overdue_since)
-                else "",
-                past_bud=past_beyond_use_date(rx.status, rx.beyond_use_date, today),
-            )
+    return [
+        QueueRow(
+            url=f"{review_url}{rx.pk}/",
+            reference=rx.reference,
+            rush=rx.rush,
+            patient=f"{rx.patient_last_name}, {rx.patient_first_name}",
+            medication=f"{floatformat(rx.strength_mg, -2)} mg {_FORM_LABELS.get(rx.dosage_form, rx.dosage_form)}",
+            flags=flags_by_code(rx.flags),
+            status_label=S(rx.status).label,
+            status_class=_STATUS_CLASSES.get(rx.status, "primary"),
+            submitted_at=rx.submitted_at,
+            claimed_by=rx.claimed_by_name if rx.claimed_by_id is not None else "",
+            claimed_by_reader=rx.claimed_by_id == reader.pk,
+            prescriber=rx.prescriber_name,
+            fill_number=rx.fill_number,
+            overdue_since=rx.status_changed_at
+            if overdue(rx.status, rx.status_changed_at, before=overdue_since)
+            else None,
+            past_bud=past_beyond_use_date(rx.status, rx.beyond_use_date, today),
         )
-    return table
+        for rx in rows
+    ]
 
 
-def _filter_selects(queue_filter: QueueFilter) -> SafeString:
-    """The filter's drop-downs with their labels, options and errors, written here (escaped) rather
-    than by template loops over every field and option."""
-    selects = []
-    for field in queue_filter.form:
-        if field.name in ("q", "rush", "overdue"):
-            continue
-        current = "" if field.value() is None else str(field.value())
-        options = "".join(
-            _OPTION.format(_escape(str(value)), " selected" if str(value) == current else "", _escape(str(label)))
-            for value, label in field.field.choices  # type: ignore[attr-defined]
-        )
-        errors = "".join(_ERROR.format(_escape(str(error))) for error in field.errors)
-        selects.append(_SELECT.format(id=_escape(field.id_for_label), label=_escape(str(field.label)),
-                                      name=_escape(field.html_name), invalid=" is-invalid" if errors else "",
-                                      options=options, errors=errors))  # fmt: skip
-    return SafeString("".join(selects))
+# The filter's drop-downs, in the order of the filter; the search box and check boxes are laid out apart.
+_QUEUE_SELECTS = ("status", "dosage_form", "flag_level", "age", "claimed")
 
 
-_SELECT = (
-    '<div class="col-6 col-md-auto">\n'
-    '  <label class="form-label small mb-0" for="{id}">{label}</label>\n'
-    '  <select class="form-select{invalid}" name="{name}" id="{id}">{options}</select>\n'
-    "  {errors}\n</div>\n"
-)
-_ERROR = '<div class="invalid-feedback">{}</div>'
+def queue_count_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(status, label, count) for each working status, in the order of the work."""
+    return [(status, S(status).label, counts.get(status, 0)) for status in WORK_STATUSES]
 
 
 @staff_required
@@ -297,44 +193,25 @@ def queue(request: HttpRequest) -> HttpResponse:
         "staff/queue.html",
         {
             "filter": queue_filter,
-            "selects": _filter_selects(queue_filter),
+            "selects": [queue_filter.form[name] for name in _QUEUE_SELECTS],
             "page": page,
-            # The table's rows as one piece of text: a template loop over fifty rows costs more than writing them.
-            "rows": SafeString("".join(row.html() for row in queue_table_rows(page.rows, reader=staff_user(request)))),
-            "counts": _counts_pills(queue_counts(), current_status),
+            "rows": queue_table_rows(page.rows, reader=staff_user(request)),
+            "now": timezone.now(),
+            "tabs": queue_count_tabs(queue_counts()),
             "current_status": current_status,
             "querystring": params.urlencode(),
         },
     )
 
 
-def _counts_pills(counts: dict[str, int], current_status: str) -> SafeString:
-    """The queue's status pills with their counts (no patient data), written here rather than by a
-    template loop over thirteen statuses. Every piece is the pharmacy's own text or a number."""
-    queue_url = reverse("staff:queue")
-    pills = []
-    for status in WORK_STATUSES:
-        current = ' active" aria-current="page' if status == current_status else ""
-        pills.append(_PILL.format(current=current, url=queue_url, status=status, label=S(status).label,
-                                  count=counts.get(status, 0)))  # fmt: skip
-    return SafeString("".join(pills))
-
-
-_PILL = (
-    '<li class="nav-item"><a class="nav-link py-1 px-2{current}" href="{url}?status={status}">{label} '
-    '<span class="badge text-bg-light border" data-status-count="{status}">{count:d}</span></a></li>\n'
-)
-
-
 @staff_required
 @require_GET
 def queue_counts_partial(request: HttpRequest) -> HttpResponse:
     """The counts per status, re-fetched by htmx every 30 seconds (no patient data in it)."""
-    current_status = request.GET.get("status", "")
     return render(
         request,
         "staff/_queue_counts.html",
-        {"counts": _counts_pills(queue_counts(), current_status), "current_status": current_status},
+        {"tabs": queue_count_tabs(queue_counts()), "current_status": request.GET.get("status", "")},
     )
 
 
