@@ -33,14 +33,14 @@ def run_requests(kind: str, count: int) -> None:
     django.setup()
     from django.test.utils import override_settings
 
-    from intake.management.commands import benchmark
+    from bench import benchmark
     from pharmacy.celery import app as celery_app
 
     benchmark.Command()._check_database(first_size=None, force=False)
     # As the benchmark does: notifications published to a broker in memory, not delivered.
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = "memory://"
-    with override_settings(DEBUG=False, ROOT_URLCONF=benchmark.__name__):
+    with benchmark.collected_static_files(), override_settings(DEBUG=False, ROOT_URLCONF=benchmark.__name__):
         session = benchmark.Session(people=benchmark.bench_people())
         session.refresh()
         request = getattr(session, kind)

@@ -14,6 +14,6 @@ echo "== ruff"
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "== mypy"
-.venv/bin/mypy pharmacy accounts intake
+.venv/bin/mypy pharmacy accounts intake bench
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

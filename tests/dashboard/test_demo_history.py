@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from intake.dashboard import dashboard_figures
-from intake.demo_history import demo_history_create
+from intake.management.demo_history import demo_history_create
 from intake.models import Prescriber, Prescription, PrescriptionEvent, PrescriptionStatus
 
 S = PrescriptionStatus

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from intake.demo_history import demo_history_create, demo_repeat_business_create
+from intake.management.demo_history import demo_history_create, demo_repeat_business_create
 from intake.models import Prescriber, Prescription
 from intake.roles import ensure_role_groups
 from intake.services.formulary import formulary_install_defaults
