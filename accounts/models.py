@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -39,14 +38,8 @@ class UserManager(BaseUserManager["User"]):
 
     def signed_in(self, *, pk: Any = None, token: str | None = None) -> User | None:
         """The person as every signed-in request reads them (by id from the session, or by API
-        token), with their prescriber profile, their roles and whether they enrolled a second
-        factor: one query where reading each of them on use would take four."""
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
-        facts = {f"{_ROLE_FACT}{role}": Exists(memberships.filter(group__name=role)) for role in Role.values}
-        facts[_SECOND_FACTOR_FACT] = Exists(TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True))
-        people = self.select_related("prescriber").annotate(**facts)
+        token), with their prescriber profile, which every submission and prescriber page checks."""
+        people = self.select_related("prescriber")
         found = people.filter(auth_token__key=token) if token is not None else people.filter(pk=pk)
         return found.first()
 
@@ -54,10 +47,6 @@ class UserManager(BaseUserManager["User"]):
 def full_name(first_name: str, last_name: str) -> str:
     """A person's name as every page shows it (User.get_full_name), also for names read as values."""
     return f"{first_name} {last_name}".strip()
-
-
-_ROLE_FACT = "signed_in_role_"
-_SECOND_FACTOR_FACT = "signed_in_has_second_factor"
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -89,18 +78,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        """The pharmacy roles (Role) this person holds: read with the user when it came from
-        `User.objects.signed_in()`, else from their groups."""
-        if hasattr(self, f"{_ROLE_FACT}{Role.PRESCRIBER}"):
-            return frozenset(role for role in Role.values if getattr(self, f"{_ROLE_FACT}{role}"))
+        """The pharmacy roles (Role) this person holds, from their groups; read once per request."""
         return frozenset(self.groups.filter(name__in=Role.values).values_list("name", flat=True))
 
-    @property
-    def has_second_factor(self) -> bool | None:
-        """Whether they enrolled a confirmed second factor, when read with the user (signed_in());
-        None when not known (the caller asks django-otp)."""
-        known = getattr(self, _SECOND_FACTOR_FACT, None)
-        return None if known is None else bool(known)  # SQLite answers EXISTS with 0 or 1
+    @cached_property
+    def has_second_factor(self) -> bool:
+        """Whether they enrolled a confirmed second factor (a TOTP device); read once per request."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        return TOTPDevice.objects.filter(user=self, confirmed=True).exists()
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

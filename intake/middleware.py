@@ -31,7 +31,7 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self._exempt(request.path_info):
-            step = second_factor_step(request.user)
+            step = second_factor_step(request)
             if step is not None:
                 return self._refuse(request, step)
         return self.get_response(request)

@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from accounts.models import User
 
 ENROL_KEY_SESSION_KEY = "security_totp_enrol_key"
+ENROLLED_SESSION_KEY = "security_second_factor_enrolled"
 DEVICE_NAME = "Authenticator app"
 
 
@@ -40,24 +41,37 @@ def totp_device_for(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def second_factor_step(user: Any) -> SecondFactorStep | None:
-    """None when the person may go on; otherwise the step that stands in the way.
+def second_factor_step(request: HttpRequest) -> SecondFactorStep | None:
+    """None when the signed-in person may go on; otherwise the step that stands in the way.
 
     Anyone who enrolled must verify (a second factor that can be skipped protects nothing);
     pharmacists must enrol when PHARMACIST_TOTP_REQUIRED is on. Only staff use a second factor.
     """
+    user: Any = request.user
     if not user.is_authenticated or not user.is_pharmacy_staff:
         return None
     if user.is_verified():
         return None
-    enrolled = user.has_second_factor  # read with the user on this request, when it was
-    if enrolled is None:
-        enrolled = totp_device_for(user) is not None
-    if enrolled:
+    if second_factor_enrolled(request):
         return SecondFactorStep.VERIFY
     if settings.PHARMACIST_TOTP_REQUIRED and user.is_pharmacist:
         return SecondFactorStep.ENROL
     return None
+
+
+def second_factor_enrolled(request: HttpRequest) -> bool:
+    """Whether the signed-in person enrolled a second factor, read once per session: every staff
+    page asks. Enrolment records the change (second_factor_enrol); a device an administrator
+    removed is noticed when verification finds none (second_factor_forgotten)."""
+    known = request.session.get(ENROLLED_SESSION_KEY)
+    if not isinstance(known, bool):
+        known = request.session[ENROLLED_SESSION_KEY] = request.user.has_second_factor  # type: ignore[union-attr]
+    return known
+
+
+def second_factor_forgotten(request: HttpRequest) -> None:
+    """The person has no device any more: ask the database again on the next page."""
+    request.session.pop(ENROLLED_SESSION_KEY, None)
 
 
 def pending_enrol_key(request: HttpRequest) -> str:
@@ -103,6 +117,7 @@ def second_factor_enrol(*, request: HttpRequest, user: User, code: str) -> TOTPD
             user=user, name=DEVICE_NAME, key=hex_key, confirmed=True, tolerance=1, last_t=totp.t()
         )
     del request.session[ENROL_KEY_SESSION_KEY]
+    request.session[ENROLLED_SESSION_KEY] = True
     otp_login(request, device)
     return device
 

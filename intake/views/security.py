@@ -17,6 +17,7 @@ from intake.security import (
     pending_enrol_key,
     qr_svg_data_uri,
     second_factor_enrol,
+    second_factor_forgotten,
     second_factor_verify,
     totp_device_for,
 )
@@ -86,6 +87,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
 def totp_verify(request: HttpRequest) -> HttpResponse:
     user = _staff_user(request)
     if totp_device_for(user) is None:
+        second_factor_forgotten(request)
         return redirect("security:totp_enrol")
     if user.is_verified():  # type: ignore[attr-defined]
         return redirect(_next_url(request))

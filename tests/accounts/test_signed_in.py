@@ -1,5 +1,5 @@
-"""The signed-in person is read in one query (accounts.backends, the API's token check) with the
-facts every page asks about: their roles and whether they enrolled a second factor."""
+"""The signed-in person as accounts.backends and the API's token check read them: with their
+prescriber profile, their roles and whether they enrolled a second factor, each read once."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ def test_roles_read_with_the_user_are_the_groups_they_hold(django_assert_num_que
     user = UserFactory(role=Role.PHARMACIST)
     user.groups.add(Group.objects.get(name=Role.ADMIN), Group.objects.create(name="night shift"))
 
-    # when: loaded as a signed-in request loads them
-    with django_assert_num_queries(1):
+    # when: loaded as a signed-in request loads them, and asked about their roles three ways
+    with django_assert_num_queries(2):
         signed_in = User.objects.signed_in(pk=user.pk)
         assert signed_in is not None
         roles, staff, prescriber = signed_in.roles, signed_in.is_pharmacy_staff, signed_in.is_prescriber
 
-    # then: the same roles as a plain read of their groups, with no further query
+    # then: the groups that are roles, read once
     assert roles == {Role.PHARMACIST, Role.ADMIN} == User.objects.get(pk=user.pk).roles
     assert staff is True and prescriber is False
 
@@ -48,9 +48,13 @@ def test_second_factor_counts_only_a_confirmed_device(confirmed, expected):
     assert signed_in is not None and signed_in.has_second_factor is expected
 
 
-def test_second_factor_is_unknown_on_a_user_read_the_ordinary_way():
+def test_second_factor_is_read_once_per_request(django_assert_num_queries):
     user = UserFactory(role=Role.PHARMACIST)
-    assert User.objects.get(pk=user.pk).has_second_factor is None
+    signed_in = User.objects.signed_in(pk=user.pk)
+    assert signed_in is not None
+    with django_assert_num_queries(1):
+        assert signed_in.has_second_factor is False
+        assert signed_in.has_second_factor is False
 
 
 def test_by_token_finds_the_tokens_owner_and_nobody_for_an_unknown_token():

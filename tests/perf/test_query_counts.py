@@ -19,9 +19,9 @@ from tests.refills.dispensing import dispensed, waiting_renewal
 
 S = PrescriptionStatus
 PRESCRIPTIONS = "/api/v1/prescriptions/"
-# session, user (with roles and second-factor enrolment), page rows, audit row, counts. The session is written at
-# most once a minute (intake.middleware.SessionIdleRefreshMiddleware), not on each request.
-QUEUE_QUERIES = 5
+# session, user, roles, page rows, audit row, counts (second-factor enrolment is read once a session). The session
+# is written at most once a minute (intake.middleware.SessionIdleRefreshMiddleware), not on each request.
+QUEUE_QUERIES = 6
 
 
 def signed_in(client, login, user) -> None:
@@ -102,8 +102,8 @@ def test_queue_counts_partial_runs_a_fixed_number_of_queries(
     pending_many(3)
     signed_in(client, login, pharmacist)
 
-    # session, user (with roles and second-factor enrolment), counts
-    with django_assert_num_queries(3):
+    # session, user, roles, counts
+    with django_assert_num_queries(4):
         response = client.get(reverse("staff:queue_counts"), HTTP_HX_REQUEST="true")
 
     assert 'data-status-count="pending_review">3<' in response.content.decode()
@@ -117,8 +117,8 @@ def test_api_list_runs_the_same_queries_whatever_the_number_of_rows(
         make_prescription(prescriber, patient={"first_name": f"List{n}"})
     api = api_client_for(pharmacist)
 
-    # token with user and roles, page count, page rows, titration steps, clarifications, fills, audit row
-    with django_assert_num_queries(7):
+    # token with user, roles, page count, page rows, titration steps, clarifications, fills, audit row
+    with django_assert_num_queries(8):
         response = api.get(PRESCRIPTIONS)
 
     assert response.status_code == 200
@@ -129,14 +129,14 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
-    # token with user, roles and prescriber profile, [savepoint], new patient (one INSERT that a returning
+    # token with user and prescriber profile, roles, [savepoint], new patient (one INSERT that a returning
     # patient's identity key would skip) and its history, prescription (signed before its INSERT), first fill,
     # titration steps, history, event, the notification rows (one INSERT), the audit row (in the submission's
     # transaction), [release]. The offered dosage forms come from the process's copy. No read-back: the answer
     # is rendered from what was just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201
@@ -154,11 +154,11 @@ def test_a_new_idempotency_key_costs_only_its_own_insert(prescriber, django_asse
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json", HTTP_IDEMPOTENCY_KEY="first")
 
-    # The twelve above and the key's INSERT: the key is not looked up first (a replay is caught by
+    # The thirteen above and the key's INSERT: the key is not looked up first (a replay is caught by
     # its unique constraint, and its transaction rolls back).
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
     assert response.status_code == 201
 
