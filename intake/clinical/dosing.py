@@ -150,9 +150,7 @@ def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | Non
     )
 
 
-def _paediatric_flags(
-    facts: DoseFacts, strengths: Sequence[tuple[str, Decimal]], limits: DoseLimits
-) -> list[Flag]:
+def _paediatric_flags(facts: DoseFacts, strengths: Sequence[tuple[str, Decimal]], limits: DoseLimits) -> list[Flag]:
     per_kg = format_mg(limits.paediatric_max_mg_per_kg_per_day)
     if facts.weight_kg is None or facts.weight_kg <= 0:
         return [

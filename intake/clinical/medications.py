@@ -367,7 +367,9 @@ def _scan(tokens: tuple[str, ...], index: _Index) -> list[_Mention]:
         guesses_left -= 1
         glued = _glued_names(word)
         if glued:
-            mentions.extend(_Mention(position - 1, position, _name_matches(index.names[(name,)], (word,))) for name in glued)
+            mentions.extend(
+                _Mention(position - 1, position, _name_matches(index.names[(name,)], (word,))) for name in glued
+            )
             continue
         guess = _guess(tokens, position - 1, _corrections(word), index)
         if guess is not None:
@@ -408,9 +410,15 @@ def _guess(tokens: Sequence[str], position: int, corrections: _Corrections, inde
     if not named:
         return None
     chosen = _settle_tie(named)
-    chosen = tuple(product for product in chosen if not (product.is_opioid and _guarded(tokens[position], product, corrections.distance, index)))
+    chosen = tuple(
+        product
+        for product in chosen
+        if not (product.is_opioid and _guarded(tokens[position], product, corrections.distance, index))
+    )
     if not chosen:
         return None
+    # Described by the real name where a listed misspelling ties with it ("suboxon": Suboxone).
+    chosen = tuple(sorted(chosen, key=lambda product: product.name_type == "misspelling"))
     written = tuple(tokens[position : position + best_length])
     return _Mention(position, position + best_length, _name_matches(chosen, written, fuzzy=True))
 
@@ -436,7 +444,8 @@ def _guarded(word: str, product: Product, distance: int, index: _Index) -> bool:
     trazodone as to tramadol is not read as tramadol.
     """
     return any(
-        OSA.distance(word, lookalike, score_cutoff=distance) <= distance for lookalike in index.guards.get(product.name, ())
+        OSA.distance(word, lookalike, score_cutoff=distance) <= distance
+        for lookalike in index.guards.get(product.name, ())
     )
 
 
@@ -460,7 +469,6 @@ def _glued_names(word: str) -> tuple[str, ...]:
         if rest in index.known_words or rest in rewrites:
             return (first,)
     return ()
-
 
 
 @dataclass(frozen=True)
@@ -501,7 +509,9 @@ def _corrections(word: str) -> _Corrections:
     return _Corrections(words=tuple(sorted(nearest)), distance=best[0])
 
 
-def _score(word: str, keys: frozenset[str], candidate: str, distance: int, sounds: frozenset[str]) -> tuple[int, int] | None:
+def _score(
+    word: str, keys: frozenset[str], candidate: str, distance: int, sounds: frozenset[str]
+) -> tuple[int, int] | None:
     """How near a candidate is (edits, then 0 where it sounds the same), or None if too far to guess."""
     sounds_alike = not keys.isdisjoint(sounds)
     allowed, allowed_sounding_alike = _allowed_edits(len(word))
@@ -556,10 +566,10 @@ CUE_KINDS: Final = (
     NEGATION_BEFORE, NEGATION_AFTER, NEGATION_RIGHT_AFTER, PSEUDO_NEGATION, STOPPED_BEFORE, STOPPED_AFTER,
     PAST_BEFORE, PAST_AFTER, SCOPE_ENDS, PAST_SCOPE_ENDS,
 )  # fmt: skip
-_MONTHS: Final = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
+_MONTHS: Final = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -632,23 +642,23 @@ def _with_cues(
                     break
             if crossed and start in mention_starts:
                 break  # the next clause names a drug of its own: its words are about that drug
-            cue = starting_at.get(start)
-            if cue is None:
+            following = starting_at.get(start)
+            if following is None:
                 continue
             if crossed == 0:
-                if NEGATION_RIGHT_AFTER in cue.kinds and start == mention.end:
+                if NEGATION_RIGHT_AFTER in following.kinds and start == mention.end:
                     negated = True
-                if NEGATION_AFTER in cue.kinds and (cue.end == count or cue.end in breaks):
+                if NEGATION_AFTER in following.kinds and (following.end == count or following.end in breaks):
                     negated = True
             # "Oxycodone, stopped in May": words of past use in a clause of their own belong to
             # the drug just before them.
-            if STOPPED_AFTER in cue.kinds:
-                stopped = stopped or cue.words
-            if PAST_AFTER in cue.kinds and past_open:
-                past = past or cue.words
-            if SCOPE_ENDS in cue.kinds or (crossed and cue.kinds & _NEGATIONS):
+            if STOPPED_AFTER in following.kinds:
+                stopped = stopped or following.words
+            if PAST_AFTER in following.kinds and past_open:
+                past = past or following.words
+            if SCOPE_ENDS in following.kinds or (crossed and following.kinds & _NEGATIONS):
                 break
-            if PAST_SCOPE_ENDS in cue.kinds:
+            if PAST_SCOPE_ENDS in following.kinds:
                 past_open = False
         if stopped:
             # "I don't take oxycodone anymore": stopped, so still a stop until the last dose is known.
@@ -857,7 +867,10 @@ def _read_products(text: str, filename: str, known: dict[str, Ingredient]) -> tu
         seen[words] = line_number
         found.append(
             Product(
-                name=name, ingredients=tuple(known[part] for part in parts), name_type=row["name_type"], note=row["note"]
+                name=name,
+                ingredients=tuple(known[part] for part in parts),
+                name_type=row["name_type"],
+                note=row["note"],
             )
         )
     return tuple(found)

@@ -68,11 +68,38 @@ from intake.clinical.medications import (
 
 # The names callers import from here as well as from flags.py.
 __all__ = [
-    "ALCOHOL", "DAILY_DOSE", "DOSE_RANGE", "DUPLICATE_ORDER", "DUPLICATE_THERAPY", "HARD_STOP", "HEPATIC",
-    "IMMUNOSUPPRESSANT_CODE", "INFO", "INTERACTION_CODE", "LICENSURE", "LIVER_OTHER", "NALTREXONE_ALLERGY",
-    "OPIOID_ANTAGONIST", "OPIOID_DISCLOSURE_CHANGED", "OPIOID_USE", "PREGNANCY", "SEVERITIES", "SURGERY",
-    "THYROID_CODE", "WARNING", "EarlierAnswer", "Flag", "OtherOrder", "PrescriptionFacts", "QuestionnaireAnswers",
-    "ScreeningContext", "blocks_approval", "opioids_named", "order_flags", "screen", "warnings_needing_reason",
+    "ALCOHOL",
+    "DAILY_DOSE",
+    "DOSE_RANGE",
+    "DUPLICATE_ORDER",
+    "DUPLICATE_THERAPY",
+    "HARD_STOP",
+    "HEPATIC",
+    "IMMUNOSUPPRESSANT_CODE",
+    "INFO",
+    "INTERACTION_CODE",
+    "LICENSURE",
+    "LIVER_OTHER",
+    "NALTREXONE_ALLERGY",
+    "OPIOID_ANTAGONIST",
+    "OPIOID_DISCLOSURE_CHANGED",
+    "OPIOID_USE",
+    "PREGNANCY",
+    "SEVERITIES",
+    "SURGERY",
+    "THYROID_CODE",
+    "WARNING",
+    "EarlierAnswer",
+    "Flag",
+    "OtherOrder",
+    "PrescriptionFacts",
+    "QuestionnaireAnswers",
+    "ScreeningContext",
+    "blocks_approval",
+    "opioids_named",
+    "order_flags",
+    "screen",
+    "warnings_needing_reason",
 ]
 
 LIVER_CONDITIONS: Final = ("none", "acute_hepatitis", "liver_failure", "other")
@@ -446,8 +473,13 @@ def _medication_line_flags(field: str, line: str) -> list[Flag]:
         return []
     return [
         Flag(
-            code=finding.code, severity=finding.severity, message=finding.before + line + finding.after, field=field,
-            value=line, source=SOURCE_MEDICATIONS, matched_as=finding.matched_as,
+            code=finding.code,
+            severity=finding.severity,
+            message=finding.before + line + finding.after,
+            field=field,
+            value=line,
+            source=SOURCE_MEDICATIONS,
+            matched_as=finding.matched_as,
         )  # fmt: skip
         for finding in _medication_findings(reading)
     ]
@@ -470,7 +502,9 @@ def _medication_findings(reading: LineReading) -> tuple[_Finding, ...]:
                 "dose date, a PDMP report or the prescriber's word)."
             )
         else:
-            after = f"' contains an opioid ({_generics(opioids)}); naltrexone would block it and can bring on withdrawal."
+            after = (
+                f"' contains an opioid ({_generics(opioids)}); naltrexone would block it and can bring on withdrawal."
+            )
         findings.append(_Finding(OPIOID_USE, HARD_STOP, "The medication '", after, _described(opioids)))
     interactions = by_kind.get(INTERACTION, [])
     if interactions:
@@ -493,7 +527,9 @@ def _medication_findings(reading: LineReading) -> tuple[_Finding, ...]:
     if naltrexone:
         after = f"'){_past_note(naltrexone)}: LDN on top of it duplicates the ingredient."
         findings.append(
-            _Finding(DUPLICATE_THERAPY, WARNING, "The patient already takes naltrexone ('", after, _described(naltrexone))
+            _Finding(
+                DUPLICATE_THERAPY, WARNING, "The patient already takes naltrexone ('", after, _described(naltrexone)
+            )
         )
     if others and not opioids:
         # Naloxone in Suboxone says nothing more than the buprenorphine's hard stop does.

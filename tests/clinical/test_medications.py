@@ -84,8 +84,15 @@ def test_every_listed_name_reads_as_its_ingredients(product: medications.Product
 
 def test_every_listed_name_reads_the_same_in_any_case_and_with_a_dose():
     for product in PRODUCTS:
-        expected = {(ingredient.kind, ingredient.name) for ingredient in product.ingredients if ingredient.kind != NOT_OPIOID}
-        for written in (product.name.upper(), product.name.lower(), f"{product.name} 5 mg daily", f"take {product.name} 10mg prn"):
+        expected = {
+            (ingredient.kind, ingredient.name) for ingredient in product.ingredients if ingredient.kind != NOT_OPIOID
+        }
+        for written in (
+            product.name.upper(),
+            product.name.lower(),
+            f"{product.name} 5 mg daily",
+            f"take {product.name} 10mg prn",
+        ):
             assert expected <= {(match.kind, match.generic) for match in match_medication(written)}, written
 
 
@@ -532,3 +539,128 @@ def test_the_cue_file_has_every_list():
 
     assert set(medications.CUE_KINDS) <= set(raw)
     assert raw["window"] >= 5
+
+
+# --- negation and past use -------------------------------------------------------------------------
+
+CUE_LINES = _rows("cue_lines.csv")
+
+
+def _read_as(line: str, generic: str) -> str:
+    reading = read_line(line)
+    for match in reading.matches:
+        if match.generic == generic:
+            return "past" if match.past_use else "taken"
+    if generic in {match.generic for match in reading.negated}:
+        return "denied"
+    return "not named"
+
+
+@pytest.mark.parametrize(
+    ("line", "generic", "expected"),
+    [(row["line"], row["generic"], row["reading"]) for row in CUE_LINES],
+    ids=[f"{row['line']}:{row['generic']}" for row in CUE_LINES],
+)
+def test_a_line_is_read_as_taken_past_or_denied(line: str, generic: str, expected: str):
+    assert _read_as(line, generic) == expected
+
+
+def _cues() -> dict[str, list[str]]:
+    raw: dict[str, list[str]] = json.loads((DATA / "cues.json").read_text(encoding="utf-8"))
+    return raw
+
+
+def _written(cue: str) -> str:
+    return cue.replace("<month>", "May").replace("<year>", "2019").replace(" t ", "'t ").removesuffix(" t") + (
+        "'t" if cue.endswith(" t") else ""
+    )
+
+
+CUES = _cues()
+
+
+@pytest.mark.parametrize("cue", CUES["negation_before"])
+def test_every_negation_before_the_drug(cue: str):
+    line = f"{_written(cue)} oxycodone"
+
+    assert _read_as(line, "oxycodone") == "denied", line
+    assert not is_opioid(line)
+
+
+@pytest.mark.parametrize("cue", CUES["negation_after"])
+def test_every_negation_ending_the_clause_after_the_drug(cue: str):
+    assert _read_as(f"oxycodone: {_written(cue)}", "oxycodone") == "denied"
+    # Not when the clause goes on: "Norco no refills" still names Norco.
+    assert _read_as(f"oxycodone {_written(cue)} 5 mg daily, tramadol", "tramadol") == "taken"
+
+
+@pytest.mark.parametrize("cue", CUES["negation_right_after"])
+def test_every_negation_straight_after_the_drug(cue: str):
+    assert _read_as(f"codeine {cue} cough syrup", "codeine") == "denied"
+    assert _read_as(f"sugar {cue} codeine cough syrup", "codeine") == "taken"
+
+
+@pytest.mark.parametrize("cue", CUES["past_use_before"])
+def test_every_past_use_before_the_drug(cue: str):
+    line = f"{_written(cue)} oxycodone"
+
+    assert _read_as(line, "oxycodone") == "past", line
+    assert is_opioid(line)
+
+
+@pytest.mark.parametrize("cue", CUES["past_use_after"])
+def test_every_past_use_after_the_drug(cue: str):
+    line = f"oxycodone {_written(cue)}"
+
+    assert _read_as(line, "oxycodone") == "past", line
+    assert is_opioid(line)
+
+
+@pytest.mark.parametrize("cue", CUES["stopped_words_before"])
+def test_every_word_of_stopping_before_the_drug_is_past_use(cue: str):
+    assert _read_as(f"{_written(cue)} oxycodone", "oxycodone") == "past"
+
+
+@pytest.mark.parametrize("cue", CUES["stopped_words_after"])
+def test_every_word_of_stopping_is_past_use_even_under_a_negation(cue: str):
+    assert _read_as(f"I don't take oxycodone {_written(cue)}", "oxycodone") == "past"
+
+
+@pytest.mark.parametrize("cue", CUES["pseudo_negation"])
+def test_a_pseudo_negation_negates_nothing(cue: str):
+    line = f"{_written(cue)} oxycodone"
+
+    assert _read_as(line, "oxycodone") == "taken", line
+
+
+@pytest.mark.parametrize("cue", CUES["scope_ends"])
+def test_every_scope_end_stops_a_negation(cue: str):
+    line = f"no opioids {_written(cue)} oxycodone"
+
+    assert _read_as(line, "oxycodone") == "taken", line
+
+
+@pytest.mark.parametrize("cue", CUES["past_use_scope_ends"])
+def test_every_past_use_scope_end_stops_past_use(cue: str):
+    line = f"stopped tramadol {_written(cue)} oxycodone"
+
+    assert _read_as(line, "tramadol") == "past", line
+    assert _read_as(line, "oxycodone") == "taken", line
+
+
+def test_a_negation_reaches_a_few_words_only():
+    assert _read_as("no " + "x " * 3 + "oxycodone", "oxycodone") == "denied"
+    assert _read_as("no " + "5 " * 20 + "oxycodone", "oxycodone") == "taken"
+
+
+def test_a_clause_end_stops_a_negation():
+    assert _read_as("no opioids; oxycodone 5 mg", "oxycodone") == "taken"
+    assert _read_as("no opioids. oxycodone 5 mg", "oxycodone") == "taken"
+    assert _read_as("no opioids! oxycodone", "oxycodone") == "taken"
+    assert _read_as("no opioids, oxycodone", "oxycodone") == "taken"
+
+
+def test_a_cue_inside_a_drug_name_is_no_cue():
+    # "Feel Free" holds kratom; its "free" negates nothing.
+    assert _read_as("Feel Free", "kratom") == "taken"
+    assert _read_as("Synalgos-DC", "dihydrocodeine") == "taken"
