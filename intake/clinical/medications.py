@@ -75,8 +75,10 @@ _FUZZY_MIN_LENGTH: Final = 5
 # medication line never holds this many unlisted words.
 _FUZZY_MAX_LENGTH: Final = 32
 _FUZZY_WORDS_PER_LINE: Final = 40
-# A word glued to the next ("oxycodoneapap") is split only from this length on.
+# A word glued to the next ("oxycodoneapap") is split only from this length on, up to the length
+# of two long names.
 _SPLIT_MIN_LENGTH: Final = 10
+_SPLIT_MAX_LENGTH: Final = 40
 
 
 # Table rows are loaded once and compared by identity: hashing one is then cheap.
@@ -235,16 +237,25 @@ def lookalikes() -> tuple[Lookalike, ...]:
 
 def forget_lines() -> None:
     """Empty the per-line cache (the benchmark times screening without it too)."""
-    read_line.cache_clear()
+    _read_kept.cache_clear()
 
 
-@functools.lru_cache(maxsize=16384)
 def read_line(line: str) -> LineReading:
     """The drugs one line names, each as taken, past or denied.
 
     Patients write the same lines again and again ("vitamin D", "Synthroid 50 mcg"): each is read
-    once per process. The reading is frozen, so sharing it is safe.
+    once per process. The reading is frozen, so sharing it is safe. A line longer than any real
+    one is read every time, never kept, so pasted essays cannot fill the memory.
     """
+    if len(line) > _LONGEST_KEPT_LINE:
+        return _read(line)
+    return _read_kept(line)
+
+
+_LONGEST_KEPT_LINE: Final = 300
+
+
+def _read(line: str) -> LineReading:
     tokens, breaks = _tokens_and_breaks(line)
     if not tokens:
         return _NOTHING
@@ -258,6 +269,9 @@ def read_line(line: str) -> LineReading:
             return mentions[0].named.alone
         return _assemble([(mention, False, "") for mention in mentions])
     return _assemble(_with_cues(tokens, breaks, mentions, index))
+
+
+_read_kept = functools.lru_cache(maxsize=16384)(_read)
 
 
 # --- reading a line ---------------------------------------------------------------------------
@@ -455,7 +469,7 @@ def _guarded(word: str, product: Product, distance: int, index: _Index) -> bool:
 @functools.lru_cache(maxsize=16384)
 def _glued_names(word: str) -> tuple[str, ...]:
     """The listed one-word names in two words written as one ("oxycodoneapap"), longest first part first."""
-    if len(word) < _SPLIT_MIN_LENGTH:
+    if not _SPLIT_MIN_LENGTH <= len(word) <= _SPLIT_MAX_LENGTH:
         return ()
     index = _index()
     rewrites = _normalisation().rewrites
