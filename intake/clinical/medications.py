@@ -24,7 +24,7 @@ from typing import Final, NamedTuple
 
 from doublemetaphone import doublemetaphone
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Hamming
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "data"
 PRODUCTS_FILE: Final = "products.csv"
@@ -553,15 +553,8 @@ def _sounds(word: str) -> frozenset[str]:
 
 
 def _is_swap(word: str, name: str) -> bool:
-    if len(word) != len(name):
-        return False
-    differing = [i for i, (a, b) in enumerate(zip(word, name, strict=True)) if a != b]
-    return (
-        len(differing) == 2
-        and differing[1] == differing[0] + 1
-        and word[differing[0]] == name[differing[1]]
-        and word[differing[1]] == name[differing[0]]
-    )
+    """Two neighbouring letters swapped ("nubian" for Nubain): one edit that changes two places."""
+    return len(word) == len(name) and Hamming.distance(word, name) == 2 and OSA.distance(word, name) == 1
 
 
 # --- negation and past use ----------------------------------------------------------------------
