@@ -51,7 +51,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.utils import timezone
 
 from accounts.models import Role, User
-from intake.clinical.medications import medication_table
+from intake.clinical.medications import products
 from intake.clinical.refills import refill_reminder_on
 from intake.clinical.screening import PrescriptionFacts, QuestionnaireAnswers, screen
 from intake.models import (
@@ -609,14 +609,14 @@ def queries_of(call: Callable[[], Any]) -> int:
 def screen_rate(seconds: float, *, cold: bool) -> float:
     """Screenings a second on this core: a prescription with five medication lines each.
 
-    The lines are everyday ones and every name of the medication tables with a dose, so most are
-    read for the first time in the warm-up; `cold` forgets the lines read before each screening.
+    The lines are everyday ones and every product name of the medication tables with a dose, so most
+    are read for the first time in the warm-up; `cold` forgets the lines read before each screening.
     """
     from intake.clinical import medications
 
     rng = random.Random(5)  # noqa: S311 - benchmark input
     doses = ["5 mg", "10mg daily", "prn", "50 mcg", "1 tab bid"]
-    lines = EVERYDAY_LINES + [f"{entry.name} {doses[i % len(doses)]}" for i, entry in enumerate(medication_table())]
+    lines = EVERYDAY_LINES + [f"{product.name} {doses[i % len(doses)]}" for i, product in enumerate(products())]
     answers = [
         QuestionnaireAnswers(
             takes_opioids=False, opioid_treatment_program=False, liver_condition="none", pregnancy="no",

@@ -81,22 +81,31 @@ def dose_flags(facts: DoseFacts) -> list[Flag]:
 
 
 def daily_dose_mg(*, dosage_form: str, strength_mg: Decimal, quantity: int, days_supply: int) -> Decimal | None:
-    """quantity × strength ÷ days supply for unit-dose forms; None where the quantity is not doses."""
+    """quantity × strength ÷ days supply for unit-dose forms, to the hundredth of a mg; None where the
+    quantity is not doses."""
+    daily = _daily_dose(dosage_form, strength_mg, quantity, days_supply)
+    return None if daily is None else daily.quantize(_HUNDREDTH)
+
+
+_HUNDREDTH: Final = Decimal("0.01")
+
+
+def _daily_dose(dosage_form: str, strength_mg: Decimal, quantity: int, days_supply: int) -> Decimal | None:
     if dosage_form not in UNIT_DOSE_FORMS or quantity <= 0 or days_supply <= 0:
         return None
-    return (Decimal(quantity) * strength_mg / Decimal(days_supply)).quantize(Decimal("0.01"))
+    return Decimal(quantity) * strength_mg / Decimal(days_supply)
 
 
 def _daily_dose_flag(facts: DoseFacts, limits: DoseLimits) -> Flag | None:
-    daily = daily_dose_mg(
-        dosage_form=facts.dosage_form, strength_mg=facts.strength_mg, quantity=facts.quantity,
-        days_supply=facts.days_supply,
-    )  # fmt: skip
-    if daily is None or daily <= limits.ldn_max_mg:
+    # Compared unrounded: 1,001 capsules of 4.5 mg over 1,000 days is above 4.5 mg a day, though it
+    # shows as 4.5.
+    exact = _daily_dose(facts.dosage_form, facts.strength_mg, facts.quantity, facts.days_supply)
+    if exact is None or exact <= limits.ldn_max_mg:
         return None
+    daily = exact.quantize(_HUNDREDTH)
     # 1,000 capsules for 30 days is a quantity slip as dangerous as a tenfold strength.
     supply = f"{facts.quantity} × {format_mg(facts.strength_mg)} mg over {facts.days_supply} days"
-    if daily >= limits.not_ldn_from_mg:
+    if exact >= limits.not_ldn_from_mg:
         return Flag(
             code=DAILY_DOSE,
             severity=HARD_STOP,
@@ -118,6 +127,8 @@ def _daily_dose_flag(facts: DoseFacts, limits: DoseLimits) -> Flag | None:
 
 
 def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | None:
+    if limits.ldn_min_mg <= strength <= limits.ldn_max_mg:
+        return None
     shown = format_mg(strength)
     if strength >= limits.not_ldn_from_mg:
         return Flag(
@@ -128,8 +139,6 @@ def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | Non
             value=shown,
             source=SOURCE_PRESCRIPTION,
         )
-    if limits.ldn_min_mg <= strength <= limits.ldn_max_mg:
-        return None
     return Flag(
         code=DOSE_RANGE,
         severity=WARNING,
@@ -141,9 +150,7 @@ def _range_flag(field: str, strength: Decimal, limits: DoseLimits) -> Flag | Non
     )
 
 
-def _paediatric_flags(
-    facts: DoseFacts, strengths: Sequence[tuple[str, Decimal]], limits: DoseLimits
-) -> list[Flag]:
+def _paediatric_flags(facts: DoseFacts, strengths: Sequence[tuple[str, Decimal]], limits: DoseLimits) -> list[Flag]:
     per_kg = format_mg(limits.paediatric_max_mg_per_kg_per_day)
     if facts.weight_kg is None or facts.weight_kg <= 0:
         return [

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from intake.clinical.dosing import DoseFacts, dose_flags, format_mg
 from intake.clinical.flags import (
@@ -56,22 +56,55 @@ from intake.clinical.medications import (
     ANTAGONIST,
     IMMUNOSUPPRESSANT,
     INTERACTION,
+    NALTREXONE,
     OPIOID,
     THYROID,
+    LineReading,
     MedicationMatch,
+    ingredients,
     match_medication,
+    read_line,
 )
 
 # The names callers import from here as well as from flags.py.
 __all__ = [
-    "ALCOHOL", "DAILY_DOSE", "DOSE_RANGE", "DUPLICATE_ORDER", "DUPLICATE_THERAPY", "HARD_STOP", "HEPATIC",
-    "IMMUNOSUPPRESSANT_CODE", "INFO", "INTERACTION_CODE", "LICENSURE", "LIVER_OTHER", "NALTREXONE_ALLERGY",
-    "OPIOID_ANTAGONIST", "OPIOID_DISCLOSURE_CHANGED", "OPIOID_USE", "PREGNANCY", "SEVERITIES", "SURGERY",
-    "THYROID_CODE", "WARNING", "EarlierAnswer", "Flag", "OtherOrder", "PrescriptionFacts", "QuestionnaireAnswers",
-    "ScreeningContext", "blocks_approval", "opioids_named", "order_flags", "screen", "warnings_needing_reason",
+    "ALCOHOL",
+    "DAILY_DOSE",
+    "DOSE_RANGE",
+    "DUPLICATE_ORDER",
+    "DUPLICATE_THERAPY",
+    "HARD_STOP",
+    "HEPATIC",
+    "IMMUNOSUPPRESSANT_CODE",
+    "INFO",
+    "INTERACTION_CODE",
+    "LICENSURE",
+    "LIVER_OTHER",
+    "NALTREXONE_ALLERGY",
+    "OPIOID_ANTAGONIST",
+    "OPIOID_DISCLOSURE_CHANGED",
+    "OPIOID_USE",
+    "PREGNANCY",
+    "SEVERITIES",
+    "SURGERY",
+    "THYROID_CODE",
+    "WARNING",
+    "EarlierAnswer",
+    "Flag",
+    "OtherOrder",
+    "PrescriptionFacts",
+    "QuestionnaireAnswers",
+    "ScreeningContext",
+    "blocks_approval",
+    "opioids_named",
+    "order_flags",
+    "screen",
+    "warnings_needing_reason",
 ]
 
 LIVER_CONDITIONS: Final = ("none", "acute_hepatitis", "liver_failure", "other")
+# A prescription in one of these is no longer open: it is no duplicate of a new order.
+CLOSED_STATUSES: Final = frozenset({"completed", "rejected", "cancelled"})
 PREGNANCY_ANSWERS: Final = ("no", "pregnant", "planning", "breastfeeding")
 _LIVER_HARD_STOPS: Final = frozenset({"acute_hepatitis", "liver_failure"})
 _PREGNANCY_WORDS: Final = {
@@ -193,28 +226,49 @@ def context_flags(
     facts: PrescriptionFacts, answers: QuestionnaireAnswers | None, context: ScreeningContext
 ) -> list[Flag]:
     flags: list[Flag] = []
-    if context.other_open_orders:
-        flags.append(_duplicate_order_flag(context.other_open_orders))
-    if context.licensed_states is not None and facts.patient_state.upper() not in context.licensed_states:
-        state = facts.patient_state.upper() or "no state"
-        flags.append(
-            Flag(
-                code=LICENSURE,
-                severity=WARNING,
-                message=f"The patient's address is in {state}, where the pharmacy holds no valid licence.",
-                field="patient.address.state",
-                value=state,
-                source=SOURCE_PRESCRIPTION,
-            )
-        )
+    open_orders = [order for order in context.other_open_orders if order.status not in CLOSED_STATUSES]
+    if open_orders:
+        flags.append(_duplicate_order_flag(open_orders))
+    if context.licensed_states is not None:
+        licence = _licensure_flag(facts.patient_state, context.licensed_states)
+        if licence is not None:
+            flags.append(licence)
     if answers is not None:
         flags.extend(_disclosure_changed_flags(answers, context.earlier_answers))
     return flags
 
 
 def opioids_named(lines: Iterable[str]) -> frozenset[str]:
-    """The opioid generics that medication lines name (negated lines name none)."""
+    """The opioid generics that medication lines name, taken now or in the past (denied ones: none)."""
     return frozenset(match.generic for line in lines for match in match_medication(line) if match.kind == OPIOID)
+
+
+def _opioids_taken_now(lines: Iterable[str]) -> frozenset[str]:
+    """The opioid generics that medication lines name as taken now (not denied, not past use)."""
+    return frozenset(
+        match.generic
+        for line in lines
+        for match in match_medication(line)
+        if match.kind == OPIOID and not match.past_use
+    )
+
+
+def _licensure_flag(patient_state: str, licensed_states: Iterable[str]) -> Flag | None:
+    state = patient_state.strip().upper()
+    if state and state in {licensed.strip().upper() for licensed in licensed_states}:
+        return None
+    if not state:
+        message = "The patient's address has no state, so the pharmacy's licence for it cannot be checked."
+    else:
+        message = f"The patient's address is in {state}, where the pharmacy holds no valid licence."
+    return Flag(
+        code=LICENSURE,
+        severity=WARNING,
+        message=message,
+        field="patient.address.state",
+        value=state,
+        source=SOURCE_PRESCRIPTION,
+    )
 
 
 def _duplicate_order_flag(orders: Sequence[OtherOrder]) -> Flag:
@@ -234,17 +288,21 @@ def _duplicate_order_flag(orders: Sequence[OtherOrder]) -> Flag:
 
 
 def _disclosure_changed_flags(answers: QuestionnaireAnswers, earlier: Sequence[EarlierAnswer]) -> list[Flag]:
-    """An opioid an earlier answer disclosed that this answer no longer names: a patient may leave
-    it out to be approved, so a pharmacist asks before anything is dispensed."""
+    """An opioid an earlier answer disclosed as taken that this answer no longer names: a patient may
+    leave it out to be approved, so a pharmacist asks before anything is dispensed."""
     named_now = opioids_named(answers.current_medications)
     says_opioids_now = answers.takes_opioids or answers.opioid_treatment_program or bool(named_now)
     flags: list[Flag] = []
     reported: set[str] = set()
     for answer in sorted(earlier, key=lambda a: a.answered_on):
-        dropped = set(opioids_named(answer.current_medications) - named_now)
-        if answer.opioid_treatment_program and not answer.takes_opioids and not says_opioids_now:
+        # An opioid once written as past use ("stopped tramadol last year") may rightly go unsaid now.
+        dropped = set(_opioids_taken_now(answer.current_medications) - named_now)
+        if says_opioids_now:
+            # "Opioids" then "Norco": the same disclosure, now named.
+            dropped.discard(_UNSPECIFIED_OPIOID)
+        if answer.opioid_treatment_program and not (answers.opioid_treatment_program or named_now):
             dropped.add(_SAID_TREATMENT_PROGRAM)
-        elif (answer.takes_opioids or answer.opioid_treatment_program) and not says_opioids_now:
+        if answer.takes_opioids and not says_opioids_now:
             dropped.add(_SAID_OPIOID_USE)
         dropped -= reported
         if not dropped:
@@ -268,6 +326,7 @@ def _disclosure_changed_flags(answers: QuestionnaireAnswers, earlier: Sequence[E
 
 _SAID_OPIOID_USE: Final = "opioid use in the last 10 days"
 _SAID_TREATMENT_PROGRAM: Final = "an opioid treatment program"
+_UNSPECIFIED_OPIOID: Final = "unspecified opioid"
 
 
 # --- the answers ------------------------------------------------------------------------------
@@ -397,77 +456,95 @@ def _answer_flags(answers: QuestionnaireAnswers) -> list[Flag]:
     return flags
 
 
+class _Finding(NamedTuple):
+    """A flag a line's reading raises, its message split around the line as written."""
+
+    code: str
+    severity: str
+    before: str
+    after: str
+    matched_as: str
+
+
 def _medication_line_flags(field: str, line: str) -> list[Flag]:
-    by_kind: dict[str, list[MedicationMatch]] = {}
-    for match in match_medication(line):
-        by_kind.setdefault(match.kind, []).append(match)
-    if not by_kind:
+    reading = read_line(line)
+    if not reading.matches:
+        # Nothing named, or named only to say it is not taken ("no opioids", "denies narcotics").
         return []
-    flags: list[Flag] = []
+    return [
+        Flag(
+            code=finding.code,
+            severity=finding.severity,
+            message=finding.before + line + finding.after,
+            field=field,
+            value=line,
+            source=SOURCE_MEDICATIONS,
+            matched_as=finding.matched_as,
+        )  # fmt: skip
+        for finding in _medication_findings(reading)
+    ]
 
-    def add(code: str, severity: str, message: str, found: Sequence[MedicationMatch]) -> None:
-        flags.append(
-            Flag(
-                code=code, severity=severity, message=message, field=field, value=line,
-                source=SOURCE_MEDICATIONS, matched_as=_described(found),
-            )  # fmt: skip
-        )
 
+@functools.lru_cache(maxsize=16384)
+def _medication_findings(reading: LineReading) -> tuple[_Finding, ...]:
+    # Many lines share the reading of the one name they hold ("Norco 5/325", "norco prn").
+    by_kind: dict[str, list[MedicationMatch]] = {}
+    for match in reading.matches:
+        by_kind.setdefault(match.kind, []).append(match)
+    findings: list[_Finding] = []
     opioids = by_kind.get(OPIOID, [])
     if opioids:
-        add(
-            OPIOID_USE,
-            HARD_STOP,
-            f"The medication '{line}' contains an opioid ({_generics(opioids)}); "
-            "naltrexone would block it and can bring on withdrawal.",
-            opioids,
-        )
+        past = _past_use_words(opioids)
+        if past:
+            after = (
+                f"' names an opioid ({_generics(opioids)}) with words of past use ('{past}'): it reads as "
+                "past use, but it stays a stop until the last dose is confirmed over 10 days ago (a last "
+                "dose date, a PDMP report or the prescriber's word)."
+            )
+        else:
+            after = (
+                f"' contains an opioid ({_generics(opioids)}); naltrexone would block it and can bring on withdrawal."
+            )
+        findings.append(_Finding(OPIOID_USE, HARD_STOP, "The medication '", after, _described(opioids)))
     interactions = by_kind.get(INTERACTION, [])
     if interactions:
         reasons = "; ".join(f"{match.generic}: {match.drug_class}" for match in interactions)
-        add(INTERACTION_CODE, WARNING, f"The medication '{line}' interacts with naltrexone ({reasons}).", interactions)
+        after = f"' interacts with naltrexone ({reasons}){_past_note(interactions)}."
+        findings.append(_Finding(INTERACTION_CODE, WARNING, "The medication '", after, _described(interactions)))
     thyroid = by_kind.get(THYROID, [])
     if thyroid:
-        add(
-            THYROID_CODE,
-            WARNING,
-            f"The medication '{line}' is a thyroid hormone; with LDN the thyroid dose may need lowering.",
-            thyroid,
-        )
+        after = f"' is a thyroid hormone{_past_note(thyroid)}; with LDN the thyroid dose may need lowering."
+        findings.append(_Finding(THYROID_CODE, WARNING, "The medication '", after, _described(thyroid)))
     immunosuppressants = by_kind.get(IMMUNOSUPPRESSANT, [])
     if immunosuppressants:
-        add(
-            IMMUNOSUPPRESSANT_CODE,
-            WARNING,
-            f"The medication '{line}' is an immunosuppressant; check with the prescriber.",
-            immunosuppressants,
+        after = f"' is an immunosuppressant{_past_note(immunosuppressants)}; check with the prescriber."
+        findings.append(
+            _Finding(IMMUNOSUPPRESSANT_CODE, WARNING, "The medication '", after, _described(immunosuppressants))
         )
     antagonists = by_kind.get(ANTAGONIST, [])
-    allergy_generics = naltrexone_allergy_generics()
-    naltrexone = [match for match in antagonists if match.generic in allergy_generics]
-    others = [match for match in antagonists if match.generic not in allergy_generics]
+    naltrexone = [match for match in antagonists if match.role == NALTREXONE]
+    others = [match for match in antagonists if match.role != NALTREXONE]
     if naltrexone:
-        add(
-            DUPLICATE_THERAPY,
-            WARNING,
-            f"The patient already takes naltrexone ('{line}'): LDN on top of it duplicates the ingredient.",
-            naltrexone,
+        after = f"'){_past_note(naltrexone)}: LDN on top of it duplicates the ingredient."
+        findings.append(
+            _Finding(
+                DUPLICATE_THERAPY, WARNING, "The patient already takes naltrexone ('", after, _described(naltrexone)
+            )
         )
     if others and not opioids:
         # Naloxone in Suboxone says nothing more than the buprenorphine's hard stop does.
-        add(
-            OPIOID_ANTAGONIST,
-            INFO,
-            f"The medication '{line}' is an opioid antagonist ({_generics(others)}); "
-            "not a reason to stop, but it is often kept or given because of opioid use: ask.",
-            others,
+        after = (
+            f"' is an opioid antagonist ({_generics(others)}); not a reason to stop, but it is often kept "
+            "or given because of opioid use: ask."
         )
-    return flags
+        findings.append(_Finding(OPIOID_ANTAGONIST, INFO, "The medication '", after, _described(others)))
+    return tuple(findings)
 
 
 def _allergy_line_flags(field: str, line: str) -> list[Flag]:
-    allergy_generics = naltrexone_allergy_generics()
-    named = [match for match in match_medication(line) if match.generic in allergy_generics]
+    # Only naltrexone matters here: an opioid named among allergies is not opioid use, and a
+    # denied allergy ("not allergic to naltrexone", "NKDA") names nothing.
+    named = [match for match in read_line(line).matches if match.role == NALTREXONE]
     if not named:
         return []
     return [
@@ -481,6 +558,18 @@ def _allergy_line_flags(field: str, line: str) -> list[Flag]:
             matched_as=_described(named),
         )
     ]
+
+
+def _past_use_words(matches: Sequence[MedicationMatch]) -> str:
+    """The words of past use when every match reads as past use; "" when any is taken now."""
+    if all(match.past_use for match in matches):
+        return ", ".join(dict.fromkeys(match.past_use for match in matches))
+    return ""
+
+
+def _past_note(matches: Sequence[MedicationMatch]) -> str:
+    past = _past_use_words(matches)
+    return f" (it reads as past use: '{past}')" if past else ""
 
 
 def _generics(matches: Sequence[MedicationMatch]) -> str:
@@ -516,4 +605,5 @@ def alcohol_warning_above() -> int:
 
 @functools.cache
 def naltrexone_allergy_generics() -> frozenset[str]:
-    return frozenset(str(name).lower() for name in screening_data()["naltrexone_allergy_generics"])
+    """The ingredients that make an allergy line a naltrexone allergy: the table's naltrexone role."""
+    return frozenset(name for name, ingredient in ingredients().items() if ingredient.role == NALTREXONE)

@@ -14,6 +14,7 @@ from intake.clinical.dosing import (
     NOT_LDN_FROM_MG,
     DoseFacts,
     TitrationStep,
+    daily_dose_mg,
     dose_flags,
     dose_limits,
     format_mg,
@@ -250,3 +251,69 @@ def test_a_schedule_covers_every_day_of_the_supply():
 
     assert sum(step.days for step in plan) == 90
     assert plan[-1] == TitrationStep(strength_mg=D("4.5"), days=69)
+
+
+# --- the daily dose a capsule quantity implies ------------------------------------------------------
+
+
+def _supply(quantity: int, strength: str, days: int, form: str = "capsule") -> DoseFacts:
+    return DoseFacts(dosage_form=form, strength_mg=D(strength), quantity=quantity, days_supply=days)
+
+
+def _daily(facts: DoseFacts) -> list[tuple[str, str, str, str]]:
+    return [
+        (flag.code, flag.severity, flag.field, flag.value) for flag in dose_flags(facts) if flag.code == "daily_dose"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "strength", "days", "expected"),
+    [
+        (30, "4.5", 30, []),  # exactly 4.5 mg a day
+        (60, "2.25", 30, []),  # 4.5 mg a day in two capsules
+        (90, "1.5", 30, []),
+        (31, "4.5", 30, [("daily_dose", WARNING, "quantity", "4.65")]),  # just above
+        (1001, "4.5", 1000, [("daily_dose", WARNING, "quantity", "4.5")]),  # 4.5045: above, though it shows 4.5
+        (60, "4.5", 30, [("daily_dose", WARNING, "quantity", "9")]),
+        (1000, "4.5", 30, [("daily_dose", HARD_STOP, "quantity", "150")]),  # the 1,000 capsules
+        (333, "4.5", 30, [("daily_dose", WARNING, "quantity", "49.95")]),  # just below 50
+        (1000, "1.5", 30, [("daily_dose", HARD_STOP, "quantity", "50")]),  # exactly 50 mg a day
+        (30, "0.5", 30, []),
+        (0, "4.5", 30, []),  # quantity not known
+        (30, "4.5", 0, []),  # days supply not known
+    ],
+)
+def test_daily_dose_boundaries(quantity: int, strength: str, days: int, expected: list[tuple[str, str, str, str]]):
+    assert _daily(_supply(quantity, strength, days)) == expected
+
+
+@pytest.mark.parametrize("form", ["oral_liquid", "sublingual_drops", "topical_cream"])
+def test_only_capsules_count_doses(form: str):
+    assert _daily(_supply(1000, "4.5", 30, form)) == []
+    assert daily_dose_mg(dosage_form=form, strength_mg=D("4.5"), quantity=1000, days_supply=30) is None
+
+
+def test_the_daily_dose_is_rounded_to_the_hundredth():
+    assert daily_dose_mg(dosage_form="capsule", strength_mg=D("4.5"), quantity=31, days_supply=30) == D("4.65")
+    assert daily_dose_mg(dosage_form="capsule", strength_mg=D("1"), quantity=10, days_supply=3) == D("3.33")
+    assert daily_dose_mg(dosage_form="capsule", strength_mg=D("4.5"), quantity=0, days_supply=30) is None
+
+
+def test_a_daily_dose_flag_says_how_it_was_worked_out():
+    [flag] = [flag for flag in dose_flags(_supply(1000, "4.5", 30)) if flag.code == "daily_dose"]
+
+    assert flag.source == "prescription"
+    assert "1000 × 4.5 mg over 30 days is 150 mg a day" in flag.message
+    assert "not LDN" in flag.message
+
+
+def test_a_daily_dose_warning_names_the_usual_maximum():
+    [flag] = [flag for flag in dose_flags(_supply(60, "4.5", 30)) if flag.code == "daily_dose"]
+
+    assert "above the usual LDN maximum of 4.5 mg a day" in flag.message
+
+
+def test_a_strength_and_a_daily_dose_are_flagged_separately():
+    flags = dose_flags(_supply(30, "45", 30))  # a tenfold slip: 45 mg, once a day
+
+    assert [(flag.code, flag.severity) for flag in flags] == [("dose_range", WARNING), ("daily_dose", WARNING)]

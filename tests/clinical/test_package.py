@@ -36,8 +36,8 @@ def test_no_module_imports_django(path: Path):
 
 @pytest.mark.parametrize(
     "filename",
-    ["opioids.csv", "antagonists.csv", "interactions.csv", "thyroid.csv", "immunosuppressants.csv",
-     "not_opioids.csv", "normalisation.json", "dosing.json", "screening.json", "usp795.json"],
+    ["products.csv", "ingredients.csv", "lookalikes.csv", "cues.json", "normalisation.json", "dosing.json",
+     "screening.json", "usp795.json"],
 )  # fmt: skip
 def test_the_data_files_exist(filename: str):
     assert (PACKAGE / "data" / filename).is_file()

@@ -235,17 +235,135 @@ def test_the_thyroid_answer_and_a_thyroid_line_each_flag():
     assert warnings_needing_reason(flags) == ["thyroid"]
 
 
-@pytest.mark.parametrize("line", ["naltrexone", "Revia", "Vivitrol", "Depade", "Contrave", "naltrexon (hives)"])
-def test_an_allergy_line_naming_naltrexone_is_a_hard_stop(line: str):
+@pytest.mark.parametrize(
+    "line",
+    ["naltrexone", "Revia", "Revia (hives)", "Vivitrol", "Depade", "Contrave", "naltrexon (hives)", "LDN",
+     "naltrexone - rash", "low dose naltrexone: swelling", "Vivitrol injection site reaction", "NALTREXONE",
+     "allergic to naltrexone", "naltrexone HCl", "Mysimba", "Nalorex", "naltrexone (anaphylaxis)", "naltrexne"],
+)  # fmt: skip
+def test_an_allergy_line_naming_naltrexone_is_a_hard_stop_from_allergies(line: str):
     flags = screen(FACTS, _answers(allergies=("penicillin", line)))
 
     assert _codes(flags) == [("naltrexone_allergy", HARD_STOP, "allergies[1]")]
     assert flags[0].value == line
+    assert flags[0].source == "allergies"
+    assert "naltrexone" in flags[0].matched_as
 
 
-@pytest.mark.parametrize("line", ["penicillin", "sulfa", "codeine", "naloxone", "latex", "morphine (itching)"])
-def test_other_allergies_raise_nothing(line: str):
+@pytest.mark.parametrize(
+    "line",
+    ["penicillin", "sulfa", "codeine", "naloxone", "latex", "morphine (itching)", "Percocet - nausea", "Suboxone",
+     "tramadol (seizure)", "oxycodone", "opioids", "Narcan", "NKDA", "NKA", "no known drug allergies", "none",
+     "not allergic to naltrexone", "no allergy to naltrexone", "naltrexone: no", "bupropion (rash)", "Wellbutrin",
+     "hydrocodone - hives", "kratom"],
+)  # fmt: skip
+def test_other_and_denied_allergies_raise_nothing(line: str):
     assert screen(FACTS, _answers(allergies=(line,))) == []
+
+
+def test_an_opioid_among_allergies_is_never_opioid_use():
+    flags = screen(FACTS, _answers(allergies=("codeine", "morphine (itching)", "Norco", "Suboxone film")))
+
+    assert not [flag for flag in flags if flag.code == "opioid_use"]
+    assert not blocks_approval(flags)
+
+
+# --- negation and past use in medication lines ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["no opioids", "denies narcotics", "never used opiates", "I don't take opioids", "not taking any pain pills",
+     "I do not take opioids", "doesn't take tramadol", "opioids: none", "none", "N/A", "no narcotics or opiates",
+     "not on any opioids", "codeine-free cough syrup", "Tylenol without codeine", "never taken oxycodone"],
+)  # fmt: skip
+def test_a_negated_line_discloses_nothing(line: str):
+    assert screen(FACTS, _answers(current_medications=(line,))) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [("oxycodone last year", "last year"), ("stopped tramadol in May", "stopped"),
+     ("Norco - stopped 2021", "stopped"), ("history of heroin use", "history of"),
+     ("I don't take oxycodone anymore", "anymore"), ("Oxycodone 5mg, discontinued in 2020", "discontinued")],
+)  # fmt: skip
+def test_past_use_stays_a_hard_stop_from_medications_and_says_so(line: str, words: str):
+    [flag] = screen(FACTS, _answers(current_medications=(line,)))
+
+    assert (flag.code, flag.severity, flag.source, flag.field) == (
+        "opioid_use", HARD_STOP, "medications", "current_medications[0]"
+    )  # fmt: skip
+    assert "past use" in flag.message
+    assert f"'{words}'" in flag.message
+    assert "over 10 days ago" in flag.message
+    assert line in flag.message
+
+
+def test_a_line_with_a_current_and_a_past_opioid_reads_as_current():
+    [flag] = screen(FACTS, _answers(current_medications=("stopped oxycodone, now on tramadol 50 bid",)))
+
+    assert "past use" not in flag.message
+    assert "oxycodone" in flag.message and "tramadol" in flag.message
+
+
+def test_a_current_line_says_it_contains_an_opioid():
+    [flag] = screen(FACTS, _answers(current_medications=("Suboxon 8mg film",)))
+
+    assert (flag.code, flag.severity, flag.source) == ("opioid_use", HARD_STOP, "medications")
+    assert "contains an opioid (buprenorphine)" in flag.message
+    assert flag.matched_as == "buprenorphine (in combination product Suboxone, written 'suboxon')"
+
+
+# --- duplicate therapy --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Revia 50mg", "Depade", "Vivitrol 380 mg monthly", "Contrave 8/90 2 tabs bid", "LDN 3mg", "naltrexone 4.5",
+     "low dose naltrexone", "Mysimba", "naltrexon 50", "ultra low dose naltrexone"],
+)  # fmt: skip
+def test_naltrexone_already_taken_by_any_name_is_duplicate_therapy(line: str):
+    flags = screen(FACTS, _answers(current_medications=(line,)))
+
+    assert _codes(flags) == [("duplicate_therapy", WARNING, "current_medications[0]")]
+    assert flags[0].source == "medications"
+    assert "naltrexone" in flags[0].matched_as
+
+
+def test_contrave_is_read_for_its_bupropion_too_and_is_no_opioid():
+    flags = screen(FACTS, _answers(current_medications=("Contrave",)))
+
+    assert [flag.code for flag in flags] == ["duplicate_therapy"]
+    assert flags[0].matched_as == "naltrexone (in combination product Contrave)"
+
+
+def test_an_opioid_with_sequestered_naltrexone_is_a_stop_and_a_duplicate():
+    flags = screen(FACTS, _answers(current_medications=("Embeda 30 mg",)))
+
+    assert [(flag.code, flag.severity) for flag in flags] == [("opioid_use", HARD_STOP), ("duplicate_therapy", WARNING)]
+
+
+# --- every flag carries its source -------------------------------------------------------------------
+
+
+def test_every_flag_names_its_source():
+    from intake.clinical.flags import SOURCES
+
+    facts = replace(FACTS, strength_mg=Decimal("60"), quantity=900, days_supply=30, titration_mg=(Decimal("0.25"),))
+    answers = _answers(
+        takes_opioids=True, opioid_treatment_program=True, liver_condition="other", pregnancy="pregnant",
+        alcohol_drinks_per_week=30, naltrexone_allergy=True, thyroid_medication=True, immunosuppressants=True,
+        surgery_within_14_days=True,
+        current_medications=("Norco", "Antabuse", "Synthroid", "Prograf", "Narcan", "Vivitrol", "oxycodone last year"),
+        allergies=("Revia (hives)",),
+    )  # fmt: skip
+
+    flags = screen(facts, answers)
+
+    assert len(flags) >= 15
+    assert {flag.source for flag in flags} == {"prescription", "answers", "medications", "allergies"}
+    assert all(flag.source in SOURCES for flag in flags)
+    assert all(flag.message.endswith(".") for flag in flags)
 
 
 # --- ordering, duplicates, the helpers ------------------------------------------------------------
