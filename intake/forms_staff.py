@@ -146,6 +146,23 @@ class MasterFormulationForm(forms.Form):
     steps = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text="Mixing steps, one per line.")
     quality_checks = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     container = forms.CharField(max_length=120, required=False)
+    salt_factor = forms.DecimalField(
+        max_digits=6, decimal_places=4, initial=Decimal(1),
+        help_text="mg of naltrexone HCl weighed per mg of labelled strength: 1 when strengths are the HCl salt; "
+        "1.107 when they are naltrexone base.",
+    )  # fmt: skip
+    overage_percent = forms.DecimalField(
+        label="Overage (%)", max_digits=5, decimal_places=2, initial=Decimal(0),
+        help_text="Extra made for losses in filling and transfer.",
+    )  # fmt: skip
+    capsule_fill_mg = forms.DecimalField(
+        label="Capsule fill weight (mg)", required=False, max_digits=8, decimal_places=2,
+        help_text="Capsules: the net fill weight of one capsule; the worksheet's filler and weight checks use it.",
+    )  # fmt: skip
+    concentration = forms.DecimalField(
+        required=False, max_digits=8, decimal_places=3,
+        help_text="Liquids and drops: mg per mL; creams: mg per g. Blank: the dosage form's.",
+    )  # fmt: skip
     bud_rule = forms.ChoiceField(label="Beyond-use date rule", choices=BudRuleName.choices)
     bud_reference = forms.CharField(label="BUD reference", max_length=200, initial="USP <795> (2023), Table 4")
     active = forms.BooleanField(required=False, initial=True)
@@ -157,6 +174,7 @@ class MasterFormulationForm(forms.Form):
             Row(Column("dosage_form"), Column("strength_mg")),
             "name",
             Row(Column("filler"), Column("container")),
+            Row(Column("salt_factor"), Column("overage_percent"), Column("capsule_fill_mg"), Column("concentration")),
             Row(Column("aqueous"), Column("preserved"), Column("active")),
             Row(Column("storage"), Column("bud_rule")),
             "bud_reference",
