@@ -356,10 +356,11 @@ def _runs_out(entries: Sequence[PlanEntry], quantity: int) -> int:
 # --- directions ------------------------------------------------------------------------------------
 
 
-def directions(plan: DispensePlan, container: Container, *, timing: str) -> list[str]:
+def directions(dosage_form: str, container: Container, *, timing: str, whole_supply: bool) -> list[str]:
     """One sentence per entry of the container: 'Days 1-14: take 1 capsule (1.5 mg) by mouth at bedtime.'
-    `timing` is the prescription's, as words ("at bedtime"). A plan of one entry has no days prefix."""
-    words = dispensing_rules().wording[plan.dosage_form]
+    `timing` is the prescription's, as words ("at bedtime"); `whole_supply`: the plan is this one
+    entry, whose days need no saying."""
+    words = dispensing_rules().wording[dosage_form]
     sentences = []
     for entry in container.entries:
         if entry.unit == CAPSULE:
@@ -369,7 +370,7 @@ def directions(plan: DispensePlan, container: Container, *, timing: str) -> list
             amount = "?" if entry.dose is None else format_mg(entry.dose)
             dose = f"{amount} {entry.unit} ({format_mg(entry.strength_mg)} mg)"
         action = f"{words.verb} {dose} {words.route} {timing}".strip()
-        if len(plan.entries) == 1:
+        if whole_supply:
             sentences.append(f"{action}.")
         else:
             sentences.append(f"Days {entry.first_day}-{entry.last_day}: {action[0].lower()}{action[1:]}.")
@@ -400,6 +401,14 @@ class Calculation:
     target_fill_mg: Decimal | None  # capsules: the net fill weight of one capsule
     tolerance_percent: Decimal
     problems: tuple[str, ...]
+
+    @property
+    def naltrexone_range(self) -> tuple[Decimal, Decimal]:
+        return self.allowed(self.naltrexone_mg)
+
+    @property
+    def fill_range(self) -> tuple[Decimal, Decimal] | None:
+        return None if self.target_fill_mg is None else self.allowed(self.target_fill_mg)
 
     def allowed(self, target: Decimal) -> tuple[Decimal, Decimal]:
         spread = target * self.tolerance_percent / HUNDRED

@@ -62,6 +62,8 @@ class CompoundedContainer(models.Model):
     naltrexone_needed_mg = models.DecimalField(max_digits=12, decimal_places=3)
     filler_needed_mg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     target_fill_mg = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    salt_factor = models.DecimalField(max_digits=6, decimal_places=4)
+    overage_percent = models.DecimalField(max_digits=5, decimal_places=2)
     tolerance_percent = models.DecimalField(max_digits=5, decimal_places=2)
     # What was measured (blank when not recorded); refused outside the tolerance.
     naltrexone_weighed_mg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from intake.clinical.beyond_use import ExpiredLotError, bud_rule_for, bud_rules, check_lots_usable
 from intake.clinical.beyond_use import beyond_use_date as usp_beyond_use_date
-from intake.clinical.dispensing import Calculation, Container, DispensePlan, calculation, weight_problems
+from intake.clinical.dispensing import Calculation, Container, DispensePlan, Formula, calculation, weight_problems
 from intake.clinical.dosing import format_mg
 from intake.errors import Forbidden
 from intake.models import (
@@ -68,6 +68,7 @@ class ContainerInput:
 @dataclass(frozen=True)
 class MadeContainer:
     container: Container
+    formula: Formula
     calc: Calculation
     given: ContainerInput
     lots: list[LotInput]
@@ -217,7 +218,7 @@ def _check_against_plan(
             own_lots = _clean_lots(recorded.lots, compounded_on, field=f"{key}.lots", whole_batch=False)
         except ValidationError as exc:
             errors.update(exc.message_dict)
-        made.append(MadeContainer(container=container, calc=calc, given=recorded, lots=own_lots))
+        made.append(MadeContainer(container=container, formula=formula, calc=calc, given=recorded, lots=own_lots))
     if errors:
         raise ValidationError(errors)
     return made
@@ -329,11 +330,16 @@ def _container_create(batch: CompoundingRecord, made: MadeContainer, *, referenc
         concentration=container.concentration,
         first_day=container.first_day,
         last_day=container.last_day,
-        entries=[{**entry.as_json(), "first_day": entry.first_day} for entry in container.entries],
+        entries=[
+            {**entry.as_json(), "first_day": entry.first_day, "units_per_dose": entry.units_per_dose}
+            for entry in container.entries
+        ],
         quantity_made=container.quantity,
         naltrexone_needed_mg=calc.naltrexone_mg,
         filler_needed_mg=calc.filler_mg,
         target_fill_mg=calc.target_fill_mg,
+        salt_factor=made.formula.salt_factor,
+        overage_percent=made.formula.overage_percent,
         tolerance_percent=calc.tolerance_percent,
         naltrexone_weighed_mg=given.naltrexone_mg,
         capsule_weights_mg=[str(weight) for weight in given.capsule_weights_mg],

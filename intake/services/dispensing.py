@@ -4,6 +4,7 @@ master formulation's numbers behind it (intake.clinical.dispensing does the arit
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +12,28 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from intake.clinical.dispensing import CAPSULE, DispensePlan, Formula, PlanProblem, dispense_plan, dispensing_rules
-from intake.clinical.dosing import TitrationStep
-from intake.models import MasterFormulation, Prescription
+from intake.clinical.dispensing import (
+    CAPSULE,
+    Calculation,
+    Container,
+    DispensePlan,
+    Formula,
+    PlanEntry,
+    PlanProblem,
+    calculation,
+    directions,
+    dispense_plan,
+    dispensing_rules,
+)
+from intake.clinical.dosing import TitrationStep, format_mg
+from intake.models import (
+    CompoundedContainer,
+    CompoundingRecord,
+    DoseTiming,
+    IngredientLot,
+    MasterFormulation,
+    Prescription,
+)
 from intake.services.screening import flag_level
 
 DISPENSE_PLAN = "dispense_plan"
@@ -151,3 +171,113 @@ def dispense_plan_flags_refresh(prescription: Prescription, plan: DispensePlan |
             flag["verification"] = kept["verification"]
     prescription.flags = [flag for flag in prescription.flags if flag.get("code") != DISPENSE_PLAN] + fresh
     prescription.flag_level = flag_level(prescription.flags)
+
+
+# --- what the pages, the worksheet and the labels show of each container --------------------------
+
+
+@dataclass(frozen=True)
+class ContainerDetails:
+    """One container of a fill: as planned (before compounding: no code, nothing weighed) or as
+    recorded on its batch."""
+
+    container: Container
+    calc: Calculation
+    salt_factor: Decimal
+    overage_percent: Decimal
+    directions: list[str]
+    code: str = ""
+    naltrexone_weighed_mg: Decimal | None = None
+    capsule_weights_mg: tuple[Decimal, ...] = ()
+    lots: tuple[IngredientLot, ...] = ()
+
+    @property
+    def number(self) -> int:
+        return self.container.number
+
+    @property
+    def title(self) -> str:
+        """'1.5 mg capsules, days 1-14' or '1 mg/mL oral liquid, days 1-30'."""
+        days = f"days {self.container.first_day}-{self.container.last_day}"
+        if self.container.strength_mg is not None:
+            return f"{format_mg(self.container.strength_mg)} mg capsules, {days}"
+        concentration = self.container.concentration
+        shown = "?" if concentration is None else format_mg(concentration)
+        return f"{shown} mg/{self.container.unit}, {days}"
+
+
+def timing_words(prescription: Prescription) -> str:
+    return DoseTiming(prescription.dose_timing).label.lower() if prescription.dose_timing else ""
+
+
+def planned_containers(
+    prescription: Prescription, plan: DispensePlan, formulation: MasterFormulation | None
+) -> list[ContainerDetails]:
+    """The plan's containers with the arithmetic of `formulation` (none chosen: the defaults)."""
+    formula = formula_of(formulation) if formulation is not None else Formula()
+    whole = len(plan.entries) == 1
+    return [
+        ContainerDetails(
+            container=container, calc=calculation(container, formula), salt_factor=formula.salt_factor,
+            overage_percent=formula.overage_percent,
+            directions=directions(plan.dosage_form, container, timing=timing_words(prescription), whole_supply=whole),
+        )  # fmt: skip
+        for container in plan.containers
+    ]
+
+
+def recorded_containers(prescription: Prescription, record: CompoundingRecord) -> list[ContainerDetails]:
+    """The containers of a batch as recorded (their lots: their own, else the whole batch's). A batch
+    recorded before containers were kept is shown as its fill's plan, labelled with the reference."""
+    rows = list(record.containers.all())
+    batch_lots = tuple(lot for lot in record.lots.all() if lot.container_id is None)
+    if not rows:
+        fill = record.fill.number if record.fill_id and record.fill else prescription.fill_number
+        plan = fill_plan(prescription, fill_number=fill, formulation=record.master_formulation)
+        return [
+            replace(details, code=prescription.reference, lots=batch_lots)
+            for details in planned_containers(prescription, plan, record.master_formulation)
+        ]
+    whole = sum(len(row.entries) for row in rows) == 1
+    details = []
+    for row in rows:
+        container = stored_container(row)
+        calc = Calculation(
+            naltrexone_mg=row.naltrexone_needed_mg,
+            batch_quantity=Decimal(row.quantity_made) * (1 + row.overage_percent / 100),
+            filler_mg=row.filler_needed_mg,
+            target_fill_mg=row.target_fill_mg,
+            tolerance_percent=row.tolerance_percent,
+            problems=(),
+        )
+        own = tuple(lot for lot in record.lots.all() if lot.container_id == row.pk)
+        details.append(
+            ContainerDetails(
+                container=container, calc=calc, salt_factor=row.salt_factor, overage_percent=row.overage_percent,
+                directions=directions(prescription.dosage_form, container, timing=timing_words(prescription),
+                                      whole_supply=whole),
+                code=row.code, naltrexone_weighed_mg=row.naltrexone_weighed_mg,
+                capsule_weights_mg=tuple(Decimal(weight) for weight in row.capsule_weights_mg),
+                lots=own or batch_lots,
+            )
+        )  # fmt: skip
+    return details
+
+
+def stored_container(row: CompoundedContainer) -> Container:
+    """The plan's container as its batch recorded it (entries kept as the JSON showed them)."""
+
+    def amount(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    entries = tuple(
+        PlanEntry(
+            strength_mg=Decimal(str(entry["strength_mg"])), days=int(entry["days"]),
+            first_day=int(entry["first_day"]), quantity=Decimal(str(entry["quantity"])), unit=entry["unit"],
+            concentration=amount(entry.get("concentration_mg_per_ml", entry.get("concentration_mg_per_g"))),
+            dose=amount(entry.get("dose_ml", entry.get("dose_g"))),
+            units_per_dose=int(entry.get("units_per_dose", 1)),
+        )  # fmt: skip
+        for entry in row.entries
+    )
+    return Container(number=row.number, entries=entries, quantity=row.quantity_made, unit=row.unit)

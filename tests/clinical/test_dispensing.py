@@ -84,7 +84,7 @@ def test_two_capsules_a_day_count_twice_per_day():
 
     assert shape(result) == [(D("2.25"), 30, 60)]
     assert result.entries[0].units_per_dose == 2
-    assert directions(result, result.containers[0], timing="at bedtime") == [
+    assert directions("capsule", result.containers[0], timing="at bedtime", whole_supply=True) == [
         "Take 2 capsules (4.5 mg) by mouth at bedtime."
     ]
 
@@ -123,7 +123,7 @@ def test_a_refill_of_a_titration_is_the_prescribed_strength_only():
 def test_kit_directions_say_the_days_each_container_covers():
     result = plan()
 
-    assert [directions(result, c, timing="at bedtime") for c in result.containers] == [
+    assert [directions("capsule", c, timing="at bedtime", whole_supply=False) for c in result.containers] == [
         ["Days 1-14: take 1 capsule (1.5 mg) by mouth at bedtime."],
         ["Days 15-28: take 1 capsule (3 mg) by mouth at bedtime."],
         ["Days 29-30: take 1 capsule (4.5 mg) by mouth at bedtime."],
@@ -192,7 +192,7 @@ def test_drops_are_measured_in_steps_of_the_dropper():
 
     assert result.entries[0].dose == D("1.5")
     assert result.entries[0].dose % step == 0
-    assert directions(result, result.containers[0], timing="at bedtime") == [
+    assert directions("sublingual_drops", result.containers[0], timing="at bedtime", whole_supply=True) == [
         "Place 1.5 mL (1.5 mg) under the tongue at bedtime."
     ]
 
@@ -200,7 +200,7 @@ def test_drops_are_measured_in_steps_of_the_dropper():
 def test_liquid_directions_are_in_ml_for_each_step():
     result = plan("oral_liquid", quantity=72, concentration=D("1"))
 
-    assert directions(result, result.containers[0], timing="in the morning") == [
+    assert directions("oral_liquid", result.containers[0], timing="in the morning", whole_supply=False) == [
         "Days 1-14: take 1.5 mL (1.5 mg) by mouth in the morning.",
         "Days 15-28: take 3 mL (3 mg) by mouth in the morning.",
         "Days 29-30: take 4.5 mL (4.5 mg) by mouth in the morning.",
