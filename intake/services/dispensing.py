@@ -141,6 +141,20 @@ def plan_of(
     )  # fmt: skip
 
 
+def plan_note(prescription: Prescription, plan: DispensePlan) -> str:
+    """Which schedule this fill follows, in words for the pages (a refill of a titration)."""
+    if not plan.titrated:
+        return ""
+    if prescription.fill_number <= 1:
+        return "First fill: the titration, one container per strength."
+    if plan.maintenance_only:
+        return (
+            f"Refill: the prescribed {format_mg(prescription.strength_mg)} mg only, for the whole supply; "
+            "the titration was the first fill's."
+        )
+    return "Refill: the titration again, as the prescription asks."
+
+
 def plan_flags(problems: Iterable[PlanProblem]) -> list[dict[str, Any]]:
     """A flag per problem of the plan: the pharmacist reads it, and approves with a reason or asks."""
     return [
@@ -218,7 +232,9 @@ def planned_containers(
     whole = len(plan.entries) == 1
     return [
         ContainerDetails(
-            container=container, calc=calculation(container, formula), salt_factor=formula.salt_factor,
+            container=container,
+            calc=calculation(container, formula),
+            salt_factor=formula.salt_factor,
             overage_percent=formula.overage_percent,
             directions=directions(plan.dosage_form, container, timing=timing_words(prescription), whole_supply=whole),
         )  # fmt: skip
@@ -272,8 +288,11 @@ def stored_container(row: CompoundedContainer) -> Container:
 
     entries = tuple(
         PlanEntry(
-            strength_mg=Decimal(str(entry["strength_mg"])), days=int(entry["days"]),
-            first_day=int(entry["first_day"]), quantity=Decimal(str(entry["quantity"])), unit=entry["unit"],
+            strength_mg=Decimal(str(entry["strength_mg"])),
+            days=int(entry["days"]),
+            first_day=int(entry["first_day"]),
+            quantity=Decimal(str(entry["quantity"])),
+            unit=entry["unit"],
             concentration=amount(entry.get("concentration_mg_per_ml", entry.get("concentration_mg_per_g"))),
             dose=amount(entry.get("dose_ml", entry.get("dose_g"))),
             units_per_dose=int(entry.get("units_per_dose", 1)),
