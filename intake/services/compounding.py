@@ -342,7 +342,7 @@ def _container_create(batch: CompoundingRecord, made: MadeContainer, *, referenc
         overage_percent=made.formula.overage_percent,
         tolerance_percent=calc.tolerance_percent,
         naltrexone_weighed_mg=given.naltrexone_mg,
-        capsule_weights_mg=[str(weight) for weight in given.capsule_weights_mg],
+        capsule_weights_mg=[format_mg(weight) for weight in given.capsule_weights_mg],
     )
     IngredientLot.objects.bulk_create(
         IngredientLot(record=batch, container=row, ingredient=lot.ingredient, manufacturer=lot.manufacturer,
