@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from intake.errors import Forbidden
 from intake.models import (
     CheckItem,
@@ -372,3 +375,24 @@ def test_the_compounding_page_refuses_weights_outside_the_tolerance_on_the_field
     assert "capsule 3 weighs 150 mg" in body
     assert 'id="error_1_id_containers-0-capsule_weights_mg"' in body
     nothing_recorded(prescription)
+
+
+def test_the_demo_goes_end_to_end_with_the_second_pharmacist(db, client, login, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # idempotent: one kit
+    kit = Prescription.objects.get(patient__email="florence.nightingale@example.com")
+    first = User.objects.get(email="pharmacist@demo.test")
+    second = User.objects.get(email="pharmacist2@demo.test")
+    assert second.check_password("demo-pharmacist-2") and second.is_pharmacist
+    assert kit.status == S.FINAL_CHECK
+    assert record_of(kit).compounded_by == first
+
+    login(client, first)
+    refused = client.post(reverse("staff:final_check", args=[kit.pk]), check_post(kit))
+    login(client, second)
+    passed = client.post(reverse("staff:final_check", args=[kit.pk]), check_post(kit))
+
+    assert (refused.status_code, passed.status_code) == (403, 302)
+    assert Prescription.objects.get(pk=kit.pk).status == S.READY
+    assert FinalCheck.objects.get(record__prescription=kit).checked_by == second
