@@ -17,6 +17,9 @@ class Box:
     x1: float
     y1: float
 
+    def within(self, other: Box) -> bool:
+        return other.x0 <= self.x0 and self.x1 <= other.x1 and other.y0 <= self.y0 and self.y1 <= other.y1
+
     def overlaps(self, other: Box) -> bool:
         return self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
 
@@ -33,6 +36,10 @@ class Page:
     height: float
     lines: list[Line]
     rects: list[Box]
+
+    @property
+    def box(self) -> Box:
+        return Box(0, 0, self.width, self.height)
 
     @property
     def text(self) -> str:

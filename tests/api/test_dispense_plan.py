@@ -172,9 +172,9 @@ def test_a_final_check_through_the_api_refuses_another_orders_container(rx_at, p
     other = rx_at("final_check", patient={"first_name": "Grace"})
     prescription = rx_at("final_check")
     before = snapshot(prescription)
+    scans = codes(prescription) | {"1": codes(other)["1"]}
 
-    response = final_check(api_client_for(second_pharmacist), prescription,
-                           {"checklist": EVERYTHING, "scans": codes(prescription) | {"1": codes(other)["1"]}})  # fmt: skip
+    response = final_check(api_client_for(second_pharmacist), prescription, {"checklist": EVERYTHING, "scans": scans})
 
     assert response.status_code == 400
     assert other.reference in response.json()["scans"]["1"][0]
@@ -228,4 +228,6 @@ def test_a_prescription_may_ask_for_the_titration_on_every_refill(prescriber, pr
 
 def test_repeat_titration_is_taken_from_the_api(prescriber_api):
     assert created(prescriber_api, repeat_titration=True)["repeat_titration"] is True
-    assert created(prescriber_api, patient={**api_payload()["patient"], "first_name": "Bo"})["repeat_titration"] is False
+    assert (
+        created(prescriber_api, patient={**api_payload()["patient"], "first_name": "Bo"})["repeat_titration"] is False
+    )

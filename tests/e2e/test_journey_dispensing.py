@@ -19,7 +19,8 @@ S = PrescriptionStatus
 
 
 def test_a_titration_kit_is_compounded_as_three_strengths_and_checked_by_a_second_pharmacist(  # noqa: PLR0915
-    page, staff  # noqa: F811
+    page,
+    staff,  # noqa: F811
 ):
     prescription = make_prescription(staff["prescriber"])  # 1.5 mg x 14 days, 3 mg x 14 days, then 4.5 mg
     questionnaire_submit(token=prescription.questionnaire_token, date_of_birth=date(1980, 2, 29),

@@ -79,7 +79,7 @@ def test_the_barcode_text_sits_apart_from_the_bars(prescriber, pharmacist, techn
         assert not any(line.box.overlaps(bars) for line in page.lines)
         # No two lines of text overlap, and everything is on the label.
         for n, line in enumerate(page.lines):
-            assert 0 <= line.box.x0 and line.box.x1 <= page.width and 0 <= line.box.y0 and line.box.y1 <= page.height
+            assert line.box.within(page.box), line.text
             assert not any(line.box.overlaps(other.box) for other in page.lines[n + 1 :]), line.text
 
 
