@@ -55,7 +55,7 @@ def test_a_titration_kit_is_compounded_as_three_strengths_and_checked_by_a_secon
     assert Prescription.objects.get(pk=prescription.pk).status == S.COMPOUNDING
     expect_console_errors(page, 400)
     page.locator("#container-1").get_by_label("Capsule fill weights (mg)").fill("201 199 203")
-    screenshot(page, "14-compounding-kit")
+    screenshot(page, "17-compounding-kit")
     page.get_by_role("button", name="Record compounding").click()
     page.wait_for_load_state()
     assert Prescription.objects.get(pk=prescription.pk).status == S.FINAL_CHECK
@@ -97,7 +97,7 @@ def test_a_titration_kit_is_compounded_as_three_strengths_and_checked_by_a_secon
     expect_console_errors(page, 400)
     scan[0].fill(printed[0])
     assert_accessible(page, "final check")
-    screenshot(page, "15-final-check-scans")
+    screenshot(page, "18-final-check-scans")
     page.get_by_role("button", name="Final check passed").click()
     page.get_by_text("Final check passed: ready.").wait_for()
 
