@@ -102,6 +102,11 @@ class PrescriptionForm(forms.Form):
         label="Notes to the pharmacist", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
     rush = forms.BooleanField(required=False, label="Rush: the patient needs this urgently")
+    repeat_titration = forms.BooleanField(
+        required=False,
+        label="Start the titration again on every refill",
+        help_text="Otherwise each refill is the prescribed strength only.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,6 +134,7 @@ class PrescriptionForm(forms.Form):
             quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
             indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
             prescriber_notes=data["prescriber_notes"], titration=steps, rush=data["rush"],
+            repeat_titration=bool(steps) and data["repeat_titration"],
         )  # fmt: skip
 
 

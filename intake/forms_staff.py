@@ -12,7 +12,9 @@ from django import forms
 from django.forms import formset_factory
 
 from intake.models import BudRuleName, DosageForm, MasterFormulation
-from intake.services.compounding import FORMULATION_FIELDS, LotInput
+from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotInput
+from intake.services.dispensing import ContainerDetails
+from intake.services.final_check import CHECKLIST
 
 TEXT_LIMIT = 1000
 
@@ -106,7 +108,6 @@ def lot_inputs(formset: Any) -> list[LotInput]:
 
 class CompoundingForm(forms.Form):
     master_formulation = forms.ModelChoiceField(queryset=MasterFormulation.objects.none(), empty_label=None)
-    quantity_made = forms.IntegerField(min_value=1, max_value=100_000)
     quality_checks = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     deviations = forms.CharField(
         required=False,
@@ -120,6 +121,84 @@ class CompoundingForm(forms.Form):
         if formulations is not None:
             self.fields["master_formulation"].queryset = formulations  # type: ignore[attr-defined]
         self.helper = _no_form_tag()
+
+
+class ContainerForm(forms.Form):
+    """One container of the dispense plan as made: its count or volume, and what was weighed."""
+
+    quantity_made = forms.IntegerField(min_value=1, max_value=100_000)
+    naltrexone_mg = forms.DecimalField(
+        label="Naltrexone HCl weighed (mg)", required=False, min_value=Decimal("0.001"), max_digits=12,
+        decimal_places=3,
+    )  # fmt: skip
+    capsule_weights_mg = forms.CharField(
+        label="Capsule fill weights (mg)", required=False, max_length=600,
+        help_text="Capsules: the net weight of each capsule sampled, separated by spaces or commas.",
+    )  # fmt: skip
+
+    def clean_capsule_weights_mg(self) -> tuple[Decimal, ...]:
+        text = self.cleaned_data.get("capsule_weights_mg", "")
+        weights = []
+        for part in text.replace(",", " ").replace(";", " ").split():
+            try:
+                weight = Decimal(part)
+            except ArithmeticError:
+                raise forms.ValidationError(f"“{part}” is not a weight in mg.") from None
+            if not weight.is_finite() or weight <= 0 or weight > 1_000_000:
+                raise forms.ValidationError(f"“{part}” is not a weight in mg.")
+            weights.append(weight)
+        if len(weights) > 50:
+            raise forms.ValidationError("Record at most 50 capsule weights.")
+        return tuple(weights)
+
+    def container_input(self) -> ContainerInput:
+        data = self.cleaned_data
+        return ContainerInput(
+            quantity_made=data["quantity_made"], naltrexone_mg=data.get("naltrexone_mg"),
+            capsule_weights_mg=data.get("capsule_weights_mg", ()),
+        )  # fmt: skip
+
+
+ContainerFormSet = formset_factory(ContainerForm, extra=0, min_num=1, validate_min=True, max_num=50, validate_max=True)
+
+
+class FinalCheckForm(forms.Form):
+    """The checklist, and a scan field per container: a scanner types the label's code and Enter."""
+
+    def __init__(self, *args: Any, containers: Iterable[ContainerDetails] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in CHECKLIST:
+            self.fields[f"item_{item.value}"] = forms.BooleanField(
+                label=item.label, required=True,
+                error_messages={"required": "Check this and tick it before passing the batch."},
+            )  # fmt: skip
+        self.container_numbers: list[int] = []
+        for details in containers:
+            self.container_numbers.append(details.number)
+            self.fields[self.scan_field(details.number)] = forms.CharField(
+                label=f"Scan container {details.number}: {details.title}",
+                max_length=60,
+                error_messages={"required": f"Scan container {details.number}'s label."},
+                widget=forms.TextInput(attrs={"data-scan": "", "autocomplete": "off", "spellcheck": "false"}),
+            )
+
+    @staticmethod
+    def scan_field(number: int) -> str:
+        return f"scan_{number}"
+
+    def confirmed(self) -> list[str]:
+        return [item.value for item in CHECKLIST if self.cleaned_data.get(f"item_{item.value}")]
+
+    def scans(self) -> dict[int, str]:
+        return {number: self.cleaned_data.get(self.scan_field(number), "") for number in self.container_numbers}
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """The service's refusals on the fields they concern ("scans.2" -> scan_2)."""
+        for key, problems in errors.items():
+            number = key.removeprefix("scans.")
+            field = self.scan_field(int(number)) if key.startswith("scans.") and number.isdigit() else None
+            for problem in problems:
+                self.add_error(field if field in self.fields else None, problem)
 
 
 class ShipForm(forms.Form):
@@ -146,6 +225,23 @@ class MasterFormulationForm(forms.Form):
     steps = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text="Mixing steps, one per line.")
     quality_checks = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     container = forms.CharField(max_length=120, required=False)
+    salt_factor = forms.DecimalField(
+        max_digits=6, decimal_places=4, initial=Decimal(1), required=False,
+        help_text="mg of naltrexone HCl weighed per mg of labelled strength: 1 (or blank) when strengths are the "
+        "HCl salt; 1.107 when they are naltrexone base.",
+    )  # fmt: skip
+    overage_percent = forms.DecimalField(
+        label="Overage (%)", max_digits=5, decimal_places=2, initial=Decimal(0), required=False,
+        help_text="Extra made for losses in filling and transfer; blank: none.",
+    )  # fmt: skip
+    capsule_fill_mg = forms.DecimalField(
+        label="Capsule fill weight (mg)", required=False, max_digits=8, decimal_places=2,
+        help_text="Capsules: the net fill weight of one capsule; the worksheet's filler and weight checks use it.",
+    )  # fmt: skip
+    concentration = forms.DecimalField(
+        required=False, max_digits=8, decimal_places=3,
+        help_text="Liquids and drops: mg per mL; creams: mg per g. Blank: the dosage form's.",
+    )  # fmt: skip
     bud_rule = forms.ChoiceField(label="Beyond-use date rule", choices=BudRuleName.choices)
     bud_reference = forms.CharField(label="BUD reference", max_length=200, initial="USP <795> (2023), Table 4")
     active = forms.BooleanField(required=False, initial=True)
@@ -157,6 +253,7 @@ class MasterFormulationForm(forms.Form):
             Row(Column("dosage_form"), Column("strength_mg")),
             "name",
             Row(Column("filler"), Column("container")),
+            Row(Column("salt_factor"), Column("overage_percent"), Column("capsule_fill_mg"), Column("concentration")),
             Row(Column("aqueous"), Column("preserved"), Column("active")),
             Row(Column("storage"), Column("bud_rule")),
             "bud_reference",
@@ -170,6 +267,14 @@ class MasterFormulationForm(forms.Form):
         initial = {field: getattr(formulation, field) for field in FORMULATION_FIELDS}
         initial["dosage_form"] = formulation.dosage_form_id
         return initial
+
+    def clean_salt_factor(self) -> Decimal:
+        value = self.cleaned_data.get("salt_factor")
+        return Decimal(1) if value is None else value
+
+    def clean_overage_percent(self) -> Decimal:
+        value = self.cleaned_data.get("overage_percent")
+        return Decimal(0) if value is None else value
 
     def values(self) -> dict[str, Any]:
         return {field: self.cleaned_data[field] for field in FORMULATION_FIELDS}

@@ -66,7 +66,8 @@ def _step(prescription: Prescription, target: str, *, pharmacist: User, technici
         workflow.prescription_start_compounding(prescription_id=pk, actor=technician)
     elif target == S.FINAL_CHECK:
         formulary_install_defaults()
-        compounding_record_create(prescription_id=pk, actor=technician, lots=default_lots(), quantity_made=30,
+        compounding_record_create(prescription_id=pk, actor=technician, lots=default_lots(),
+                                  quantity_made=prescription.quantity,
                                   quality_checks="Weight variation within limits")  # fmt: skip
     elif target == S.READY:
         workflow.prescription_final_check(prescription_id=pk, actor=pharmacist)

@@ -35,8 +35,8 @@ def token_obtain(*, request: HttpRequest, email: str, password: str) -> Token:
         raise AccountLocked(wait=cool_off.total_seconds() if cool_off else None)
     if not isinstance(user, User):
         raise exceptions.ValidationError({"non_field_errors": [WRONG_CREDENTIALS]}, code="authorization")
-    # As django.contrib.auth.login does (without a session): updates last_login, which tells
-    # who is on duty, and lets django-axes clear the account's failures.
+    # As django.contrib.auth.login does (without a session): updates last_login and lets
+    # django-axes clear the account's failures.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     token, _created = Token.objects.get_or_create(user=user)
     return token

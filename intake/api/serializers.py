@@ -20,7 +20,9 @@ from intake.models import (
     Sex,
 )
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
-from intake.services.compounding import LotInput
+from intake.services.compounding import ContainerInput, LotInput
+from intake.services.dispensing import fill_plan
+from intake.services.final_check import CHECKLIST
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Step, questionnaire_url
 
 MAX_TEXT = 1000
@@ -169,6 +171,10 @@ class PrescribedFieldsSerializer(serializers.Serializer):
     titration = StepSerializer(many=True, required=False, default=list, max_length=MAX_TITRATION_STEPS)  # type: ignore[call-arg]
     dose_timing = serializers.ChoiceField(choices=DoseTiming.choices)
     prescriber_notes = Text(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+    repeat_titration = serializers.BooleanField(
+        required=False, default=False,
+        help_text="true: every refill starts the titration again; false: refills are the prescribed strength only.",
+    )  # fmt: skip
 
 
 class PrescriptionCreateSerializer(PrescribedFieldsSerializer):
@@ -196,7 +202,7 @@ def prescribed_content(data: dict[str, Any]) -> PrescribedContent:
         dosage_form=data["dosage_form"], strength_mg=data["strength_mg"], directions=data["directions"],
         quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
         indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
-        prescriber_notes=data["prescriber_notes"], rush=data["rush"],
+        prescriber_notes=data["prescriber_notes"], rush=data["rush"], repeat_titration=data["repeat_titration"],
         titration=tuple(Step(strength_mg=s["strength_mg"], days=s["days"]) for s in data["titration"]),
     )  # fmt: skip
 
@@ -241,6 +247,7 @@ class CorrectionsSerializer(serializers.Serializer):
     dose_timing = serializers.ChoiceField(choices=DoseTiming.choices, required=False)
     prescriber_notes = Text(max_length=MAX_TEXT, required=False, allow_blank=True)
     weight_kg = Kilograms(required=False)
+    repeat_titration = serializers.BooleanField(required=False)
 
 
 class RespondSerializer(CorrectionsSerializer):
@@ -275,16 +282,74 @@ class LotSerializer(serializers.Serializer):
     quantity_used = Text(max_length=40, required=False, allow_blank=True, default="", help_text='e.g. "135 mg"')
 
 
+class Weight(serializers.DecimalField):
+    """A weight in mg, as a balance shows it (up to three decimals)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(max_digits=12, decimal_places=3, min_value=Decimal("0.001"), max_value=Decimal("1000000"))
+        super().__init__(**kwargs)
+
+
+class ContainerMadeSerializer(serializers.Serializer):
+    """One container of the fill's dispense plan (in the plan's order), as made."""
+
+    quantity_made = serializers.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, required=False, help_text="Must be the plan's quantity for it."
+    )
+    naltrexone_mg = Weight(required=False, help_text="Naltrexone HCl weighed; within the tolerance of the plan's.")
+    capsule_weights_mg = serializers.ListField(
+        child=Weight(), required=False, default=list, max_length=50,
+        help_text="Net fill weights of the capsules sampled; each within the tolerance (USP <795>).",
+    )  # fmt: skip
+    lots = LotSerializer(many=True, required=False, default=list, max_length=20)  # type: ignore[call-arg]
+
+
 class RecordCompoundingSerializer(serializers.Serializer):
     lots = LotSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
-    quantity_made = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity_made = serializers.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, help_text="The whole batch: the total of the fill's dispense plan."
+    )
     master_formulation_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
     quality_checks = Text(max_length=2000, required=False, allow_blank=True, default="")
     deviations = Text(max_length=2000, required=False, allow_blank=True, default="")
+    containers = ContainerMadeSerializer(
+        many=True, required=False, max_length=50,  # type: ignore[call-arg]
+        help_text="Optional: per container of the plan, in order, the quantity made, weights and its own lots.",
+    )  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["lots"] = [LotInput(**lot) for lot in attrs["lots"]]
+        if "containers" in attrs:
+            attrs["containers"] = [
+                ContainerInput(
+                    quantity_made=item.get("quantity_made"),
+                    naltrexone_mg=item.get("naltrexone_mg"),
+                    capsule_weights_mg=tuple(item["capsule_weights_mg"]),
+                    lots=tuple(LotInput(**lot) for lot in item["lots"]),
+                )
+                for item in attrs["containers"]
+            ]
         return attrs
+
+
+class FinalCheckSerializer(serializers.Serializer):
+    """Optional: the checklist and a scan of each container, checked like the page's. Without them
+    the check is recorded as made through the API."""
+
+    checklist = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(item.value, item.label) for item in CHECKLIST]),
+        required=False, max_length=len(CHECKLIST) * 2,
+        help_text="The items confirmed: every one of them.",
+    )  # fmt: skip
+    scans = serializers.DictField(
+        child=Text(max_length=60), required=False,
+        help_text='Each container\'s scanned label by its number: {"1": "RX-7K2M9QX-12-1"}.',
+    )  # fmt: skip
+
+    def validate_scans(self, value: dict[str, str]) -> dict[int, str]:
+        if len(value) > 50 or not all(key.isdigit() and 0 < int(key) <= 50 for key in value):
+            raise serializers.ValidationError("Key each scan by its container's number, 1 to 50.")
+        return {int(key): code for key, code in value.items()}
 
 
 class ShipSerializer(serializers.Serializer):
@@ -354,6 +419,19 @@ class FillOutSerializer(serializers.Serializer):
     beyond_use_date = serializers.DateField(allow_null=True)
 
 
+class DispensePlanEntrySerializer(serializers.Serializer):
+    """One strength of what the pharmacy makes for the current fill."""
+
+    strength_mg = serializers.FloatField()
+    days = serializers.IntegerField()
+    quantity = serializers.FloatField(help_text="Capsules (whole), or the mL / g these days take.")
+    unit = serializers.ChoiceField(choices=["capsule", "mL", "g"])
+    concentration_mg_per_ml = serializers.FloatField(required=False, help_text="Liquids and drops.")
+    dose_ml = serializers.FloatField(required=False, help_text="Liquids and drops: dose_ml x concentration = strength.")
+    concentration_mg_per_g = serializers.FloatField(required=False, help_text="Creams.")
+    dose_g = serializers.FloatField(required=False, help_text="Creams.")
+
+
 class PrescriptionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField(help_text="The human order number, e.g. RX-7K2M9QX.")
@@ -374,6 +452,10 @@ class PrescriptionSerializer(serializers.Serializer):
     indication = serializers.CharField()
     icd10 = serializers.CharField()
     titration = StepOutSerializer(many=True, source="titration_steps")
+    repeat_titration = serializers.BooleanField(help_text="Every refill starts the titration again.")
+    dispense_plan = serializers.SerializerMethodField(
+        help_text="What the pharmacy makes for the current fill, one entry per strength."
+    )
     dose_timing = serializers.ChoiceField(choices=DoseTiming.choices)
     prescriber_notes = serializers.CharField()
     weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
@@ -411,6 +493,10 @@ class PrescriptionSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.DATE)
     def get_expires_on(self, prescription: Prescription) -> str:
         return prescription.expires_on.isoformat()
+
+    @extend_schema_field(DispensePlanEntrySerializer(many=True))
+    def get_dispense_plan(self, prescription: Prescription) -> list[dict[str, Any]]:
+        return fill_plan(prescription).as_json()
 
 
 # --- Refills and renewals --------------------------------------------------------------------

@@ -381,12 +381,19 @@ class RecordCompoundingView(WorkflowActionView):
         return compounding_record_create(prescription_id=prescription_id, actor=signed_in(request), **data)
 
 
-@action_schema("final_check", None, "Final check (a pharmacist other than the compounder where possible) → ready")
+@action_schema(
+    "final_check", api.FinalCheckSerializer,
+    "Final check (a pharmacist other than the one who recorded the compounding) → ready",
+)  # fmt: skip
 class FinalCheckView(WorkflowActionView):
     action = Action.FINAL_CHECK
+    body_serializer = api.FinalCheckSerializer
 
     def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
-        return workflow.prescription_final_check(prescription_id=prescription_id, actor=signed_in(request))
+        return workflow.prescription_final_check(
+            prescription_id=prescription_id, actor=signed_in(request),
+            confirmed=data.get("checklist"), scans=data.get("scans"),
+        )  # fmt: skip
 
 
 @action_schema("ship", api.ShipSerializer, "Ship with carrier and tracking number (pharmacist, technician)")

@@ -13,13 +13,15 @@ from reportlab.platypus.flowables import Spacer
 
 from intake.models import Prescription
 
-# Printed on every label (CLINICAL.md "Label"); kept short enough for a 4 x 4 inch label.
+# Printed on every label (CLINICAL.md "Label" and "Dispensing a titration"); kept short enough
+# for a 4 x 4 inch label.
+RX_ONLY = "Rx only"
+COMPOUNDED_NOTICE = "This is a compounded drug"
+AUXILIARY_WARNING = "Do not take opioid pain medicine while taking this."
 LABEL_WARNINGS = (
-    "Do not take with opioid pain medicine: naltrexone blocks it and can cause withdrawal.",
-    "Tell every doctor, dentist and surgeon that you take naltrexone.",
+    "Naltrexone blocks opioids and can cause withdrawal. Tell every doctor, dentist and surgeon that you take it.",
     "Keep out of the reach of children.",
 )
-COMPOUNDED_NOTICE = "COMPOUNDED PREPARATION"
 
 
 def escape(text: Any) -> str:
@@ -51,9 +53,10 @@ def styles(base_size: float) -> dict[str, ParagraphStyle]:
     }
 
 
-def barcode(reference: str, *, bar_height: float, bar_width: float) -> Flowable:
-    """Code 128 of the prescription reference, with the reference printed under the bars."""
-    return Code128(reference, barHeight=bar_height, barWidth=bar_width, humanReadable=True, quiet=False)
+def barcode(code: str, *, bar_height: float, bar_width: float) -> Flowable:
+    """Code 128 of `code`, the bars alone: the caller prints the code's text on a line of its own
+    below (the barcode's own human-readable line is drawn inside the bars' box and overlaps them)."""
+    return Code128(code, barHeight=bar_height, barWidth=bar_width, humanReadable=False, quiet=False)
 
 
 def render(story: list[Flowable], *, pagesize: tuple[float, float], margin: float, title: str) -> bytes:
@@ -78,5 +81,5 @@ def spacer(height: float) -> Spacer:
     return Spacer(1, height)
 
 
-__all__ = ["COMPOUNDED_NOTICE", "LABEL_WARNINGS", "Paragraph", "barcode", "escape", "medication_name", "render",
-           "spacer", "styles"]  # fmt: skip
+__all__ = ["AUXILIARY_WARNING", "COMPOUNDED_NOTICE", "LABEL_WARNINGS", "RX_ONLY", "Paragraph", "barcode", "escape",
+           "medication_name", "render", "spacer", "styles"]  # fmt: skip

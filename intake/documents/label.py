@@ -1,81 +1,133 @@
-"""The prescription label (CLINICAL.md "Label"): everything a compounded LDN label carries."""
+"""The prescription labels, one 4 x 4 inch page per container (CLINICAL.md "Label"): a titration kit
+has a label per strength with the days it covers; a liquid's directions are in mL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils import timezone
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, KeepInFrame, PageBreak, Paragraph, Table, TableStyle
 
+from accounts.models import User
+from intake.clinical.dosing import format_mg
 from intake.documents.common import (
+    AUXILIARY_WARNING,
     COMPOUNDED_NOTICE,
     LABEL_WARNINGS,
+    RX_ONLY,
     barcode,
     escape,
-    medication_name,
     render,
     spacer,
     styles,
 )
 from intake.models import CompoundingRecord, Prescription
+from intake.services.compounding import is_naltrexone
+from intake.services.dispensing import ContainerDetails, recorded_containers
 
 LABEL_SIZE = (4 * inch, 4 * inch)
+MARGIN = 0.15 * inch
+
+
+def initials(user: User | None) -> str:
+    if user is None:
+        return "____"
+    letters = "".join(part[:1] for part in (user.first_name, user.last_name) if part)
+    return letters.upper() or user.email[:2].upper()
 
 
 def prescription_label_pdf(
     *, prescription: Prescription, record: CompoundingRecord, fill_number: int | None = None,
-    refills_left: int | None = None,
+    refills_left: int | None = None, containers: Sequence[ContainerDetails] | None = None,
 ) -> bytes:  # fmt: skip
-    """A 4 x 4 inch label for the batch `record` of `prescription`: by default its current fill;
-    a past fill's label gives its number and the refills that were left when it was filled."""
-    style = styles(7.2)
+    """The labels of the batch `record` of `prescription`, one page per container: by default its
+    current fill's; a past fill's gives its number and the refills that were left when it was filled."""
     fill_number = prescription.fill_number if fill_number is None else fill_number
     refills_left = prescription.refills_left if refills_left is None else refills_left
+    shown = list(containers) if containers is not None else recorded_containers(prescription, record)
+    story: list[Flowable] = []
+    for position, container in enumerate(shown):
+        if position:
+            story.append(PageBreak())
+        content = _one_label(prescription, record, container, count=len(shown), fill_number=fill_number,
+                             refills_left=refills_left)  # fmt: skip
+        # Everything of one container stays on its page: shrunk to fit, never spilled onto the next.
+        story.append(KeepInFrame(LABEL_SIZE[0] - 2 * MARGIN, LABEL_SIZE[1] - 2 * MARGIN - 6, content, mode="shrink"))
+    return render(story, pagesize=LABEL_SIZE, margin=MARGIN, title=f"Labels {prescription.reference}")
+
+
+def _one_label(
+    prescription: Prescription, record: CompoundingRecord, details: ContainerDetails, *, count: int,
+    fill_number: int, refills_left: int,
+) -> list[Flowable]:  # fmt: skip
+    style = styles(7)
+    centred = ParagraphStyle("centred", parent=style["small"], alignment=TA_CENTER)
     patient = prescription.patient
-    prescriber = prescription.prescriber
-    form = record.master_formulation.dosage_form
+    container = details.container
+    form = prescription.get_dosage_form_display()
     filled_on = timezone.localtime(record.compounded_at).date()
-    steps = list(prescription.titration_steps.all())
-    story = [
+    if container.strength_mg is not None:
+        drug = f"Naltrexone HCl {_mg(container.strength_mg)} mg {form.lower()}s"
+    else:
+        drug = f"Naltrexone HCl {_mg(container.concentration)} mg/{container.unit} {form.lower()}"
+    naltrexone_lots = [lot.lot for lot in details.lots if is_naltrexone(lot.ingredient)] or [
+        lot.lot for lot in details.lots
+    ]
+    checker = record.checked_by if record.checked_by_id else None
+    return [
         Paragraph(escape(settings.PHARMACY_NAME), style["title"]),
         Paragraph(f"{escape(settings.PHARMACY_ADDRESS)} · {escape(settings.PHARMACY_PHONE)}", style["small"]),
-        spacer(3),
+        spacer(2),
         Table(
             [
                 [
                     Paragraph(f"<b>Rx</b> {escape(prescription.reference)}", style["body"]),
-                    Paragraph(f"<b>Date</b> {filled_on:%m/%d/%Y}", style["body"]),
+                    Paragraph(f"<b>Filled</b> {filled_on:%m/%d/%Y}", style["body"]),
                 ]
             ],
             colWidths=[2.1 * inch, 1.5 * inch],
             style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]),
         ),  # fmt: skip
         Paragraph(f"<b>Patient</b> {escape(patient.full_name)} (born {patient.date_of_birth:%m/%d/%Y})", style["body"]),
-        Paragraph(f"<b>Prescriber</b> {escape(prescriber.display_name)}", style["body"]),
+        Paragraph(f"<b>Prescriber</b> {escape(prescription.prescriber.display_name)}", style["body"]),
         spacer(2),
-        Paragraph(escape(medication_name(prescription)).upper(), style["notice"]),
+        Paragraph(escape(drug).upper(), style["notice"]),
         Paragraph(
-            f"<b>Dosage form</b> {escape(form.name)}  <b>Qty</b> {prescription.quantity} "
-            f"{escape(form.quantity_unit)}  <b>Fill</b> {fill_number} · refills left {refills_left}",
+            f"<b>Container {container.number} of {count}</b> · days {container.first_day}-{container.last_day} · "
+            f"<b>Qty</b> {container.quantity} {_unit(container.unit, container.quantity)}",
             style["body"],
         ),  # fmt: skip
-        Paragraph(f"<b>Directions</b> {escape(prescription.directions)}", style["body"]),
-    ]
-    if steps:
-        schedule = " → ".join(f"{step.strength_mg.normalize():f} mg × {step.days} days" for step in steps)
-        story.append(Paragraph(f"<b>Titration</b> {escape(schedule)}, then "
-                               f"{prescription.strength_mg.normalize():f} mg", style["body"]))  # fmt: skip
-    story += [
+        *[Paragraph(f"<b>{escape(line)}</b>", style["body"]) for line in details.directions],
+        Paragraph(f"Fill {fill_number} · refills left {refills_left}", style["small"]),
         Paragraph(
-            f"<b>Use by (BUD)</b> {record.beyond_use_date:%m/%d/%Y}  <b>Storage</b> {escape(record.storage)}",
+            f"<b>Use by (BUD)</b> {record.beyond_use_date:%m/%d/%Y} · <b>Storage</b> {escape(record.storage)}",
             style["body"],
         ),  # fmt: skip
-        Paragraph(f"<b>Batch</b> {record.pk} · {escape(record.master_formulation.name)}", style["small"]),
+        Paragraph(
+            f"<b>Lot</b> {escape(', '.join(naltrexone_lots) or '-')} · <b>Batch</b> {record.pk} · "
+            f"<b>RPh</b> {escape(initials(checker))} · made by {escape(initials(record.compounded_by))}",
+            style["small"],
+        ),  # fmt: skip
         spacer(2),
-        Paragraph(COMPOUNDED_NOTICE, style["notice"]),
-        *[Paragraph(f"⚠ {escape(line)}", style["small"]) for line in LABEL_WARNINGS],
+        Paragraph(f"{RX_ONLY} · {COMPOUNDED_NOTICE}", style["notice"]),
+        Paragraph(escape(AUXILIARY_WARNING), style["bold"]),
+        *[Paragraph(escape(line), style["small"]) for line in LABEL_WARNINGS],
         spacer(3),
-        barcode(prescription.reference, bar_height=0.32 * inch, bar_width=0.85),
+        # The code's text on its own line under the bars: never drawn over them.
+        barcode(details.code or prescription.reference, bar_height=0.3 * inch, bar_width=0.8),
+        spacer(2),
+        Paragraph(escape(details.code or prescription.reference), centred),
     ]
-    return render(story, pagesize=LABEL_SIZE, margin=0.15 * inch,
-                  title=f"Label {prescription.reference}")  # fmt: skip
+
+
+def _mg(amount: Decimal | None) -> str:
+    return "?" if amount is None else format_mg(amount)
+
+
+def _unit(unit: str, quantity: int) -> str:
+    return f"capsule{'s' if quantity != 1 else ''}" if unit == "capsule" else unit

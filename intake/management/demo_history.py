@@ -451,3 +451,58 @@ def _shift(row: Any, delta: timedelta, *names: str) -> None:
         if value is not None:
             setattr(row, name, value - delta)
     type(row).objects.filter(pk=row.pk).update(**{name: getattr(row, name) for name in names})
+
+
+_KIT_PATIENT = ("Florence", "Nightingale", date(1970, 5, 12), "florence.nightingale@example.com")
+
+
+def demo_kit_for_final_check(*, prescriber: Prescriber, pharmacist: User, technician: User) -> Prescription | None:
+    """A titration kit (1.5, 3 and 4.5 mg capsules) reviewed, approved and compounded by the first
+    pharmacist, waiting for its final check: the second pharmacist scans its three containers.
+
+    Idempotent: None when the patient is already there.
+    """
+    from intake.services.compounding import ContainerInput, LotInput, compounding_record_create
+    from intake.services.workflow import prescription_approve, prescription_claim, prescription_start_compounding
+
+    first, last, born, email = _KIT_PATIENT
+    if Prescription.objects.filter(prescriber=prescriber, patient__email=email).exists():
+        return None
+    prescription, _created = prescription_submit(
+        prescriber=prescriber,
+        patient=PatientDetails(
+            first_name=first, last_name=last, date_of_birth=born, sex="F", email=email, phone="+15555550123",
+            address_line1="3 Lamp Lane", city="Austin", state="TX", postal_code="78701",
+        ),
+        content=PrescribedContent(
+            dosage_form="capsule", strength_mg=Decimal("4.5"), directions="Take 1 capsule by mouth at bedtime",
+            quantity=30, days_supply=30, refills=2, indication="fibromyalgia", icd10="M79.7", titration=_TITRATION,
+        ),
+        signature=Signature(name=prescriber.user.get_full_name(), attested=True, ip_address="127.0.0.1"),
+    )  # fmt: skip
+    answers = {
+        "takes_opioids": False, "opioid_treatment_program": False, "liver_condition": "none", "pregnancy": "no",
+        "alcohol_drinks_per_week": 0, "naltrexone_allergy": False, "thyroid_medication": False,
+        "immunosuppressants": False, "surgery_within_14_days": False, "current_medications": ["magnesium glycinate"],
+        "allergies": [], "attestation": True,
+    }  # fmt: skip
+    questionnaire_submit(token=prescription.questionnaire_token, date_of_birth=born,
+                         answers={**answers, "date_of_birth": born}, ip_address="127.0.0.1")  # fmt: skip
+    pk = prescription.pk
+    prescription_claim(prescription_id=pk, actor=pharmacist)
+    flags = Prescription.objects.get(pk=pk).flags
+    reasons = {f["code"]: "Reviewed with the patient by phone; fine for LDN." for f in flags
+               if f.get("severity") == "warning"}  # fmt: skip
+    prescription_approve(prescription_id=pk, actor=pharmacist, override_reasons=reasons)
+    prescription_start_compounding(prescription_id=pk, actor=technician)
+    today = timezone.localdate()
+    return compounding_record_create(
+        prescription_id=pk, actor=pharmacist, quantity_made=30,
+        lots=[LotInput(ingredient="Naltrexone HCl USP", lot="NTX-DEMO-2", expires=today + timedelta(days=400),
+                       manufacturer="Medisca"),
+              LotInput(ingredient="Microcrystalline cellulose NF", lot="MCC-DEMO-2",
+                       expires=today + timedelta(days=500), manufacturer="Spectrum")],
+        containers=[ContainerInput(14, Decimal("21.4"), (Decimal("201.2"), Decimal("198.7"), Decimal("203.1"))),
+                    ContainerInput(14, Decimal("42.9")), ContainerInput(2, Decimal("9.2"))],
+        quality_checks="10 capsules of each strength weighed; all within 90-110%",
+    )  # fmt: skip

@@ -1,5 +1,13 @@
 from intake.models.audit import AuditAction, AuditRecord
-from intake.models.compounding import CompoundingRecord, IngredientLot
+from intake.models.compounding import (
+    CheckItem,
+    CompoundedContainer,
+    CompoundingRecord,
+    FinalCheck,
+    FinalCheckItem,
+    FinalCheckMethod,
+    IngredientLot,
+)
 from intake.models.fills import (
     Fill,
     FollowUp,
@@ -46,7 +54,8 @@ __all__ = [
     "PATIENT", "SYSTEM", "Fill", "FollowUp", "RenewalRequest", "RenewalStatus", "Requester", "SymptomLevel",
     "TimerFiring", "TimerKind",
     "API_ACTIONS", "CLOSED_STATUSES", "OPEN_STATUSES", "OWNER", "TRANSITIONS", "Action", "Audience",
-    "AuditAction", "AuditRecord", "BudRuleName", "Channel", "Clarification", "CompoundingRecord",
+    "AuditAction", "AuditRecord", "BudRuleName", "Channel", "CheckItem", "Clarification", "CompoundedContainer",
+    "CompoundingRecord", "FinalCheck", "FinalCheckItem", "FinalCheckMethod",
     "ContactPreference", "Credential", "DeliveryStatus", "DosageForm", "DosageFormCode", "DoseTiming",
     "FlagLevel", "IdempotencyKey", "IngredientLot", "LiverCondition", "MasterFormulation",
     "Notification", "NotificationEvent", "Patient", "Pregnancy", "Prescriber", "Prescription",

@@ -98,6 +98,24 @@ class MasterFormulation(models.Model):
         default=list, help_text='[{"name": "Naltrexone HCl", "quantity": "4.5", "unit": "mg"}, ...]'
     )
     filler = models.CharField(max_length=120, blank=True, help_text="Recorded because patients may be allergic.")
+    # The numbers of the worksheet's calculation, which a pharmacist may correct.
+    salt_factor = models.DecimalField(
+        max_digits=6, decimal_places=4, default=Decimal(1),
+        help_text="mg of naltrexone HCl weighed per mg of labelled strength: 1 when strengths are written as the "
+        "HCl salt (as here); 1.107 (377.9 / 341.4) when they are written as naltrexone base.",
+    )  # fmt: skip
+    overage_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal(0),
+        help_text="Extra powder or liquid made for losses in filling and transfer, in percent.",
+    )  # fmt: skip
+    capsule_fill_mg = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text="Capsules: the net fill weight of one capsule (capsule size and filler), in mg.",
+    )  # fmt: skip
+    concentration = models.DecimalField(
+        max_digits=8, decimal_places=3, null=True, blank=True,
+        help_text="Liquids and drops: mg per mL; creams: mg per g. Blank: the dosage form's concentration.",
+    )  # fmt: skip
     aqueous = models.BooleanField()
     preserved = models.BooleanField(default=False)
     storage = models.CharField(max_length=120)

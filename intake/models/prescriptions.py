@@ -215,6 +215,9 @@ class Prescription(models.Model):
     prescriber_notes = models.TextField(blank=True, validators=[text_limit])
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     rush = models.BooleanField(default=False)
+    # A refill of a titration dispenses the prescribed strength only, unless this asks for the
+    # titration again on every fill.
+    repeat_titration = models.BooleanField(default=False)
 
     # Signature: typed name and attestation, when and from where, and the digest of the content.
     signature_name = models.CharField(max_length=200)
@@ -374,6 +377,8 @@ class Prescription(models.Model):
             "titration": [{"strength_mg": f"{Decimal(s.strength_mg):.2f}", "days": s.days} for s in steps],
             "signature_name": self.signature_name,
             "signed_at": self.signed_at.isoformat(),
+            # Present only when asked for: a prescription without it keeps the digest it was signed with.
+            **({"repeat_titration": True} if self.repeat_titration else {}),
         }
 
     def compute_digest(self, steps: Iterable[TitrationStep] | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Compounding records: the batch, its ingredient lots and its beyond-use date; master formulations."""
+"""Compounding records: the batch, its containers (one per strength of a kit), its ingredient lots
+and its beyond-use date; master formulations."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from django.utils import timezone
 from accounts.models import User
 from intake.clinical.beyond_use import ExpiredLotError, bud_rule_for, bud_rules, check_lots_usable
 from intake.clinical.beyond_use import beyond_use_date as usp_beyond_use_date
+from intake.clinical.dispensing import Calculation, Container, DispensePlan, Formula, calculation, weight_problems
+from intake.clinical.dosing import format_mg
 from intake.errors import Forbidden
 from intake.models import (
     Action,
     BudRuleName,
+    CompoundedContainer,
     CompoundingRecord,
     DosageForm,
     DosageFormCode,
@@ -28,10 +32,12 @@ from intake.models import (
     MasterFormulation,
     Prescription,
 )
+from intake.services.dispensing import concentrations_forget, fill_plan, formula_of
 from intake.services.workflow import transition
 
 MAX_LOTS = 20
 MAX_QUANTITY_MADE = 100_000
+MAX_CAPSULE_WEIGHTS = 50
 # A clock a few minutes fast on a workstation is not a record from the future.
 CLOCK_SKEW = timedelta(minutes=10)
 # Dosage forms USP <795> counts as liquids (the non-aqueous oral liquid row applies to them).
@@ -45,6 +51,27 @@ class LotInput:
     expires: date
     manufacturer: str = ""
     quantity_used: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerInput:
+    """What the compounder records for one container of the plan, in the plan's order; each part
+    optional: the quantity made (else the plan's), the naltrexone HCl weighed, the capsule fill
+    weights sampled, and lots used for this container only."""
+
+    quantity_made: int | None = None
+    naltrexone_mg: Decimal | None = None
+    capsule_weights_mg: tuple[Decimal, ...] = ()
+    lots: tuple[LotInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class MadeContainer:
+    container: Container
+    formula: Formula
+    calc: Calculation
+    given: ContainerInput
+    lots: list[LotInput]
 
 
 def is_naltrexone(ingredient: str) -> bool:
@@ -103,11 +130,14 @@ def formulation_for(prescription: Prescription, master_formulation_id: int | Non
     return chosen
 
 
-def _clean_lots(lots: Sequence[LotInput], compounded_on: date) -> list[LotInput]:
-    if not lots:
-        raise ValidationError({"lots": ["Record at least one ingredient lot, the naltrexone one included."]})
+def _clean_lots(
+    lots: Sequence[LotInput], compounded_on: date, *, field: str = "lots", whole_batch: bool = True
+) -> list[LotInput]:
+    """The lots, checked: each complete and unexpired; the whole batch's list names the naltrexone lot."""
+    if not lots and whole_batch:
+        raise ValidationError({field: ["Record at least one ingredient lot, the naltrexone one included."]})
     if len(lots) > MAX_LOTS:
-        raise ValidationError({"lots": [f"Record at most {MAX_LOTS} ingredient lots."]})
+        raise ValidationError({field: [f"Record at most {MAX_LOTS} ingredient lots."]})
     cleaned: list[LotInput] = []
     problems: list[str] = []
     for position, item in enumerate(lots, start=1):
@@ -129,22 +159,80 @@ def _clean_lots(lots: Sequence[LotInput], compounded_on: date) -> list[LotInput]
             )
         )
     if problems:
-        raise ValidationError({"lots": problems})
+        raise ValidationError({field: problems})
     try:
         check_lots_usable(lot_expiries=[item.expires for item in cleaned], compounded_on=compounded_on)
     except ExpiredLotError as exc:
         expired = [item for item in cleaned if item.expires in exc.expired]
         raise ValidationError(
             {
-                "lots": [
+                field: [
                     f"{item.ingredient} lot {item.lot} expired on {item.expires.isoformat()}; it cannot be used."
                     for item in expired
                 ]
             }
         ) from None
-    if not any(is_naltrexone(item.ingredient) for item in cleaned):
-        raise ValidationError({"lots": ["Record the naltrexone lot used."]})
+    if whole_batch and not any(is_naltrexone(item.ingredient) for item in cleaned):
+        raise ValidationError({field: ["Record the naltrexone lot used."]})
     return cleaned
+
+
+def _check_against_plan(
+    plan: DispensePlan, *, quantity_made: int, containers: Sequence[ContainerInput] | None, formulation: Any,
+    compounded_on: date,
+) -> list[MadeContainer]:  # fmt: skip
+    """Each container of the plan with its arithmetic and what was recorded for it. A batch is the
+    plan, never an approximation of it: quantities that differ, or weights outside the tolerance,
+    are refused with the container they concern."""
+    if not plan.computable:
+        raise ValidationError({"master_formulation": [problem.message for problem in plan.problems]})
+    if quantity_made != plan.total_quantity:
+        raise ValidationError(
+            {"quantity_made": [f"This fill's plan is {plan.describe()}, not {quantity_made} {plan.unit}."]}
+        )
+    given = list(containers) if containers is not None else [ContainerInput() for _ in plan.containers]
+    if len(given) != len(plan.containers):
+        raise ValidationError(
+            {"containers": [f"The plan has {len(plan.containers)} container(s): {_containers_listed(plan)}."]}
+        )
+    formula = formula_of(formulation)
+    errors: dict[str, list[str]] = {}
+    made: list[MadeContainer] = []
+    for container, recorded in zip(plan.containers, given, strict=True):
+        key = f"containers.{container.number}"
+        calc = calculation(container, formula)
+        if recorded.quantity_made is not None and recorded.quantity_made != container.quantity:
+            errors[f"{key}.quantity_made"] = [
+                f"Container {container.number} ({_container_text(container)}) holds {container.quantity} "
+                f"{container.unit}, not {recorded.quantity_made}."
+            ]
+        if len(recorded.capsule_weights_mg) > MAX_CAPSULE_WEIGHTS:
+            errors[f"{key}.capsule_weights_mg"] = [f"Record at most {MAX_CAPSULE_WEIGHTS} capsule weights."]
+        else:
+            for name, problems in weight_problems(
+                calc, naltrexone_weighed_mg=recorded.naltrexone_mg, capsule_weights_mg=recorded.capsule_weights_mg
+            ).items():
+                errors[f"{key}.{name}"] = problems
+        own_lots: list[LotInput] = []
+        try:
+            own_lots = _clean_lots(recorded.lots, compounded_on, field=f"{key}.lots", whole_batch=False)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        made.append(MadeContainer(container=container, formula=formula, calc=calc, given=recorded, lots=own_lots))
+    if errors:
+        raise ValidationError(errors)
+    return made
+
+
+def _container_text(container: Container) -> str:
+    if container.strength_mg is not None:
+        return f"{format_mg(container.strength_mg)} mg, days {container.first_day}-{container.last_day}"
+    concentration = format_mg(container.concentration) if container.concentration else "?"
+    return f"{concentration} mg/{container.unit}, days {container.first_day}-{container.last_day}"
+
+
+def _containers_listed(plan: DispensePlan) -> str:
+    return "; ".join(f"{c.number}: {c.quantity} {c.unit} ({_container_text(c)})" for c in plan.containers)
 
 
 @transaction.atomic(durable=True)
@@ -158,11 +246,15 @@ def compounding_record_create(
     compounded_at: datetime | None = None,
     quality_checks: str = "",
     deviations: str = "",
+    containers: Sequence[ContainerInput] | None = None,
 ) -> Prescription:
     """Record the batch made for a prescription in compounding and move it to the final check.
 
-    The beyond-use date is the master formulation's USP <795> rule counted from the day of
-    compounding, capped by the earliest expiry of the lots used; an expired lot is refused.
+    The batch is the fill's dispense plan: `quantity_made` is its total, and each container (one
+    per strength of a kit, or the one bottle) is made as planned; `containers` may add, in the
+    plan's order, what was weighed and lots of one container only. The beyond-use date is the
+    master formulation's USP <795> rule counted from the day of compounding, capped by the earliest
+    expiry of the lots used; an expired lot is refused.
     """
     when = compounded_at or timezone.now()
     if timezone.is_naive(when):
@@ -184,9 +276,14 @@ def compounding_record_create(
         compounded_on = timezone.localdate(when)
         cleaned = _clean_lots(lots, compounded_on)
         formulation = formulation_for(prescription, master_formulation_id)
+        made = _check_against_plan(
+            fill_plan(prescription, formulation=formulation), quantity_made=quantity_made, containers=containers,
+            formulation=formulation, compounded_on=compounded_on,
+        )  # fmt: skip
         rule = effective_bud_rule(formulation)
+        every_lot = cleaned + [lot for item in made for lot in item.lots]
         bud = usp_beyond_use_date(
-            rule=rule, compounded_on=compounded_on, lot_expiries=[item.expires for item in cleaned]
+            rule=rule, compounded_on=compounded_on, lot_expiries=[item.expires for item in every_lot]
         )
         batch = CompoundingRecord.objects.create(
             prescription=prescription,
@@ -212,6 +309,8 @@ def compounding_record_create(
             )
             for item in cleaned
         )
+        for item in made:
+            _container_create(batch, item, reference=prescription.reference)
         prescription.beyond_use_date = bud
         decided.update(beyond_use_date=bud.isoformat(), bud_rule=rule, record_id=batch.pk)
 
@@ -220,10 +319,48 @@ def compounding_record_create(
     )
 
 
+def _container_create(batch: CompoundingRecord, made: MadeContainer, *, reference: str) -> CompoundedContainer:
+    container, calc, given = made.container, made.calc, made.given
+    row = CompoundedContainer.objects.create(
+        record=batch,
+        number=container.number,
+        code=container_code(reference, batch.pk, container.number),
+        unit=container.unit,
+        strength_mg=container.strength_mg,
+        concentration=container.concentration,
+        first_day=container.first_day,
+        last_day=container.last_day,
+        entries=[
+            {**entry.as_json(), "first_day": entry.first_day, "units_per_dose": entry.units_per_dose}
+            for entry in container.entries
+        ],
+        quantity_made=container.quantity,
+        naltrexone_needed_mg=calc.naltrexone_mg,
+        filler_needed_mg=calc.filler_mg,
+        target_fill_mg=calc.target_fill_mg,
+        salt_factor=made.formula.salt_factor,
+        overage_percent=made.formula.overage_percent,
+        tolerance_percent=calc.tolerance_percent,
+        naltrexone_weighed_mg=given.naltrexone_mg,
+        capsule_weights_mg=[format_mg(weight) for weight in given.capsule_weights_mg],
+    )
+    IngredientLot.objects.bulk_create(
+        IngredientLot(record=batch, container=row, ingredient=lot.ingredient, manufacturer=lot.manufacturer,
+                      lot=lot.lot, expires=lot.expires, quantity_used=lot.quantity_used)
+        for lot in made.lots
+    )  # fmt: skip
+    return row
+
+
+def container_code(reference: str, record_id: int, number: int) -> str:
+    """What a container's barcode says: the order, the batch and the container ("RX-7K2M9QX-12-1")."""
+    return f"{reference}-{record_id}-{number}"
+
+
 def latest_record(prescription: Prescription) -> CompoundingRecord | None:
     return (
         CompoundingRecord.objects.select_related("master_formulation__dosage_form", "compounded_by", "checked_by")
-        .prefetch_related("lots")
+        .prefetch_related("lots", "containers")
         .filter(prescription=prescription)
         .order_by("-compounded_at", "-id")
         .first()
@@ -235,7 +372,16 @@ def latest_record(prescription: Prescription) -> CompoundingRecord | None:
 FORMULATION_FIELDS = (
     "name", "strength_mg", "filler", "aqueous", "preserved", "storage", "equipment", "steps",
     "quality_checks", "container", "bud_rule", "bud_reference", "active",
+    "salt_factor", "overage_percent", "capsule_fill_mg", "concentration",
 )  # fmt: skip
+# The worksheet's numbers: (field, lowest allowed, highest allowed, required); a salt factor is
+# about 1 (1.107 from base to HCl), an overage a few percent.
+FORMULA_LIMITS = (
+    ("salt_factor", Decimal("0.5"), Decimal("2"), True),
+    ("overage_percent", Decimal(0), Decimal(50), True),
+    ("capsule_fill_mg", Decimal("0.01"), Decimal(5000), False),
+    ("concentration", Decimal("0.001"), Decimal(1000), False),
+)
 
 
 def _clean_ingredients(ingredients: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -294,6 +440,13 @@ def master_formulation_save(
     strength = values.get("strength_mg")
     if strength is not None and Decimal(strength) <= 0:
         errors["strength_mg"] = ["A strength is more than 0 mg; leave it blank for every strength."]
+    for number_field, lowest, highest, needed in FORMULA_LIMITS:
+        value = values.get(number_field)
+        if value is None:
+            if needed and number_field in values:
+                errors[number_field] = ["This field is required."]
+        elif not lowest <= Decimal(value) <= highest:
+            errors[number_field] = [f"Give a value from {format_mg(lowest)} to {format_mg(highest)}."]
     for required in ("name", "storage", "steps"):
         if not str(values.get(required) or "").strip():
             errors[required] = ["This field is required."]
@@ -317,4 +470,5 @@ def master_formulation_save(
         setattr(formulation, field, value.strip() if isinstance(value, str) else value)
     formulation.ingredients = cleaned_ingredients
     formulation.save()
+    concentrations_forget()
     return formulation

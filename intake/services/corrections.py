@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from intake.models import Prescription, TitrationStep
+from intake.services.dispensing import dispense_plan_flags_refresh
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Step, content_errors
 from intake.services.screening import screen_prescription
 
 # Fields a prescriber may correct in answer to a clarification (patient identity is not one).
 CORRECTABLE_FIELDS = (
     "strength_mg", "directions", "quantity", "days_supply", "refills", "indication", "icd10",
-    "dose_timing", "prescriber_notes", "dosage_form", "titration", "weight_kg",
+    "dose_timing", "prescriber_notes", "dosage_form", "titration", "weight_kg", "repeat_titration",
 )  # fmt: skip
 
 
@@ -72,3 +73,4 @@ def apply_corrections(
     prescription.signed_from_ip = ip_address
     prescription.content_digest = prescription.compute_digest()
     screen_prescription(prescription)
+    dispense_plan_flags_refresh(prescription)

@@ -38,7 +38,8 @@ from intake.models import (
 )
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
-from intake.services.screening import flag_level, prescription_facts
+from intake.services.dispensing import dispense_plan_flags_refresh, plan_of
+from intake.services.screening import prescription_facts
 from pharmacy.inserts import insert
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
@@ -84,6 +85,7 @@ class PrescribedContent:
     prescriber_notes: str = ""
     titration: tuple[Step, ...] = field(default_factory=tuple)
     rush: bool = False
+    repeat_titration: bool = False
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ def prescription_create_signed(
         prescriber_notes=content.prescriber_notes.strip(),
         weight_kg=patient.weight_kg,
         rush=content.rush,
+        repeat_titration=content.repeat_titration,
         signature_name=signature.name.strip(),
         signed_at=now,
         signed_from_ip=signature.ip_address,
@@ -373,7 +376,11 @@ def _screen_new(prescription: Prescription, *, content: PrescribedContent, patie
         weight_kg=patient.weight_kg,
     )
     prescription.flags = [flag.as_dict() for flag in screen(facts, None)]
-    prescription.flag_level = flag_level(prescription.flags)
+    plan = plan_of(
+        dosage_form=content.dosage_form, strength_mg=content.strength_mg, quantity=content.quantity,
+        days_supply=content.days_supply, steps=[ClinicalStep(s.strength_mg, s.days) for s in content.titration],
+    )  # fmt: skip
+    dispense_plan_flags_refresh(prescription, plan)
 
 
 def _known_relations(prescription: Prescription, *, steps: list[TitrationStep], fills: list[Fill]) -> None:

@@ -21,6 +21,7 @@ from intake.models import (
     PrescriptionStatus,
     Questionnaire,
 )
+from intake.services.dispensing import dispense_plan_flags_refresh
 from intake.services.screening import screen_prescription
 from intake.services.workflow import transition
 
@@ -144,6 +145,7 @@ def questionnaire_submit(
             prescription=locked, defaults={**values, "submitted_at": now}
         )
         screen_prescription(locked, questionnaire.answers())
+        dispense_plan_flags_refresh(locked)
 
     if prescription.status == PrescriptionStatus.AWAITING_QUESTIONNAIRE:
         return transition(

@@ -37,6 +37,7 @@ from intake.models import (
     RenewalStatus,
 )
 from intake.notifications.outbox import notification_record
+from intake.services.dispensing import dispense_plan_flags_refresh
 from intake.services.prescriptions import (
     PatientDetails,
     PrescribedContent,
@@ -159,6 +160,8 @@ def refill_request(
         )  # fmt: skip
         prescription.fill_number = number
         prescription.refills_used += 1
+        # A refill of a titration has a plan of its own (the maintenance strength, usually).
+        dispense_plan_flags_refresh(prescription)
         # The previous fill's dispensing is on its own row; the prescription now shows the new fill's.
         prescription.beyond_use_date = None
         prescription.ready_at = prescription.shipped_at = prescription.closed_at = None

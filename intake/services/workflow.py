@@ -7,11 +7,9 @@ PrescriptionEvent and records the notifications, all in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import timedelta
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +34,7 @@ from intake.models.prescriptions import status_in_sql
 from intake.notifications.outbox import notification_record
 from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
+from intake.services.final_check import CheckInput, final_check_record
 
 S = PrescriptionStatus
 MAX_TEXT = 1000
@@ -276,31 +275,28 @@ def prescription_start_compounding(*, prescription_id: int, actor: User) -> Pres
     return transition(prescription_id=prescription_id, action=Action.START_COMPOUNDING, actor=actor)
 
 
-def pharmacists_on_duty(*, excluding: User) -> bool:
-    """Another pharmacist signed in within the on-duty window (they can do the final check)."""
-    since = timezone.now() - timedelta(hours=getattr(settings, "PHARMACIST_ON_DUTY_HOURS", 12))
-    return (
-        User.objects.filter(groups__name=Role.PHARMACIST, is_active=True, last_login__gte=since)
-        .exclude(pk=excluding.pk)
-        .exists()
-    )
-
-
 @transaction.atomic(durable=True)
-def prescription_final_check(*, prescription_id: int, actor: User) -> Prescription:
-    def check(prescription: Prescription) -> None:
-        record = prescription.compounding_records.order_by("-compounded_at").first()
-        if record is None:
-            raise Conflict("There is no compounding record to check.")
-        # Four eyes: the compounder does not check their own batch when another pharmacist is on duty.
-        if record.compounded_by_id == actor.pk and pharmacists_on_duty(excluding=actor):
-            raise Forbidden("Another pharmacist on duty must check a batch you compounded.")
-        record.checked_by = actor
-        record.checked_at = timezone.now()
-        record.save(update_fields=["checked_by", "checked_at"])
-        prescription.ready_at = timezone.now()
+def prescription_final_check(
+    *,
+    prescription_id: int,
+    actor: User,
+    confirmed: Collection[str] | None = None,
+    scans: Mapping[int, str] | None = None,
+) -> Prescription:
+    """A pharmacist other than the compounder checks the batch (intake.services.final_check):
+    the checklist items `confirmed` and each container's scan; with neither (the API's bare
+    action), the check is recorded as the checker's attestation through the API."""
+    details: dict[str, Any] = {}
 
-    return transition(prescription_id=prescription_id, action=Action.FINAL_CHECK, actor=actor, before=check)
+    def check(prescription: Prescription) -> None:
+        details.update(
+            final_check_record(prescription=prescription, actor=actor,
+                               given=CheckInput(confirmed=confirmed, scans=scans))
+        )  # fmt: skip
+
+    return transition(
+        prescription_id=prescription_id, action=Action.FINAL_CHECK, actor=actor, details=details, before=check
+    )
 
 
 @transaction.atomic(durable=True)

@@ -19,9 +19,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from intake.audit import AuditAction, audit
 from intake.documents import compounding_worksheet_pdf, prescription_label_pdf
 from intake.errors import WorkflowError
-from intake.forms_staff import CompoundingForm, LotFormSet, ReasonForm, ShipForm, lot_inputs
+from intake.forms_staff import (
+    CompoundingForm,
+    ContainerFormSet,
+    FinalCheckForm,
+    LotFormSet,
+    ReasonForm,
+    ShipForm,
+    lot_inputs,
+)
 from intake.models import MasterFormulation, Prescription, PrescriptionStatus
-from intake.services.compounding import compounding_record_create, formulation_for
+from intake.services.compounding import compounding_record_create, formulation_for, latest_record
+from intake.services.dispensing import fill_plan, plan_note, planned_containers, recorded_containers
 from intake.services.workflow import (
     prescription_complete,
     prescription_final_check,
@@ -58,36 +67,36 @@ def _initial_lots(formulation: MasterFormulation | None) -> list[dict[str, str]]
 @staff_required
 @require_http_methods(["GET", "POST"])
 def compounding_record(request: HttpRequest, prescription_id: int) -> HttpResponse:
-    """The batch record: formulation, lots, quantity made, quality checks; then the final check."""
+    """The batch record: formulation, the plan's containers as made, lots, quality checks; then the final check."""
     prescription = get_prescription(request, prescription_id)
     formulations = _formulations(prescription)
     try:
         default = formulation_for(prescription)
     except ValidationError:
         default = None
+    plan = fill_plan(prescription, formulation=default)
+    planned = planned_containers(prescription, plan, default)
     status = 200
     lot_problems: list[str] = []
     if request.method == "POST":
         form = CompoundingForm(request.POST, formulations=formulations, prefix="batch")
         formset = LotFormSet(request.POST, prefix="lots")
-        if form.is_valid() and formset.is_valid():
+        containers = ContainerFormSet(request.POST, prefix="containers")
+        if form.is_valid() and formset.is_valid() and containers.is_valid():
+            made = [container_form.container_input() for container_form in containers.forms]
             try:
                 compounding_record_create(
                     prescription_id=prescription.pk,
                     actor=staff_user(request),
                     lots=lot_inputs(formset),
-                    quantity_made=form.cleaned_data["quantity_made"],
+                    quantity_made=sum(item.quantity_made or 0 for item in made),
+                    containers=made,
                     master_formulation_id=form.cleaned_data["master_formulation"].pk,
                     quality_checks=form.cleaned_data["quality_checks"],
                     deviations=form.cleaned_data["deviations"],
                 )
             except ValidationError as exc:
-                for key, problems in exc.message_dict.items():
-                    for problem in problems:
-                        if key == "lots":
-                            lot_problems.append(problem)
-                        else:
-                            form.add_error(key if key in form.fields else None, problem)
+                lot_problems = _place_errors(exc, form, containers)
             except WorkflowError as exc:
                 messages.error(request, exc.message)
                 return to_review(prescription.pk)
@@ -102,11 +111,13 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
             prefix="batch",
             initial={
                 "master_formulation": default.pk if default else None,
-                "quantity_made": prescription.quantity,
                 "quality_checks": default.quality_checks if default else "",
             },
         )
         formset = LotFormSet(prefix="lots", initial=_initial_lots(default))
+        containers = ContainerFormSet(
+            prefix="containers", initial=[{"quantity_made": details.container.quantity} for details in planned]
+        )
     audit(request, AuditAction.VIEW, prescription=prescription, description="compounding record page")
     return render(
         request,
@@ -115,6 +126,10 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
             "prescription": prescription,
             "form": form,
             "formset": formset,
+            "containers_formset": containers,
+            "container_rows": list(zip(planned, containers.forms, strict=False)),
+            "plan": plan,
+            "plan_note": plan_note(prescription, plan),
             "lot_problems": lot_problems,
             "formulation": default,
             "record": _current_record(prescription),
@@ -124,12 +139,78 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
     )
 
 
+def _place_errors(exc: ValidationError, form: Any, containers: Any) -> list[str]:
+    """The service's refusals on the fields they name: a container's ("containers.2.naltrexone_mg"),
+    the batch form's, or the lots' (returned, shown above the lot rows)."""
+    problems: list[str] = []
+    for key, messages_for_key in exc.message_dict.items():
+        parts = key.split(".")
+        if parts[0] == "containers" and len(parts) >= 3 and parts[1].isdigit():
+            index = int(parts[1]) - 1
+            target = containers.forms[index] if 0 <= index < len(containers.forms) else None
+            field = parts[2] if target is not None and parts[2] in target.fields else None
+            for problem in messages_for_key:
+                if target is not None and field is not None:
+                    target.add_error(field, problem)
+                else:
+                    problems.append(problem)
+        elif key == "lots" or key.startswith("containers"):
+            problems.extend(messages_for_key)
+        else:
+            for problem in messages_for_key:
+                form.add_error(key if key in form.fields else None, problem)
+    return problems
+
+
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def final_check(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    """The independent final check: a checklist and a scan of each container, by a pharmacist who
+    did not record the batch."""
     prescription = get_prescription(request, prescription_id)
-    call = partial(prescription_final_check, prescription_id=prescription.pk, actor=staff_user(request))
-    return run_action(request, prescription, call, done="Final check passed: ready.", what="final check")
+    if prescription.status != S.FINAL_CHECK:
+        messages.error(request, "This prescription is not waiting for its final check.")
+        return to_review(prescription.pk)
+    user = staff_user(request)
+    record = latest_record(prescription)
+    containers = recorded_containers(prescription, record) if record is not None else []
+    refusal = ""
+    if not user.is_pharmacist:
+        refusal = "Only a pharmacist does the final check."
+    elif record is not None and record.compounded_by_id == user.pk:
+        refusal = "You recorded this batch: another pharmacist must do its final check."
+    status = 403 if refusal else 200
+    form = FinalCheckForm(request.POST or None, containers=containers, prefix="check")
+    if request.method == "POST" and not refusal:
+        if form.is_valid():
+            try:
+                prescription_final_check(
+                    prescription_id=prescription.pk, actor=user, confirmed=form.confirmed(), scans=form.scans()
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc.message_dict)
+            except WorkflowError as exc:
+                messages.error(request, exc.message)
+                return to_review(prescription.pk)
+            else:
+                audit(request, AuditAction.ACTION, prescription=prescription, description="final check")
+                messages.success(request, "Final check passed: ready.")
+                return to_review(prescription.pk)
+        status = 400
+    audit(request, AuditAction.VIEW, prescription=prescription, description="final check page")
+    return render(
+        request,
+        "staff/final_check.html",
+        {
+            "prescription": prescription,
+            "record": record,
+            "containers": containers,
+            "form": form,
+            "refusal": refusal,
+            "plan_note": plan_note(prescription, fill_plan(prescription)),
+        },
+        status=status,
+    )
 
 
 @staff_required

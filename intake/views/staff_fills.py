@@ -32,6 +32,7 @@ from intake.models import (
     PrescriptionStatus,
     Requester,
 )
+from intake.services.dispensing import fill_plan, plan_note
 from intake.services.follow_up import follow_up_review, follow_ups_for_pharmacist
 from intake.services.refills import long_date, refill_request, refill_state, renewal_request
 from intake.views.staff import (
@@ -148,6 +149,8 @@ def render_review(request: HttpRequest, full: Prescription, *, status: int = 200
     """staff.review_context and the fills; `full` comes from staff.fetch_for_review."""
     context = review_context(full, **forms)
     context.update(fills_context(full, staff_user(request), latest=context["record"]))
+    plan = fill_plan(full)
+    context.update(dispense_plan=plan, plan_note=plan_note(full, plan))
     context.update(forms)
     return render(request, "staff/review.html", context, status=status)
 

@@ -20,6 +20,21 @@
     if (inputs.length) { inputs[inputs.length - 1].focus(); }
   }
 
+  // Barcode scan fields: a scanner types the code and then Enter. Enter moves on to the next scan
+  // field (then to the first box left unticked) instead of submitting a half-checked form.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || !field.matches || !field.matches("input[data-scan]")) { return; }
+    event.preventDefault();
+    var form = field.form;
+    if (!form) { return; }
+    var scans = Array.prototype.slice.call(form.querySelectorAll("input[data-scan]"));
+    var next = scans.slice(scans.indexOf(field) + 1).filter(function (input) { return !input.value; })[0]
+      || form.querySelector("input[type=checkbox]:not(:checked)")
+      || form.querySelector("button[type=submit]");
+    if (next) { next.focus(); }
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-formset-add]");
     if (button) {

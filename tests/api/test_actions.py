@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from intake.models import AuditRecord, Prescription, PrescriptionEvent
+from intake.models import AuditRecord, FinalCheck, FinalCheckMethod, Prescription, PrescriptionEvent
 from intake.services.formulary import formulary_install_defaults
 from tests.api.conftest import action_url, persona_client, snapshot
 from tests.conftest import api_client_for
-from tests.factories import PASSWORD, clean_answers
+from tests.factories import clean_answers
 
 ACTIONS = [
     "claim", "request_clarification", "respond", "approve", "reject", "start_compounding",
@@ -336,29 +336,32 @@ def test_every_contract_action_has_a_403_here():
     assert {row[0] for row in WRONG_ROLE} == set(ACTIONS)
 
 
-def test_the_compounder_does_not_final_check_while_another_pharmacist_is_on_duty(
-    pharmacist_api, rx_at, second_pharmacist, api
-):
-    # given: the pharmacist compounded; a second pharmacist signed in through the API (last_login)
+def test_the_compounder_never_final_checks_even_alone_on_duty(pharmacist_api, rx_at, second_pharmacist):
+    # given: the pharmacist recorded the compounding; nobody else has signed in for days
     prescription = rx_at("compounding")
     act(pharmacist_api, prescription, "record_compounding")
-    api.post("/api/v1/auth/token/", {"email": second_pharmacist.email, "password": PASSWORD}, format="json")
     before = snapshot(prescription)
 
     # when
     response = act(pharmacist_api, prescription, "final_check")
 
-    # then
+    # then: refused, whatever the staffing; the second pharmacist (never signed in) may check it
     assert response.status_code == 403
+    assert "another pharmacist" in response.json()["detail"]
     assert snapshot(prescription) == before
+    assert not FinalCheck.objects.exists()
     assert act(api_client_for(second_pharmacist), prescription, "final_check").status_code == 200
 
 
-def test_the_compounder_may_final_check_when_alone_on_duty(pharmacist_api, rx_at):
-    prescription = rx_at("compounding")
-    act(pharmacist_api, prescription, "record_compounding")
+def test_a_final_check_through_the_api_without_a_body_is_recorded_as_such(rx_at, second_pharmacist):
+    prescription = rx_at("final_check")
 
-    assert act(pharmacist_api, prescription, "final_check").status_code == 200
+    response = act(api_client_for(second_pharmacist), prescription, "final_check")
+
+    assert response.status_code == 200
+    check = FinalCheck.objects.get(record__prescription=prescription)
+    assert (check.checked_by, check.method) == (second_pharmacist, FinalCheckMethod.API)
+    assert not check.items.exists()
 
 
 # --- Not visible: 404 for everything ---------------------------------------------------------

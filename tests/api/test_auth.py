@@ -35,7 +35,7 @@ def test_email_is_matched_whatever_its_case(pharmacist):
 
 
 def test_successful_sign_in_updates_last_login(pharmacist):
-    # given: last_login tells who is on duty (the final check's four eyes)
+    # given: a pharmacist who never signed in
     assert pharmacist.last_login is None
 
     # when

@@ -61,9 +61,27 @@ def page(browser, live_server) -> Iterator[object]:
     page.set_default_timeout(15_000)
     problems: list[str] = []
     _watch_console(page, problems)
+    _console_problems[id(page)] = problems
     yield page
     context.close()
+    _console_problems.pop(id(page), None)
     assert not problems, f"browser console errors: {problems}"
+
+
+# Each page's console errors so far, for a journey that provokes some on purpose (a refused form
+# answers 400 and the browser logs it); any other error still fails the journey.
+_console_problems: dict[int, list[str]] = {}
+
+
+def expect_console_errors(page, *statuses: int) -> None:
+    """The page's console errors are exactly these HTTP statuses, in order; they are then forgotten."""
+    problems = _console_problems[id(page)]
+    assert problems == [f"Failed to load resource: the server responded with a status of {status} "
+                        f"({_REASONS[status]})" for status in statuses], problems  # fmt: skip
+    problems.clear()
+
+
+_REASONS = {400: "Bad Request", 403: "Forbidden"}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from intake.models import Prescription, PrescriptionStatus
+from intake.models import CompoundingRecord, Prescription, PrescriptionStatus
 from intake.services.questionnaire import questionnaire_submit
 from tests.e2e.conftest import assert_accessible, screenshot, sign_in
 from tests.factories import PASSWORD, PrescriberFactory, UserFactory, clean_answers, make_prescription
@@ -25,6 +25,8 @@ def staff(db):
                                   role=Role.PHARMACIST),
         "technician": UserFactory(email="tom@example.test", first_name="Tom", last_name="Technician",
                                   role=Role.TECHNICIAN),
+        "checker": UserFactory(email="peter@example.test", first_name="Peter", last_name="Checker",
+                               role=Role.PHARMACIST),
     }  # fmt: skip
 
 
@@ -92,7 +94,7 @@ def test_patient_reports_an_opioid_and_the_pharmacist_cannot_approve(browser, li
 
 
 def test_a_clean_prescription_is_approved_compounded_checked_labelled_and_shipped(page, phone_page, staff):
-    prescription = make_prescription(staff["prescriber"])
+    prescription = make_prescription(staff["prescriber"], titration=())
     questionnaire_submit(
         token=prescription.questionnaire_token,
         date_of_birth=date(1980, 2, 29),
@@ -111,7 +113,8 @@ def test_a_clean_prescription_is_approved_compounded_checked_labelled_and_shippe
     page.get_by_role("button", name="Start compounding").click()
     page.get_by_role("link", name="Record compounding").click()
 
-    page.get_by_label("Quantity made").fill("30")
+    assert page.get_by_label("Quantity made").input_value() == "30"  # the plan's one container
+    page.get_by_label("Naltrexone HCl weighed (mg)").fill("137.5")  # 4.5 mg x 30 x 1.02 = 137.7 mg
     # One row per ingredient of the master formulation: naltrexone, then the filler.
     lots = [("Medisca", "NTX-2291", 400), ("JRS Pharma", "MCC-0042", 300)]
     for row, (manufacturer, lot, days) in enumerate(lots):
@@ -127,8 +130,16 @@ def test_a_clean_prescription_is_approved_compounded_checked_labelled_and_shippe
     assert prescription.status == PrescriptionStatus.FINAL_CHECK
     assert prescription.beyond_use_date == timezone.localdate() + timedelta(days=180)
 
-    # The pharmacist who compounded is the only one on duty, so they may check it.
+    # The pharmacist who compounded may not check it; a second pharmacist does.
     page.goto(f"/pharmacy/prescriptions/{prescription.pk}/")
+    page.get_by_text("another pharmacist must do its final check").wait_for()
+    sign_out(page)
+    sign_in(page, "peter@example.test", PASSWORD)
+    page.goto(f"/pharmacy/prescriptions/{prescription.pk}/final-check/")
+    for box in page.get_by_role("checkbox").all():
+        box.check()
+    code = CompoundingRecord.objects.get(prescription=prescription).containers.get().code
+    page.get_by_label("Scan container 1").fill(code)
     page.get_by_role("button", name="Final check passed").click()
     page.wait_for_load_state()
     label = page.request.get(f"/pharmacy/prescriptions/{prescription.pk}/label.pdf")

@@ -193,30 +193,23 @@ def test_prescriber_cannot_record_compounding(prescriber, pharmacist, technician
     assert not CompoundingRecord.objects.exists()
 
 
-def test_final_check_is_refused_to_the_compounder_when_another_pharmacist_is_on_duty(
+def test_final_check_is_refused_to_the_compounder_whatever_the_staffing(
     prescriber, pharmacist, second_pharmacist, technician
 ):
+    # given: the pharmacist recorded the batch and is the only pharmacist who signed in today
     prescription = compounding(prescriber, pharmacist, technician)
     compounding_record_create(prescription_id=prescription.pk, actor=pharmacist, lots=default_lots(), quantity_made=30)
-    second_pharmacist.last_login = timezone.now()
-    second_pharmacist.save(update_fields=["last_login"])
+    pharmacist.last_login = timezone.now()
+    pharmacist.save(update_fields=["last_login"])
 
     with pytest.raises(Forbidden):
         prescription_final_check(prescription_id=prescription.pk, actor=pharmacist)
     assert Prescription.objects.get(pk=prescription.pk).status == S.FINAL_CHECK
+    assert CompoundingRecord.objects.get(prescription=prescription).checked_by is None
 
     result = prescription_final_check(prescription_id=prescription.pk, actor=second_pharmacist)
     assert result.status == S.READY
     assert CompoundingRecord.objects.get(prescription=prescription).checked_by == second_pharmacist
-
-
-def test_compounder_may_check_own_batch_when_alone_on_duty(prescriber, pharmacist, technician):
-    prescription = compounding(prescriber, pharmacist, technician)
-    compounding_record_create(prescription_id=prescription.pk, actor=pharmacist, lots=default_lots(), quantity_made=30)
-
-    result = prescription_final_check(prescription_id=prescription.pk, actor=pharmacist)
-
-    assert result.status == S.READY
 
 
 def test_technician_cannot_do_the_final_check(prescriber, pharmacist, technician):

@@ -1,10 +1,12 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import AuditRecord, CompoundingRecord, MasterFormulation, Prescription, PrescriptionStatus
+from intake.services.final_check import CHECKLIST
 from tests.factories import clean_answers, make_prescription
 from tests.workflow_helpers import advance
 
@@ -203,17 +205,24 @@ def test_pharmacist_cancels_before_compounding_with_a_reason(client, login, pres
     assert Prescription.objects.get(pk=prescription.pk).status == S.CANCELLED
 
 
-def lots_post(*rows, quantity=30, formulation=None):
+def lots_post(*rows, containers=(14, 14, 2), formulation=None):
+    """The compounding page's form: the lots, and each container of the plan (1.5, 3 and 4.5 mg) as made."""
     data = {
         "batch-master_formulation": formulation.pk,
-        "batch-quantity_made": quantity,
         "batch-quality_checks": "10 capsules weighed: 98-102%",
         "batch-deviations": "",
         "lots-TOTAL_FORMS": len(rows),
         "lots-INITIAL_FORMS": len(rows),
         "lots-MIN_NUM_FORMS": 1,
         "lots-MAX_NUM_FORMS": 20,
+        "containers-TOTAL_FORMS": len(containers),
+        "containers-INITIAL_FORMS": len(containers),
+        "containers-MIN_NUM_FORMS": 1,
+        "containers-MAX_NUM_FORMS": 50,
     }
+    for i, quantity in enumerate(containers):
+        data.update({f"containers-{i}-quantity_made": quantity, f"containers-{i}-naltrexone_mg": "",
+                     f"containers-{i}-capsule_weights_mg": ""})  # fmt: skip
     for i, (ingredient, lot, expires) in enumerate(rows):
         data.update({f"lots-{i}-ingredient": ingredient, f"lots-{i}-manufacturer": "Medisca", f"lots-{i}-lot": lot,
                      f"lots-{i}-expires": expires.isoformat(), f"lots-{i}-quantity_used": ""})  # fmt: skip
@@ -239,7 +248,11 @@ def test_compounding_page_records_the_batch(client, login, prescriber, pharmacis
     prescription.refresh_from_db()
     assert prescription.status == S.FINAL_CHECK
     assert prescription.beyond_use_date == today + timedelta(days=30)
-    assert CompoundingRecord.objects.get(prescription=prescription).lots.count() == 2
+    record = CompoundingRecord.objects.get(prescription=prescription)
+    assert record.lots.count() == 2
+    assert [(c.strength_mg, c.quantity_made) for c in record.containers.all()] == [
+        (Decimal("1.5"), 14), (Decimal("3"), 14), (Decimal("4.5"), 2),
+    ]  # fmt: skip
 
 
 def test_compounding_page_refuses_an_expired_lot(client, login, prescriber, pharmacist, technician):
@@ -260,7 +273,7 @@ def test_final_check_ship_and_complete_through_the_pages(client, login, prescrib
     prescription = at(S.FINAL_CHECK, prescriber, pharmacist, technician)
     login(client, pharmacist)
 
-    client.post(reverse("staff:final_check", args=[prescription.pk]))
+    client.post(reverse("staff:final_check", args=[prescription.pk]), check_post(prescription))
     assert Prescription.objects.get(pk=prescription.pk).status == S.READY
 
     bad = client.post(
@@ -274,6 +287,15 @@ def test_final_check_ship_and_complete_through_the_pages(client, login, prescrib
 
     client.post(reverse("staff:complete", args=[prescription.pk]))
     assert Prescription.objects.get(pk=prescription.pk).status == S.COMPLETED
+
+
+def check_post(prescription, **overrides):
+    """The final check page's form, every item ticked and each container's label scanned."""
+    record = CompoundingRecord.objects.filter(prescription=prescription).latest("compounded_at")
+    data = {f"check-item_{item.value}": "on" for item in CHECKLIST}
+    data.update({f"check-scan_{c.number}": c.code for c in record.containers.all()})
+    data.update(overrides)
+    return data
 
 
 def test_picked_up_completes_from_ready(client, login, prescriber, pharmacist, technician):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from intake.management.demo_history import demo_history_create, demo_repeat_business_create
+from intake.management.demo_history import demo_history_create, demo_kit_for_final_check, demo_repeat_business_create
 from intake.models import Prescriber, Prescription
 from intake.roles import ensure_role_groups
 from intake.services.formulary import formulary_install_defaults
@@ -62,6 +62,16 @@ class Command(BaseCommand):
             pharmacist=User.objects.get(email="pharmacist@demo.test"),
             technician=User.objects.get(email="technician@demo.test"),
         )
+        kit = demo_kit_for_final_check(
+            prescriber=prescribers[0],
+            pharmacist=User.objects.get(email="pharmacist@demo.test"),
+            technician=User.objects.get(email="technician@demo.test"),
+        )
+        if kit is not None:
+            self.stdout.write(
+                f"Created {kit.reference}: a titration kit compounded by pharmacist@demo.test, waiting for the "
+                "final check by pharmacist2@demo.test (the compounder may not check it)."
+            )
         if repeat:
             self.stdout.write(
                 f"Created {len(repeat)} repeat-business prescriptions: a refill for review, a renewal request, "
