@@ -107,7 +107,7 @@ class Action(models.TextChoices):
     CANCEL = "cancel", "Cancelled"
     RELEASE = "release", "Claim released"
     REFILL = "refill", "Refill started"
-    REFILL_RESCREEN = "refill_rescreen", "Refill started; questionnaire to confirm"
+    REFILL_RESCREEN = "refill_rescreen", "Refill started; re-screening questions sent"
     REFILL_LAPSE = "refill_lapse", "Refill lapsed: questionnaire not answered"
     EXPIRE = "expire", "Cancelled: questionnaire not answered"
     RECOMPOUND = "recompound", "Past its beyond-use date; to be compounded again"
@@ -116,6 +116,8 @@ class Action(models.TextChoices):
     RENEWAL_APPROVE = "renewal_approve", "Renewed by the prescriber"
     RENEWAL_DENY = "renewal_deny", "Renewal denied by the prescriber"
     FOLLOW_UP = "follow_up", "Side-effect check-in"
+    VERIFY_FLAG = "verify_flag", "Flag verified"
+    REQUEST_RESCREEN = "request_rescreen", "New questionnaire asked of the patient"
 
 
 # Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through
@@ -156,10 +158,15 @@ TRANSITIONS: dict[str, Transition] = {
     Action.COMPLETE: Transition(frozenset({S.READY, S.SHIPPED}), S.COMPLETED, _STAFF),
     Action.CANCEL: Transition(_BEFORE_COMPOUNDING, S.CANCELLED, frozenset({OWNER, Role.PHARMACIST})),
     # A refill opens the next fill of a dispensed prescription (services/refills.py checks the
-    # refills left, the 75% rule and the expiry); it needs the questionnaire confirmed first when
-    # the last answers are older than 90 days.
-    Action.REFILL: Transition(_DISPENSED, S.PENDING_REVIEW, _REFILL_ASKERS),
+    # refills left, the 75% rule and the expiry). Opioid use can start at any time, so every refill
+    # waits for the patient's short re-screen first; the answers then go to a pharmacist's review.
     Action.REFILL_RESCREEN: Transition(_DISPENSED, S.AWAITING_QUESTIONNAIRE, _REFILL_ASKERS),
+    # A pharmacist records how a flag was checked; the prescription stays in review.
+    Action.VERIFY_FLAG: Transition(frozenset({S.IN_REVIEW}), S.IN_REVIEW, _PHARMACIST),
+    # Answers that only the patient can change (an opioid answered yes by mistake): a new link.
+    Action.REQUEST_RESCREEN: Transition(
+        frozenset({S.PENDING_REVIEW, S.IN_REVIEW}), S.AWAITING_QUESTIONNAIRE, _PHARMACIST
+    ),
     # The timers: an unanswered questionnaire ends the first fill (cancelled) or the refill asked for
     # (back to completed: the refills stay for later).
     Action.EXPIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.CANCELLED, frozenset({SYSTEM})),
@@ -172,7 +179,7 @@ TRANSITIONS: dict[str, Transition] = {
 API_ACTIONS = (
     Action.CLAIM, Action.REQUEST_CLARIFICATION, Action.RESPOND, Action.APPROVE, Action.REJECT,
     Action.START_COMPOUNDING, Action.RECORD_COMPOUNDING, Action.FINAL_CHECK, Action.SHIP,
-    Action.COMPLETE, Action.CANCEL,
+    Action.COMPLETE, Action.CANCEL, Action.VERIFY_FLAG, Action.REQUEST_RESCREEN,
 )  # fmt: skip
 
 

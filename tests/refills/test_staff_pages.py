@@ -71,11 +71,12 @@ def test_staff_start_a_refill_once_75_percent_of_the_supply_has_passed(
 
     body = response.content.decode()
     fresh = Prescription.objects.get(pk=prescription.pk)
-    assert fresh.status == S.PENDING_REVIEW
+    assert fresh.status == S.AWAITING_QUESTIONNAIRE  # the patient's short re-screen comes first
+    assert fresh.questionnaire_token != prescription.questionnaire_token
     assert (fresh.fill_number, fresh.refills_used) == (2, 1)
     fill = Fill.objects.get(prescription=prescription, number=2)
     assert (fill.requested_by, fill.requested_by_user) == (Requester.PHARMACY, technician)
-    assert "Fill 2 started" in body
+    assert "Fill 2 started: the patient was sent the re-screening questions" in body
     assert "Refill 1 of 3" in body
     assert AuditRecord.objects.filter(
         prescription_reference=prescription.reference, description="refill started (fill 2)"
