@@ -100,6 +100,7 @@ class VerifyFlagForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _no_form_tag()
+        self.helper.disable_csrf = True  # the page's form tag has its own token
 
     def clean_note(self) -> str:
         note: str = self.cleaned_data["note"].strip()

@@ -24,6 +24,7 @@ from intake.models import (
     PrescriptionStatus,
     RenewalRequest,
     Requester,
+    StateLicence,
 )
 from intake.services.follow_up import follow_ups_for_pharmacist
 from intake.services.refills import refill_request
@@ -257,10 +258,14 @@ def test_a_pharmacist_reviews_a_check_in_and_it_leaves_the_list(client, login, p
     assert "Follow-ups" in body  # the nav link
 
 
-def test_seed_demo_shows_the_repeat_business_and_is_idempotent(db, client, login, settings):
+def test_seed_demo_shows_the_repeat_business_and_is_idempotent(db, client, login, settings, no_licences):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
+    # The pharmacy's licences: every state and DC but Alaska and Hawaii, once each.
+    licensed = list(StateLicence.objects.values_list("state", flat=True))
+    assert len(licensed) == len(set(licensed)) == 49
+    assert "DC" in licensed and "AK" not in licensed and "HI" not in licensed
     prescriber = Prescriber.objects.get(user__email="prescriber@demo.test")
     mine = Prescription.objects.filter(prescriber=prescriber)
 
