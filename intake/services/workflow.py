@@ -263,7 +263,8 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
         blocking = hard_stops_blocking(prescription.flags)
         if blocking:
             raise Conflict(
-                f"A hard stop blocks approval until a pharmacist verifies it: {', '.join(sorted(blocking))}."
+                f"A hard stop not verified blocks approval: {', '.join(sorted(blocking))}. Verify it where it can be "
+                "verified; otherwise reject, ask the prescriber, or ask the patient to answer again."
             )
         if prescription.is_altered:
             raise Conflict("The prescribed content no longer matches what was signed; it cannot be approved.")
