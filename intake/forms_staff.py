@@ -52,9 +52,7 @@ class ApproveForm(forms.Form):
         flags = list(flags)
         self.warning_codes: list[str] = reasons_needed(flags)
         for code in self.warning_codes:
-            messages = [
-                str(f.get("message", "")) for f in flags if f.get("code") == code and not f.get("verification")
-            ]
+            messages = [str(f.get("message", "")) for f in flags if f.get("code") == code and not f.get("verification")]
             self.fields[self.field_name(code)] = forms.CharField(
                 label=f"Why the {code.replace('_', ' ')} warning does not stop this prescription",
                 help_text=" ".join(dict.fromkeys(messages)),

@@ -56,7 +56,6 @@ class RefillState:
 
     decision: RefillDecision
     last_dispensed: Fill | None
-    rescreen_needed: bool  # every refill that may go ahead asks the short re-screen first
     pending_renewal: RenewalRequest | None
     renewed_as: Prescription | None
     # The newest renewal request whatever its outcome (a denied one too), for the patient's status.
@@ -101,7 +100,6 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
                 False, RefillRefusal.NOT_DISPENSED, expires_on=prescription.expires_on
             ),
             last_dispensed=None,
-            rescreen_needed=False,
             pending_renewal=None,
             renewed_as=None,
         )
@@ -117,7 +115,6 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
     return RefillState(
         decision=decision,
         last_dispensed=last,
-        rescreen_needed=decision.allowed,
         pending_renewal=next((r for r in renewals if r.status == RenewalStatus.PENDING), None),
         renewed_as=next((r.new_prescription for r in renewals if r.status == RenewalStatus.APPROVED), None),
         last_renewal=renewals[0] if renewals else None,

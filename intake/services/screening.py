@@ -98,10 +98,10 @@ def patient_picture(
     which only a screening of answers compares with."""
     others: list[Prescription] = []
     if patient_id is not None and not new_patient:
-        # Locked: their duplicate_order flag is rewritten below when this prescription is new to them.
+        # Not locked: a row is locked only when its duplicate_order flag must change (rarely), so
+        # screening two prescriptions of one patient at once does not wait on the other.
         open_orders = (
-            Prescription.objects.select_for_update(of=("self",))
-            .select_related("prescriber__user")
+            Prescription.objects.select_related("prescriber__user")
             .filter(patient_id=patient_id, status__in=sorted(OPEN_STATUSES))
             .order_by("submitted_at", "id")
         )
@@ -219,8 +219,7 @@ def duplicate_orders_mark(prescription: Prescription, others: Sequence[Prescript
 def duplicate_orders_refresh(prescription: Prescription) -> None:
     """A prescription closed: its patient's other open prescriptions no longer have it as a duplicate."""
     others = list(
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("prescriber__user")
+        Prescription.objects.select_related("prescriber__user")
         .filter(patient_id=prescription.patient_id, status__in=sorted(OPEN_STATUSES))
         .exclude(pk=prescription.pk)
         .order_by("submitted_at", "id")
@@ -238,13 +237,21 @@ def _duplicate_flag_set(prescription: Prescription, named: tuple[OtherOrder, ...
         for flag in (screen(facts, None, ScreeningContext(other_open_orders=named)) if named else [])
         if flag.code == DUPLICATE_ORDER
     ]
-    current = [flag for flag in prescription.flags if flag.get("code") == DUPLICATE_ORDER]
-    if [flag_key(flag) for flag in current] == [flag_key(flag) for flag in wanted]:
+    if _duplicate_keys(prescription.flags) == [flag_key(flag) for flag in wanted]:
         return
-    kept = [flag for flag in prescription.flags if flag.get("code") != DUPLICATE_ORDER]
+    # The row locked and read again before its flags are rewritten: a verification recorded on it
+    # a moment ago is kept, not overwritten with the copy read above.
+    locked = Prescription.objects.select_for_update(of=("self",)).get(pk=prescription.pk)
+    current = [flag for flag in locked.flags if flag.get("code") == DUPLICATE_ORDER]
+    kept = [flag for flag in locked.flags if flag.get("code") != DUPLICATE_ORDER]
     flags = kept + keep_verifications([flag.as_dict() for flag in wanted], current)
     # Worst first, as the engine orders them; the sort is stable, so each keeps its place.
     flags.sort(key=lambda flag: _SEVERITY_RANK.get(str(flag.get("severity")), len(SEVERITIES)))
-    prescription.flags = flags
-    prescription.flag_level = flag_level(flags)
-    prescription.save(update_fields=["flags", "flag_level", "updated_at"])
+    locked.flags = flags
+    locked.flag_level = flag_level(flags)
+    locked.save(update_fields=["flags", "flag_level", "updated_at"])
+    prescription.flags, prescription.flag_level = locked.flags, locked.flag_level
+
+
+def _duplicate_keys(flags: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str, str]]:
+    return [flag_key(flag) for flag in flags if flag.get("code") == DUPLICATE_ORDER]

@@ -278,7 +278,11 @@ def refill(request: HttpRequest, prescription_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         audit(request, AuditAction.ACTION, prescription=prescription, description="refill asked for")
-        messages.success(request, f"Refill asked for: fill {refilled.fill_number} is with the pharmacy.")
+        messages.success(
+            request,
+            f"Refill asked for: fill {refilled.fill_number} waits for the patient's answers to the re-screening "
+            "questions, then for the pharmacy's review.",
+        )
     return redirect("prescriber:detail", prescription_id=prescription.pk)
 
 

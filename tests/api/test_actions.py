@@ -470,8 +470,12 @@ BAD_BODIES = [
     ("request_rescreen", "in_review", {"message": "  "}, "message"),
     ("request_rescreen", "in_review", {}, "message"),
     ("verify_flag", "in_review", {"method": "pdmp_reviewed", "note": "PDMP shows nothing for a year."}, "code"),
-    ("verify_flag", "in_review", {"code": "opioid_use", "method": "telepathy", "note": "I just know it is fine."},
-     "method"),
+    (
+        "verify_flag",
+        "in_review",
+        {"code": "opioid_use", "method": "telepathy", "note": "I just know it is fine."},
+        "method",
+    ),
     ("verify_flag", "in_review", {"code": "opioid_use", "method": "pdmp_reviewed"}, "note"),
     ("verify_flag", "in_review", {"code": "opioid_use", "method": "pdmp_reviewed", "note": ""}, "note"),
     (

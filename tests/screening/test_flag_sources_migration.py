@@ -12,13 +12,18 @@ from tests.factories import make_prescription
 migration = importlib.import_module("intake.migrations.0006_flag_sources")
 
 
+def flag(code: str, severity: str, field: str) -> dict[str, str]:
+    """A flag as stored before flags carried a source."""
+    return {"code": code, "severity": severity, "message": "m", "field": field, "value": "v"}
+
+
 def test_old_flags_get_a_source_from_their_field_and_no_verification(prescriber):
     old = [
-        {"code": "opioid_use", "severity": "hard_stop", "message": "m", "field": "current_medications[1]", "value": "v"},
-        {"code": "naltrexone_allergy", "severity": "hard_stop", "message": "m", "field": "allergies[0]", "value": "v"},
-        {"code": "pregnancy", "severity": "warning", "message": "m", "field": "pregnancy", "value": "planning"},
-        {"code": "dose_range", "severity": "warning", "message": "m", "field": "titration[0].strength_mg", "value": "6"},
-    ]  # fmt: skip
+        flag("opioid_use", "hard_stop", "current_medications[1]"),
+        flag("naltrexone_allergy", "hard_stop", "allergies[0]"),
+        flag("pregnancy", "warning", "pregnancy"),
+        flag("dose_range", "warning", "titration[0].strength_mg"),
+    ]
     prescription = make_prescription(prescriber)
     Prescription.objects.filter(pk=prescription.pk).update(flags=old, flag_level="hard_stop")
 
