@@ -100,11 +100,14 @@ FORMS = ["capsule", "capsule", "capsule", "oral_liquid", "sublingual_drops", "to
 FLAG_SAMPLES = [
     (5, "hard_stop", [{"code": "opioid_use", "severity": "hard_stop", "field": "current_medications[0]",
                        "message": "The medication 'Norco 5/325' contains an opioid (hydrocodone).",
-                       "value": "Norco 5/325", "matched_as": "hydrocodone (brand Norco)"}]),
+                       "value": "Norco 5/325", "matched_as": "hydrocodone (brand Norco)", "source": "medications",
+                       "verification": None}]),
     (20, "warning", [{"code": "pregnancy", "severity": "warning", "field": "pregnancy",
-                      "message": "The patient is planning a pregnancy.", "value": "planning", "matched_as": ""}]),
+                      "message": "The patient is planning a pregnancy.", "value": "planning", "matched_as": "",
+                      "source": "answers", "verification": None}]),
     (10, "info", [{"code": "alcohol", "severity": "info", "field": "alcohol_drinks_per_week",
-                   "message": "The patient drinks 10 drinks a week.", "value": "10", "matched_as": ""}]),
+                   "message": "The patient drinks 10 drinks a week.", "value": "10", "matched_as": "",
+                   "source": "answers", "verification": None}]),
 ]  # fmt: skip
 LAST_NAMES = [
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
@@ -362,7 +365,7 @@ class DataBuilder:
         mix = OPEN_MIX if age < OPEN_WINDOW else CLOSED_MIX
         status = rng.choices([s for s, _w in mix], weights=[w for _s, w in mix])[0]
         roll = rng.randrange(100)
-        flags: list[dict[str, str]] = []
+        flags: list[dict[str, Any]] = []
         level = ""
         threshold = 0
         for share, sample_level, sample_flags in FLAG_SAMPLES:

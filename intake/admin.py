@@ -16,6 +16,7 @@ from intake.models import (
     Patient,
     Prescriber,
     Prescription,
+    StateLicence,
 )
 
 
@@ -59,6 +60,13 @@ class CompoundingRecordAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(StateLicence)
+class StateLicenceAdmin(SimpleHistoryAdmin):
+    list_display = ("state", "licence_number", "expires_on", "active")
+    list_filter = ("active",)
+    search_fields = ("state", "licence_number")
 
 
 admin.site.register(DosageForm)

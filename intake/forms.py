@@ -10,6 +10,7 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.forms import formset_factory
 
+from intake.clinical.dose_confirmation import unusual_doses
 from intake.models import ContactPreference, DosageForm, DoseTiming, Sex
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step
@@ -107,6 +108,10 @@ class PrescriptionForm(forms.Form):
         label="Start the titration again on every refill",
         help_text="Otherwise each refill is the prescribed strength only.",
     )
+    # Shown only when a dose is outside the usual range (not in the layout): see dose_check.
+    dose_confirmed = forms.BooleanField(
+        required=False, label="I confirm this dose: it is what I mean to prescribe, not a slip of the decimal point."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,6 +141,17 @@ class PrescriptionForm(forms.Form):
             prescriber_notes=data["prescriber_notes"], titration=steps, rush=data["rush"],
             repeat_titration=bool(steps) and data["repeat_titration"],
         )  # fmt: skip
+
+
+def dose_check(content: PrescribedContent) -> list[str]:
+    """The doses of a prescription outside the usual LDN range, in sentences showing the range."""
+    return unusual_doses(
+        dosage_form=content.dosage_form,
+        strength_mg=content.strength_mg,
+        titration_mg=[step.strength_mg for step in content.titration],
+        quantity=content.quantity,
+        days_supply=content.days_supply,
+    )
 
 
 class TitrationStepForm(forms.Form):
@@ -169,11 +185,12 @@ class SignatureForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
-    def signature(self, ip_address: str | None) -> Signature:
+    def signature(self, ip_address: str | None, *, dose_confirmed: bool = False) -> Signature:
         return Signature(
             name=self.cleaned_data["signature_name"],
             attested=self.cleaned_data["signature_attestation"],
             ip_address=ip_address,
+            dose_confirmed=dose_confirmed,
         )
 
 

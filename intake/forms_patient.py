@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from intake.clinical.follow_up import symptom_labels
 from intake.models import LiverCondition, Pregnancy, Questionnaire, SymptomLevel
-from intake.services.questionnaire import BOOLEAN_ANSWERS, MAX_ITEM_LENGTH, MAX_LIST_ITEMS
+from intake.services.questionnaire import BOOLEAN_ANSWERS, MAX_ITEM_LENGTH, MAX_LIST_ITEMS, RESCREEN_ANSWERS
 from intake.services.workflow import MAX_TEXT
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -172,10 +172,20 @@ class QuestionnaireForm(forms.Form):
         error_messages={"required": "Tick the box to confirm your answers."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, short: bool = False, **kwargs: Any) -> None:
+        """`short`: the re-screen before a refill, four questions; the other answers carry over."""
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        if short:
+            for name in list(self.fields):
+                if name not in (*RESCREEN_ANSWERS, "attestation"):
+                    del self.fields[name]
+            self.helper.layout = Layout(
+                Fieldset("Opioids", "takes_opioids"),
+                Fieldset("Your health now", "liver_condition", "pregnancy"),
+            )
+            return
         self.helper.layout = Layout(
             Fieldset(
                 "Opioids",
@@ -200,7 +210,7 @@ class QuestionnaireForm(forms.Form):
         if questionnaire is None:
             return {}
         answers = questionnaire.answers()
-        initial = {name: "yes" if answers[name] else "no" for name in BOOLEAN_ANSWERS}
+        initial: dict[str, Any] = {name: "yes" if answers[name] else "no" for name in BOOLEAN_ANSWERS}
         initial.update(
             liver_condition=answers["liver_condition"],
             pregnancy=answers["pregnancy"],
@@ -238,19 +248,14 @@ def list_items(formset: forms.BaseFormSet) -> list[str]:
 
 
 def questionnaire_answers(
-    form: QuestionnaireForm, medications: forms.BaseFormSet, allergies: forms.BaseFormSet
+    form: QuestionnaireForm, medications: forms.BaseFormSet, allergies: forms.BaseFormSet | None
 ) -> dict[str, Any]:
-    """The contract's answer keys (without the birth date) from valid forms."""
-    data = form.cleaned_data
-    answers: dict[str, Any] = {name: data[name] for name in BOOLEAN_ANSWERS}
-    answers.update(
-        liver_condition=data["liver_condition"],
-        pregnancy=data["pregnancy"],
-        alcohol_drinks_per_week=data["alcohol_drinks_per_week"],
-        current_medications=list_items(medications),
-        allergies=list_items(allergies),
-        attestation=data["attestation"],
-    )
+    """The contract's answer keys (without the birth date) from valid forms: those the form asked
+    (a re-screen asks fewer; the service carries the others over), with the medicines listed now."""
+    answers: dict[str, Any] = dict(form.cleaned_data)
+    answers["current_medications"] = list_items(medications)
+    if allergies is not None:
+        answers["allergies"] = list_items(allergies)
     return answers
 
 

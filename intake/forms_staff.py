@@ -11,10 +11,13 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.forms import formset_factory
 
-from intake.models import BudRuleName, DosageForm, MasterFormulation
+from intake.clinical.verification import METHODS, reason_problem, reasons_needed
+from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence
+from intake.models.people import US_STATES
 from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotInput
 from intake.services.dispensing import ContainerDetails
 from intake.services.final_check import CHECKLIST
+from intake.services.licences import LICENCE_FIELDS
 
 TEXT_LIMIT = 1000
 
@@ -43,17 +46,15 @@ class ClarificationForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    """One reason field per warning code on the prescription (the service decides what is missing)."""
+    """One reason field per warning code that needs one: not verified, and not a strength above the
+    LDN range, which only the prescriber's confirmation clears (the service decides what is missing)."""
 
     def __init__(self, *args: Any, flags: Iterable[Mapping[str, Any]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.warning_codes: list[str] = []
-        for flag in flags:
-            code = str(flag.get("code", ""))
-            if flag.get("severity") != "warning" or not code or code in self.warning_codes:
-                continue
-            self.warning_codes.append(code)
-            messages = [str(f.get("message", "")) for f in flags if f.get("code") == code]
+        flags = list(flags)
+        self.warning_codes: list[str] = reasons_needed(flags)
+        for code in self.warning_codes:
+            messages = [str(f.get("message", "")) for f in flags if f.get("code") == code and not f.get("verification")]
             self.fields[self.field_name(code)] = forms.CharField(
                 label=f"Why the {code.replace('_', ' ')} warning does not stop this prescription",
                 help_text=" ".join(dict.fromkeys(messages)),
@@ -74,10 +75,48 @@ class ApproveForm(forms.Form):
         }
 
     def missing_reason_errors(self) -> None:
-        """Put "required" on each warning left without a reason (after the service said some are missing)."""
+        """Put the reason's problem on each warning's field (after the service refused the reasons)."""
         for code in self.warning_codes:
-            if not self.cleaned_data.get(self.field_name(code), "").strip():
-                self.add_error(self.field_name(code), "Write the reason for this warning.")
+            text = self.cleaned_data.get(self.field_name(code), "").strip()
+            if not text:
+                self.add_error(self.field_name(code), "Write the reason for this warning, or verify it.")
+            elif problem := reason_problem(text):
+                self.add_error(self.field_name(code), problem)
+
+
+class VerifyFlagForm(forms.Form):
+    """How a pharmacist checked one flag: the method as a choice, and a note a colleague could act on."""
+
+    code = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    field = forms.CharField(max_length=60, required=False, widget=forms.HiddenInput)
+    method = forms.ChoiceField(label="How you checked it", choices=[("", "Choose…"), *METHODS.items()])
+    note = forms.CharField(
+        label="What you checked and what it showed",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: PDMP shows the last oxycodone fill 8 months ago; patient confirms stopped.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _no_form_tag()
+        self.helper.disable_csrf = True  # the page's form tag has its own token
+
+    def clean_note(self) -> str:
+        note: str = self.cleaned_data["note"].strip()
+        problem = reason_problem(note)
+        if problem:
+            raise forms.ValidationError(problem)
+        return note
+
+
+class RescreenForm(forms.Form):
+    message = forms.CharField(
+        label="Why the patient answers again",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the history. The patient gets a new link; the message to them says nothing clinical.",
+    )
 
 
 class LotForm(forms.Form):
@@ -291,3 +330,26 @@ IngredientFormSet = formset_factory(IngredientForm, extra=0, min_num=1, validate
 
 def ingredient_values(formset: Any) -> list[dict[str, str]]:
     return [dict(form.cleaned_data) for form in formset.forms if form.cleaned_data]
+
+
+class StateLicenceForm(forms.Form):
+    state = forms.ChoiceField(choices=US_STATES)
+    licence_number = forms.CharField(max_length=60)
+    expires_on = forms.DateField(label="Expires on", widget=DateInput, help_text="The last day the licence is valid.")
+    active = forms.BooleanField(
+        required=False, initial=True, help_text="Untick for a licence surrendered or suspended."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _no_form_tag()
+        self.helper.layout = Layout(
+            Row(Column("state"), Column("licence_number")), Row(Column("expires_on"), Column("active"))
+        )
+
+    @classmethod
+    def initial_for(cls, licence: StateLicence) -> dict[str, Any]:
+        return {name: getattr(licence, name) for name in LICENCE_FIELDS}
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in LICENCE_FIELDS}

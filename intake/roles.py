@@ -10,8 +10,23 @@ from accounts.models import Role
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.PRESCRIBER: ("submit_prescription",),
     Role.TECHNICIAN: ("review_prescription", "compound_prescription"),
-    Role.PHARMACIST: ("review_prescription", "approve_prescription", "compound_prescription"),
-    Role.ADMIN: ("review_prescription", "view_audit", "intake.change_prescriber", "intake.view_prescriber"),
+    Role.PHARMACIST: (
+        "review_prescription",
+        "approve_prescription",
+        "compound_prescription",
+        "intake.view_statelicence",
+        "intake.add_statelicence",
+        "intake.change_statelicence",
+    ),
+    Role.ADMIN: (
+        "review_prescription",
+        "view_audit",
+        "intake.change_prescriber",
+        "intake.view_prescriber",
+        "intake.view_statelicence",
+        "intake.add_statelicence",
+        "intake.change_statelicence",
+    ),
 }
 
 

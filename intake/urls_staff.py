@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake.views import staff, staff_compounding, staff_fills, staff_formulary
+from intake.views import staff, staff_compounding, staff_fills, staff_formulary, staff_licences
 
 app_name = "staff"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("prescriptions/<int:prescription_id>/reject/", staff.reject, name="reject"),
     path("prescriptions/<int:prescription_id>/clarify/", staff.request_clarification, name="request_clarification"),
     path("prescriptions/<int:prescription_id>/cancel/", staff.cancel, name="cancel"),
+    path("prescriptions/<int:prescription_id>/verify-flag/", staff.verify_flag, name="verify_flag"),
+    path("prescriptions/<int:prescription_id>/rescreen/", staff.request_rescreen, name="request_rescreen"),
     path("prescriptions/<int:prescription_id>/start/", staff_compounding.start_compounding, name="start_compounding"),
     path("prescriptions/<int:prescription_id>/compounding/", staff_compounding.compounding_record, name="compounding"),
     path("prescriptions/<int:prescription_id>/final-check/", staff_compounding.final_check, name="final_check"),
@@ -37,6 +39,9 @@ urlpatterns = [
     path("prescriptions/<int:prescription_id>/renewal/", staff_fills.renewal_ask, name="renewal_ask"),
     path("follow-ups/", staff_fills.follow_ups, name="follow_ups"),
     path("follow-ups/<int:follow_up_id>/review/", staff_fills.follow_up_reviewed, name="follow_up_review"),
+    path("licences/", staff_licences.licences, name="licences"),
+    path("licences/new/", staff_licences.licence_create, name="licence_new"),
+    path("licences/<int:licence_id>/edit/", staff_licences.licence_edit, name="licence_edit"),
     path("formulary/", staff_formulary.formulary, name="formulary"),
     path("formulary/formulations/new/", staff_formulary.formulation_create, name="formulation_new"),
     path("formulary/formulations/<int:formulation_id>/", staff_formulary.formulation_detail, name="formulation"),

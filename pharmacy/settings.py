@@ -348,10 +348,11 @@ QUEUE_OVERDUE_HOURS = env_int("QUEUE_OVERDUE_HOURS", 24)
 QUEUE_COUNTS_SECONDS = env_int("QUEUE_COUNTS_SECONDS", 5)
 # Each process reads the offered dosage forms again after this long (DosageForm.objects.offered).
 FORMULARY_CACHE_SECONDS = env_int("FORMULARY_CACHE_SECONDS", 30)
+# Each process reads the pharmacy's state licences again after this long (StateLicence.objects.valid_states).
+LICENCE_CACHE_SECONDS = env_int("LICENCE_CACHE_SECONDS", 30)
 HOLD_ESCALATION_DAYS = env_int("HOLD_ESCALATION_DAYS", 3)
 REFILL_REMINDER_DAYS = env_int("REFILL_REMINDER_DAYS", 7)
 FOLLOW_UP_AFTER_DAYS = env_int("FOLLOW_UP_AFTER_DAYS", 14)
-RESCREEN_AFTER_DAYS = env_int("RESCREEN_AFTER_DAYS", 90)
 # Where escalations of a prescription left on hold go.
 LEAD_PHARMACIST_EMAIL = env_str("LEAD_PHARMACIST_EMAIL", PHARMACY_EMAIL)
 SMS_BACKEND = env_str("SMS_BACKEND", "intake.notifications.sms.LogSmsBackend")

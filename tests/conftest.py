@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -24,6 +27,34 @@ def _reference_data_in_transactional_tests(request) -> None:
         from intake.roles import ensure_reference_data
 
         ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _state_licences(request) -> None:
+    """The pharmacy's state licences, as seed_demo records them (every state and DC but AK and HI),
+    in every test that uses the database, transactional ones included (their flush empties the
+    table after each): without them every patient would raise a licensure warning and nothing
+    could be shipped. A test about a missing licence deletes them (no_licences) or uses AK or HI."""
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    from intake.services.licences import demo_licences, state_licences_record
+
+    state_licences_record(demo_licences(expires_on=date(timezone.localdate().year + 5, 12, 31)))
+
+
+@pytest.fixture
+def no_licences(db) -> None:
+    """The pharmacy holds no state licence at all."""
+    from intake.models import StateLicence, licences_forget
+
+    StateLicence.objects.all().delete()
+    licences_forget()
 
 
 @pytest.fixture(autouse=True)
@@ -132,10 +163,13 @@ def _fresh_cache():
     forms): a rolled-back test's rows leave no cached trace for the next one."""
     from django.core.cache import cache
 
+    from intake.models import licences_forget
     from intake.models.formulary import dosage_forms_offered_forget
 
     cache.clear()
     dosage_forms_offered_forget()
+    licences_forget()
     yield
     cache.clear()
     dosage_forms_offered_forget()
+    licences_forget()

@@ -65,29 +65,40 @@ class RenewalStatusField(serializers.ChoiceField):
         super().__init__(choices=RenewalStatus.choices, **kwargs)
 
 
-def text_list() -> serializers.ListField:
+def text_list(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
         child=StrictCharField(max_length=MAX_ITEM_LENGTH, allow_blank=True, trim_whitespace=True),
         max_length=MAX_LIST_ITEMS,
         allow_empty=True,
+        **kwargs,
     )
 
 
 class QuestionnaireAnswersSerializer(serializers.Serializer):
-    """The body of POST /api/v1/questionnaires/{token}/ (CONTRACT.md, "The patient's questionnaire")."""
+    """The body of POST /api/v1/questionnaires/{token}/ (CONTRACT.md, "The patient's questionnaire").
+
+    A first questionnaire answers every question. A re-screen link (a refill's, or one whose answers
+    the patient gave before) takes the short set too: `takes_opioids`, `liver_condition`, `pregnancy`,
+    with `current_medications` (the medicines taken now) or `new_medications` (started since); what
+    is left out carries over from the earlier answers. Which questions are missing is the service's
+    answer (400 naming each), as only it knows whether earlier answers exist.
+    """
 
     date_of_birth = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD, as on the prescription.")
     takes_opioids = StrictBooleanField(help_text="Any opioid in the last 10 days, prescribed or not.")
-    opioid_treatment_program = StrictBooleanField(help_text="Methadone or buprenorphine treatment.")
+    opioid_treatment_program = StrictBooleanField(required=False, help_text="Methadone or buprenorphine treatment.")
     liver_condition = StrictChoiceField(choices=LiverCondition.choices)
     pregnancy = StrictChoiceField(choices=Pregnancy.choices)
-    alcohol_drinks_per_week = StrictIntegerField(min_value=0, max_value=500)
-    naltrexone_allergy = StrictBooleanField()
-    thyroid_medication = StrictBooleanField()
-    immunosuppressants = StrictBooleanField()
-    surgery_within_14_days = StrictBooleanField()
-    current_medications = text_list()
-    allergies = text_list()
+    alcohol_drinks_per_week = StrictIntegerField(min_value=0, max_value=500, required=False)
+    naltrexone_allergy = StrictBooleanField(required=False)
+    thyroid_medication = StrictBooleanField(required=False)
+    immunosuppressants = StrictBooleanField(required=False)
+    surgery_within_14_days = StrictBooleanField(required=False)
+    current_medications = text_list(required=False)
+    new_medications = text_list(
+        required=False, help_text="A re-screen: medicines started since the earlier answers, added to their list."
+    )
+    allergies = text_list(required=False)
     attestation = StrictBooleanField(help_text="Must be true: the answers are true and complete.")
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:

@@ -85,8 +85,10 @@ class RefillView(JsonApiView):
         description=(
             "Opens the next fill of a dispensed prescription. Refused (409, with the date where there is one) "
             "when too soon (before 75% of the last fill's days supply has passed), after the prescription's "
-            "expiry (one year from writing), or with no refill left (ask for a renewal instead). When the "
-            "last answered questionnaire is older than 90 days the fill waits for the patient to confirm it."
+            "expiry (one year from writing), or with no refill left (ask for a renewal instead). Every refill "
+            "then waits (awaiting_questionnaire) for the patient's short re-screen through a new private link "
+            "(opioids in the last 10 days, liver, pregnancy, the medicines taken now), and its answers go to a "
+            "pharmacist's review."
         ),
         parameters=[ID_PARAMETER],
         request=None,
@@ -103,7 +105,7 @@ class RefillView(JsonApiView):
     def post(self, request: Request, pk: str) -> Response:
         user = signed_in(request)
         prescription = prescription_for_user(user, pk)
-        if not may_act(user, Action.REFILL, prescription):
+        if not may_act(user, Action.REFILL_RESCREEN, prescription):
             raise Forbidden()
         refill_request(prescription_id=prescription.pk, actor=user, requester=requester_for(user))
         audit(request, AuditAction.ACTION, prescription=prescription, description="refill asked for (API)")

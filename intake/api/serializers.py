@@ -11,6 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intake.api.patient_serializers import RenewalStatusField
+from intake.clinical.flags import SOURCES
+from intake.clinical.verification import METHODS
 from intake.models import (
     DosageFormCode,
     DoseTiming,
@@ -218,8 +220,33 @@ class MessageSerializer(serializers.Serializer):
     message = Text(max_length=MAX_TEXT)
 
 
+class RescreenSerializer(serializers.Serializer):
+    message = Text(
+        max_length=MAX_TEXT,
+        help_text="Why the patient is asked to answer again (kept in the history; the patient's message says "
+        "nothing clinical).",
+    )
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = Text(max_length=MAX_TEXT)
+
+
+class VerifyFlagSerializer(serializers.Serializer):
+    code = Text(max_length=40, help_text="The code of a flag the prescription carries, e.g. opioid_use.")
+    method = serializers.ChoiceField(
+        choices=list(METHODS.items()), help_text="How the pharmacist checked it (the NCPDP professional service)."
+    )
+    note = Text(
+        max_length=MAX_TEXT,
+        help_text="What was checked and what it showed: a sentence a colleague could act on (15 characters, "
+        "3 words at least).",
+    )
+    field = Text(
+        max_length=60, required=False, default="",
+        help_text="Only the flag raised by this field (e.g. current_medications[1]); every flag with the code "
+        "when left out.",
+    )  # fmt: skip
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -360,10 +387,25 @@ class ShipSerializer(serializers.Serializer):
 # --- The prescription, as every endpoint answers it -----------------------------------------
 
 
+class VerificationSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=list(METHODS.items()))
+    note = serializers.CharField()
+    by = serializers.CharField(help_text="The pharmacist who verified it.")
+    at = serializers.DateTimeField()
+
+
 class FlagSerializer(serializers.Serializer):
     code = serializers.CharField()
     severity = serializers.ChoiceField(choices=["hard_stop", "warning", "info"])
     message = serializers.CharField()
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # the flag's key, not Field.source
+        choices=list(SOURCES), default="",
+        help_text="What raised it: the prescription's fields, the patient's answers, a medication or allergy "
+        "line, earlier answers (history) or the patient's other orders.",
+    )  # fmt: skip
+    verification = VerificationSerializer(
+        allow_null=True, help_text="How a pharmacist verified it, or null while it is not verified."
+    )
     field = serializers.CharField(required=False, help_text="Where it came from: a prescription or answer field.")
     value = serializers.JSONField(required=False, help_text="The value that raised it.")
     matched_as = serializers.CharField(required=False, help_text="The drug a medication line was read as.")

@@ -277,7 +277,13 @@ class WorkflowActionView(JsonApiView):
         return rendered(fresh(request, prescription.pk))
 
 
-def action_schema(action: str, body: type[serializers.Serializer] | None, summary: str, **extra: Any) -> Any:
+def action_schema(
+    action: str,
+    body: type[serializers.Serializer] | None,
+    summary: str,
+    conflict: str = "Not allowed from the prescription's current status (or someone else just acted).",
+    **extra: Any,
+) -> Any:
     return extend_schema_view(
         post=extend_schema(
             operation_id=f"prescriptions_{action}",
@@ -294,7 +300,7 @@ def action_schema(action: str, body: type[serializers.Serializer] | None, summar
                 401: UNAUTHENTICATED,
                 403: refusal("The caller's role may not take this action."),
                 404: NOT_FOUND,
-                409: refusal("Not allowed from the prescription's current status (or someone else just acted)."),
+                409: refusal(conflict),
                 415: refusal("The body is not JSON."),
                 **extra,
             },
@@ -339,7 +345,10 @@ class RespondView(WorkflowActionView):
         )
 
 
-@action_schema("approve", api.ApproveSerializer, "Approve (pharmacist): a reason for each warning; hard stops 409")
+@action_schema(
+    "approve", api.ApproveSerializer,
+    "Approve (pharmacist): each warning verified or given a reason; an unverified hard stop 409",
+)  # fmt: skip
 class ApproveView(WorkflowActionView):
     action = Action.APPROVE
     body_serializer = api.ApproveSerializer
@@ -347,6 +356,33 @@ class ApproveView(WorkflowActionView):
     def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
         return workflow.prescription_approve(
             prescription_id=prescription_id, actor=signed_in(request), override_reasons=data["override_reasons"]
+        )
+
+
+@action_schema(
+    "verify_flag", api.VerifyFlagSerializer,
+    "Verify a flag (pharmacist, in review): how it was checked; stays in_review",
+    conflict="Not in review, or a hard stop that cannot be verified (the patient's own answers, 50 mg or more).",
+)  # fmt: skip
+class VerifyFlagView(WorkflowActionView):
+    action = Action.VERIFY_FLAG
+    body_serializer = api.VerifyFlagSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_verify_flag(prescription_id=prescription_id, actor=signed_in(request), **data)
+
+
+@action_schema(
+    "request_rescreen", api.RescreenSerializer,
+    "Ask the patient to answer again (pharmacist) → awaiting_questionnaire, with a new link",
+)  # fmt: skip
+class RequestRescreenView(WorkflowActionView):
+    action = Action.REQUEST_RESCREEN
+    body_serializer = api.RescreenSerializer
+
+    def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
+        return workflow.prescription_request_rescreen(
+            prescription_id=prescription_id, actor=signed_in(request), message=data["message"]
         )
 
 
@@ -396,7 +432,10 @@ class FinalCheckView(WorkflowActionView):
         )  # fmt: skip
 
 
-@action_schema("ship", api.ShipSerializer, "Ship with carrier and tracking number (pharmacist, technician)")
+@action_schema(
+    "ship", api.ShipSerializer, "Ship with carrier and tracking number (pharmacist, technician)",
+    conflict="Not ready, past its beyond-use date, or the pharmacy holds no valid licence in the patient's state.",
+)  # fmt: skip
 class ShipView(WorkflowActionView):
     action = Action.SHIP
     body_serializer = api.ShipSerializer
@@ -433,7 +472,8 @@ ACTION_VIEWS: dict[str, type[WorkflowActionView]] = {
     view.action: view
     for view in (
         ClaimView, RequestClarificationView, RespondView, ApproveView, RejectView, StartCompoundingView,
-        RecordCompoundingView, FinalCheckView, ShipView, CompleteView, CancelView,
+        RecordCompoundingView, FinalCheckView, ShipView, CompleteView, CancelView, VerifyFlagView,
+        RequestRescreenView,
     )
 }  # fmt: skip
 

@@ -7,7 +7,7 @@ names its method; a reason or note is a sentence a colleague could act on ("ok" 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -43,6 +43,18 @@ METHODS: Final[dict[str, str]] = {
 _VERIFIABLE_HARD_STOP_SOURCES: Final = frozenset({SOURCE_MEDICATIONS, SOURCE_HISTORY, SOURCE_ORDERS})
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def verification_of(flag: Flag | Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The stored verification of a flag (a dict with method, note, by, at), or None."""
+    if isinstance(flag, Flag):
+        return None
+    found = flag.get("verification")
+    return found if isinstance(found, Mapping) and found else None
+
+
+def is_verified(flag: Flag | Mapping[str, Any]) -> bool:
+    return verification_of(flag) is not None
 
 
 def is_verifiable(flag: Flag | Mapping[str, Any]) -> bool:
@@ -87,3 +99,44 @@ def reason_problem(text: str) -> str | None:
             f"{least_words} words): what was checked and what it showed."
         )
     return None
+
+
+def flag_key(flag: Flag | Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """What makes a flag the same flag on a new screening: a verification of it still stands."""
+    if isinstance(flag, Flag):
+        return flag.code, flag.source, flag.field, flag.value
+    return code_of(flag), source_of(flag), str(flag.get("field", "")), value_of(flag)
+
+
+def keep_verifications(
+    new_flags: Iterable[Mapping[str, Any]], old_flags: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The new flags, each with the verification its unchanged predecessor had (same code, source,
+    field and value); anything new or changed starts unverified."""
+    verified = {flag_key(old): verification_of(old) for old in old_flags if is_verified(old)}
+    return [{**flag, "verification": verified.get(flag_key(flag))} for flag in new_flags]
+
+
+def hard_stops_blocking(flags: Iterable[Flag | Mapping[str, Any]]) -> list[str]:
+    """Codes of the hard stops not verified, each once: each keeps the prescription from approval."""
+    codes = [code_of(f) for f in flags if severity_of(f) == HARD_STOP and not is_verified(f)]
+    return list(dict.fromkeys(codes))
+
+
+def confirmations_missing(flags: Iterable[Flag | Mapping[str, Any]]) -> list[str]:
+    """Codes of the warnings only the prescriber's confirmation clears, not verified yet."""
+    codes = [code_of(f) for f in flags if needs_prescriber_confirmation(f) and not is_verified(f)]
+    return list(dict.fromkeys(codes))
+
+
+def reasons_needed(flags: Iterable[Flag | Mapping[str, Any]]) -> list[str]:
+    """Codes of the warnings that need the pharmacist's written reason to approve: not verified, and
+    not one that only the prescriber's confirmation clears. Each once, in order."""
+    flags = list(flags)
+    by_confirmation = set(confirmations_missing(flags))
+    codes = [
+        code_of(f)
+        for f in flags
+        if severity_of(f) == WARNING and not is_verified(f) and code_of(f) not in by_confirmation
+    ]
+    return list(dict.fromkeys(codes))

@@ -317,7 +317,7 @@ def demo_repeat_business_create(*, prescriber: Prescriber, pharmacist: User, tec
     """Four prescriptions that show the repeat business and the clock, made through the services and
     then moved into the past (the services stamp the current time):
 
-    - a refill (its second fill) waiting for review, 25 days after the first fill was handed over;
+    - a refill (its second fill) re-screened and waiting for review, 25 days after the first fill was handed over;
     - a completed prescription with no refill left and the patient's renewal request waiting for the prescriber;
     - a prescription on hold for 4 days (the clock nags its prescriber and escalates it);
     - a first fill handed over 16 days ago whose check-in was answered with a symptom for a pharmacist.
@@ -346,7 +346,12 @@ def demo_repeat_business_create(*, prescriber: Prescriber, pharmacist: User, tec
             _demo_dispense(prescription, pharmacist=pharmacist, technician=technician)
             _move_back(prescription, timedelta(days={"refill": 25, "renewal": 20, "check_in": 16}[key]))
         if key == "refill":
-            refill_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+            refilled = refill_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+            # The patient answers the refill's short re-screen: the refill then waits for review.
+            questionnaire_submit(
+                token=refilled.questionnaire_token, date_of_birth=born, ip_address="127.0.0.1",
+                answers={"takes_opioids": False, "liver_condition": "none", "pregnancy": "no", "attestation": True},
+            )  # fmt: skip
         elif key == "renewal":
             renewal_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
         elif key == "check_in":

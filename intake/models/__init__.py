@@ -19,6 +19,7 @@ from intake.models.fills import (
     TimerKind,
 )
 from intake.models.formulary import BudRuleName, DosageForm, DosageFormCode, MasterFormulation
+from intake.models.licences import StateLicence, licences_forget
 from intake.models.notifications import (
     Audience,
     Channel,
@@ -59,6 +60,6 @@ __all__ = [
     "ContactPreference", "Credential", "DeliveryStatus", "DosageForm", "DosageFormCode", "DoseTiming",
     "FlagLevel", "IdempotencyKey", "IngredientLot", "LiverCondition", "MasterFormulation",
     "Notification", "NotificationEvent", "Patient", "Pregnancy", "Prescriber", "Prescription",
-    "PrescriptionEvent", "PrescriptionStatus", "Questionnaire", "Sex", "TitrationStep", "Transition",
-    "fold_name",
+    "PrescriptionEvent", "PrescriptionStatus", "Questionnaire", "Sex", "StateLicence", "TitrationStep",
+    "Transition", "fold_name", "licences_forget",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ class NotificationEvent(models.TextChoices):
     READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
     SHIPPED = "shipped", "Shipped"
     REFILL_STARTED = "refill_started", "Refill started"
-    RESCREEN_INVITATION = "rescreen_invitation", "Questionnaire to confirm before a refill"
+    RESCREEN_INVITATION = "rescreen_invitation", "Re-screening questions before a refill"
     QUESTIONNAIRE_EXPIRED = "questionnaire_expired", "Questionnaire link expired"
     REFILL_REMINDER = "refill_reminder", "Refill reminder"
     RENEWAL_REQUESTED = "renewal_requested", "Renewal requested"
@@ -31,6 +31,7 @@ class NotificationEvent(models.TextChoices):
     BUD_PASSED = "bud_passed", "Ready fill past its beyond-use date"
     FOLLOW_UP_INVITATION = "follow_up_invitation", "Side-effect check-in"
     FOLLOW_UP_FLAGGED = "follow_up_flagged", "Check-in answers for a pharmacist"
+    RESCREEN_REQUESTED = "rescreen_requested", "New questionnaire asked by the pharmacist"
 
 
 class Channel(models.TextChoices):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -83,6 +83,15 @@ def past_beyond_use_date(status: str, beyond_use_date: date | None, today: date)
     return status == S.READY and beyond_use_date is not None and beyond_use_date < today
 
 
+_SEVERITY_RANK = {"hard_stop": 3, "warning": 2, "info": 1}
+
+
+def flag_level_of(flags: Iterable[Mapping[str, Any]]) -> str:
+    """The most severe flag's level, kept on the prescription for the queue's filter."""
+    worst = max((_SEVERITY_RANK.get(str(flag.get("severity")), 0) for flag in flags), default=0)
+    return {3: FlagLevel.HARD_STOP, 2: FlagLevel.WARNING, 1: FlagLevel.INFO}.get(worst, FlagLevel.NONE)
+
+
 def flags_by_code(flags: list[dict[str, str]]) -> list[dict[str, str]]:
     """One flag per code (the first, which the engine orders worst first), for badges."""
     by_code: dict[str, dict[str, str]] = {}
@@ -107,7 +116,7 @@ class Action(models.TextChoices):
     CANCEL = "cancel", "Cancelled"
     RELEASE = "release", "Claim released"
     REFILL = "refill", "Refill started"
-    REFILL_RESCREEN = "refill_rescreen", "Refill started; questionnaire to confirm"
+    REFILL_RESCREEN = "refill_rescreen", "Refill started; re-screening questions sent"
     REFILL_LAPSE = "refill_lapse", "Refill lapsed: questionnaire not answered"
     EXPIRE = "expire", "Cancelled: questionnaire not answered"
     RECOMPOUND = "recompound", "Past its beyond-use date; to be compounded again"
@@ -116,6 +125,8 @@ class Action(models.TextChoices):
     RENEWAL_APPROVE = "renewal_approve", "Renewed by the prescriber"
     RENEWAL_DENY = "renewal_deny", "Renewal denied by the prescriber"
     FOLLOW_UP = "follow_up", "Side-effect check-in"
+    VERIFY_FLAG = "verify_flag", "Flag verified"
+    REQUEST_RESCREEN = "request_rescreen", "New questionnaire asked of the patient"
 
 
 # Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through
@@ -156,10 +167,15 @@ TRANSITIONS: dict[str, Transition] = {
     Action.COMPLETE: Transition(frozenset({S.READY, S.SHIPPED}), S.COMPLETED, _STAFF),
     Action.CANCEL: Transition(_BEFORE_COMPOUNDING, S.CANCELLED, frozenset({OWNER, Role.PHARMACIST})),
     # A refill opens the next fill of a dispensed prescription (services/refills.py checks the
-    # refills left, the 75% rule and the expiry); it needs the questionnaire confirmed first when
-    # the last answers are older than 90 days.
-    Action.REFILL: Transition(_DISPENSED, S.PENDING_REVIEW, _REFILL_ASKERS),
+    # refills left, the 75% rule and the expiry). Opioid use can start at any time, so every refill
+    # waits for the patient's short re-screen first; the answers then go to a pharmacist's review.
     Action.REFILL_RESCREEN: Transition(_DISPENSED, S.AWAITING_QUESTIONNAIRE, _REFILL_ASKERS),
+    # A pharmacist records how a flag was checked; the prescription stays in review.
+    Action.VERIFY_FLAG: Transition(frozenset({S.IN_REVIEW}), S.IN_REVIEW, _PHARMACIST),
+    # Answers that only the patient can change (an opioid answered yes by mistake): a new link.
+    Action.REQUEST_RESCREEN: Transition(
+        frozenset({S.PENDING_REVIEW, S.IN_REVIEW}), S.AWAITING_QUESTIONNAIRE, _PHARMACIST
+    ),
     # The timers: an unanswered questionnaire ends the first fill (cancelled) or the refill asked for
     # (back to completed: the refills stay for later).
     Action.EXPIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.CANCELLED, frozenset({SYSTEM})),
@@ -172,7 +188,7 @@ TRANSITIONS: dict[str, Transition] = {
 API_ACTIONS = (
     Action.CLAIM, Action.REQUEST_CLARIFICATION, Action.RESPOND, Action.APPROVE, Action.REJECT,
     Action.START_COMPOUNDING, Action.RECORD_COMPOUNDING, Action.FINAL_CHECK, Action.SHIP,
-    Action.COMPLETE, Action.CANCEL,
+    Action.COMPLETE, Action.CANCEL, Action.VERIFY_FLAG, Action.REQUEST_RESCREEN,
 )  # fmt: skip
 
 

@@ -59,6 +59,7 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     E.BUD_PASSED: (Audience.PHARMACY,),
     E.FOLLOW_UP_INVITATION: (Audience.PATIENT,),
     E.FOLLOW_UP_FLAGGED: (Audience.PHARMACY,),
+    E.RESCREEN_REQUESTED: (Audience.PATIENT,),
 }
 
 

@@ -32,7 +32,7 @@ SUBJECTS: dict[str, str] = {
     E.READY_FOR_PICKUP: "Prescription {reference} is ready for pickup",
     E.SHIPPED: "Prescription {reference} has shipped",
     E.REFILL_STARTED: "We are preparing a refill of prescription {reference}",
-    E.RESCREEN_INVITATION: "Please confirm your answers before we refill prescription {reference}",
+    E.RESCREEN_INVITATION: "A few questions before we refill prescription {reference}",
     E.QUESTIONNAIRE_EXPIRED: "The questionnaire link for prescription {reference} expired",
     E.REFILL_REMINDER: "Time to ask for a refill of prescription {reference}",
     E.RENEWAL_REQUESTED: "Renewal requested for prescription {reference}",
@@ -43,10 +43,13 @@ SUBJECTS: dict[str, str] = {
     E.BUD_PASSED: "Do not hand over: prescription {reference} is past its beyond-use date",
     E.FOLLOW_UP_INVITATION: "How are you getting on? A short check-in about prescription {reference}",
     E.FOLLOW_UP_FLAGGED: "Check-in answers for a pharmacist: prescription {reference}",
+    E.RESCREEN_REQUESTED: "Please answer our health questions again for prescription {reference}",
 }
 
 # The patient's link is their questionnaire for these events, the status page otherwise.
-QUESTIONNAIRE_EVENTS = frozenset({E.QUESTIONNAIRE_INVITATION, E.QUESTIONNAIRE_REMINDER, E.RESCREEN_INVITATION})
+QUESTIONNAIRE_EVENTS = frozenset(
+    {E.QUESTIONNAIRE_INVITATION, E.QUESTIONNAIRE_REMINDER, E.RESCREEN_INVITATION, E.RESCREEN_REQUESTED}
+)
 
 
 @dataclass(frozen=True)

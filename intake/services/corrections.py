@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from intake.models import Prescription, TitrationStep
-from intake.services.dispensing import dispense_plan_flags_refresh
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Step, content_errors
 from intake.services.screening import screen_prescription
 
@@ -73,4 +72,3 @@ def apply_corrections(
     prescription.signed_from_ip = ip_address
     prescription.content_digest = prescription.compute_digest()
     screen_prescription(prescription)
-    dispense_plan_flags_refresh(prescription)

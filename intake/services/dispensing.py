@@ -34,7 +34,7 @@ from intake.models import (
     MasterFormulation,
     Prescription,
 )
-from intake.services.screening import flag_level
+from intake.models.prescriptions import flag_level_of
 
 DISPENSE_PLAN = "dispense_plan"
 CONCENTRATIONS_KEY = "dispensing:concentrations"
@@ -184,7 +184,7 @@ def dispense_plan_flags_refresh(prescription: Prescription, plan: DispensePlan |
         if kept is not None and kept.get("verification"):
             flag["verification"] = kept["verification"]
     prescription.flags = [flag for flag in prescription.flags if flag.get("code") != DISPENSE_PLAN] + fresh
-    prescription.flag_level = flag_level(prescription.flags)
+    prescription.flag_level = flag_level_of(prescription.flags)
 
 
 # --- what the pages, the worksheet and the labels show of each container --------------------------

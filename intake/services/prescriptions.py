@@ -19,7 +19,6 @@ from accounts.models import User
 from intake.audit import AuditEntry
 from intake.clinical.dosing import TitrationStep as ClinicalStep
 from intake.clinical.dosing import titration_errors
-from intake.clinical.screening import screen
 from intake.errors import Forbidden
 from intake.models import (
     Action,
@@ -39,7 +38,13 @@ from intake.models import (
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
 from intake.services.dispensing import dispense_plan_flags_refresh, plan_of
-from intake.services.screening import prescription_facts
+from intake.services.screening import (
+    PatientPicture,
+    duplicate_orders_mark,
+    patient_picture,
+    prescription_facts,
+    screen_new,
+)
 from pharmacy.inserts import insert
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
@@ -93,6 +98,8 @@ class Signature:
     name: str
     attested: bool
     ip_address: str | None = None
+    # The prescriber confirmed, on seeing the usual range, a dose outside it (the web form asks).
+    dose_confirmed: bool = False
 
 
 def new_reference() -> str:
@@ -164,6 +171,12 @@ def patient_find_or_create(details: PatientDetails, *, user: User) -> Patient:
     Contact details and weight are refreshed from the newest prescription; history keeps the old.
     `user` is who the history names (the prescriber).
     """
+    return patient_record(details, user=user)[0]
+
+
+def patient_record(details: PatientDetails, *, user: User) -> tuple[Patient, bool]:
+    """patient_find_or_create, and whether the patient was created just now (a new patient has
+    no other prescriptions to read)."""
     key = Patient.identity_key(details.first_name, details.last_name)
     values: dict[str, Any] = {
         "first_name": details.first_name.strip(),
@@ -185,14 +198,14 @@ def patient_find_or_create(details: PatientDetails, *, user: User) -> Patient:
     patient = Patient(date_of_birth=details.date_of_birth, name_key=key, **values)
     if insert([patient], skip_conflict=True):
         Patient.history.record_created([patient], user=user)  # type: ignore[attr-defined]
-        return patient
+        return patient, True
     patient = Patient.objects.select_for_update().get(name_key=key, date_of_birth=details.date_of_birth)
     changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if changed:
         for name in changed:
             setattr(patient, name, values[name])
         patient.save()
-    return patient
+    return patient, False
 
 
 def _replay(prescriber: Prescriber, key: str, digest: str) -> Prescription | None:
@@ -305,10 +318,10 @@ def prescription_create_signed(
         raise ValidationError(errors)
 
     now = timezone.now()
-    patient_record = patient_find_or_create(patient, user=prescriber.user)
+    patient_row, new_patient = patient_record(patient, user=prescriber.user)
     prescription = Prescription(
         prescriber=prescriber,
-        patient=patient_record,
+        patient=patient_row,
         status=PrescriptionStatus.AWAITING_QUESTIONNAIRE,
         dosage_form=content.dosage_form,
         strength_mg=content.strength_mg,
@@ -334,9 +347,13 @@ def prescription_create_signed(
     )
     prescription.reference = new_reference()
     prescription.questionnaire_token = new_questionnaire_token()
-    # Screened from the submitted content: a new prescription has no questionnaire yet, so the
-    # flags need no query and go into the first INSERT.
-    _screen_new(prescription, content=content, patient=patient)
+    # Screened from the submitted content (a new prescription has no questionnaire yet) with the
+    # patient's other open prescriptions (none to read for a new patient) and the pharmacy's
+    # licences (the process's copy); the flags go into the first INSERT.
+    picture = patient_picture(
+        patient_id=patient_row.pk, prescription_id=None, with_answers=False, new_patient=new_patient
+    )
+    _screen_new(prescription, content=content, patient=patient, picture=picture)
     # Signed before the INSERT (the digest covers the titration steps, not the ids), so the row is
     # written once, and history gets one row: the prescription as signed.
     steps = [TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
@@ -353,7 +370,9 @@ def prescription_create_signed(
     _known_relations(prescription, steps=steps, fills=[first_fill])
     Prescription.history.record_created([prescription], user=prescriber.user)  # type: ignore[attr-defined]
     insert([PrescriptionEvent(prescription=prescription, action=Action.SUBMIT, from_status="",
-                              to_status=prescription.status, actor=prescriber.user)])  # fmt: skip
+                              to_status=prescription.status, actor=prescriber.user,
+                              details={"dose_confirmed": True} if signature.dose_confirmed else {})])  # fmt: skip
+    duplicate_orders_mark(prescription, picture.others)
     if idempotency_key:
         insert([IdempotencyKey(prescriber=prescriber, key=idempotency_key, request_digest=digest,
                                prescription=prescription)])  # fmt: skip
@@ -367,15 +386,20 @@ def prescription_create_signed(
     return prescription
 
 
-def _screen_new(prescription: Prescription, *, content: PrescribedContent, patient: PatientDetails) -> None:
+def _screen_new(
+    prescription: Prescription, *, content: PrescribedContent, patient: PatientDetails, picture: PatientPicture
+) -> None:
     facts = prescription_facts(
         dosage_form=content.dosage_form,
         strength_mg=content.strength_mg,
         titration_mg=[step.strength_mg for step in content.titration],
         age_years=age_on(patient.date_of_birth, timezone.localdate()),
         weight_kg=patient.weight_kg,
+        quantity=content.quantity,
+        days_supply=content.days_supply,
+        patient_state=patient.state,
     )
-    prescription.flags = [flag.as_dict() for flag in screen(facts, None)]
+    screen_new(prescription, facts, picture)
     plan = plan_of(
         dosage_form=content.dosage_form, strength_mg=content.strength_mg, quantity=content.quantity,
         days_supply=content.days_supply, steps=[ClinicalStep(s.strength_mg, s.days) for s in content.titration],

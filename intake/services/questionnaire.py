@@ -21,8 +21,7 @@ from intake.models import (
     PrescriptionStatus,
     Questionnaire,
 )
-from intake.services.dispensing import dispense_plan_flags_refresh
-from intake.services.screening import screen_prescription
+from intake.services.screening import patient_picture, screen_prescription
 from intake.services.workflow import transition
 
 PATIENT_LINK = "patient (private link)"
@@ -32,6 +31,10 @@ BOOLEAN_ANSWERS = (
     "takes_opioids", "opioid_treatment_program", "naltrexone_allergy", "thyroid_medication",
     "immunosuppressants", "surgery_within_14_days",
 )  # fmt: skip
+# The short re-screen asked before every refill (and accepted wherever earlier answers exist): opioids
+# in the last 10 days, the liver, pregnancy, and the medicines taken now. The other answers carry
+# over from the patient's earlier ones; the full set is accepted too.
+RESCREEN_ANSWERS = ("takes_opioids", "liver_condition", "pregnancy")
 
 
 # What new_questionnaire_token() makes (URL-safe base64); anything else is not looked up at all,
@@ -93,8 +96,10 @@ def answers_errors(answers: Mapping[str, Any]) -> dict[str, list[str]]:
     if not isinstance(drinks, int) or isinstance(drinks, bool) or drinks < 0 or drinks > 500:
         errors["alcohol_drinks_per_week"] = ["Enter the number of drinks in a usual week (0 or more)."]
     for name in ("current_medications", "allergies"):
-        items = answers.get(name, [])
-        if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        items = answers.get(name)
+        if items is None:
+            errors[name] = ["List each item; an empty list when there is none."]
+        elif not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
             errors[name] = ["List each item as text."]
         elif len(items) > MAX_LIST_ITEMS:
             errors[name] = [f"List at most {MAX_LIST_ITEMS} items."]
@@ -107,6 +112,31 @@ def answers_errors(answers: Mapping[str, Any]) -> dict[str, list[str]]:
 
 def _clean_list(items: Any) -> list[str]:
     return [item.strip() for item in items or [] if item and item.strip()]
+
+
+def with_earlier_answers(answers: Mapping[str, Any], earlier: Questionnaire | None) -> dict[str, Any]:
+    """A re-screen's answers completed from the earlier ones: what was not asked again carries
+    over; `new_medications` are added to the medicines listed before (or to those listed now).
+
+    Without earlier answers every question must be answered (the checks name what is missing).
+    """
+    completed = {name: value for name, value in answers.items() if name != "new_medications"}
+    if earlier is not None:
+        for name, value in earlier.answers().items():
+            completed.setdefault(name, value)
+    new = answers.get("new_medications")
+    if new:
+        listed = completed.get("current_medications") or []
+        if isinstance(new, list | tuple) and isinstance(listed, list | tuple):
+            completed["current_medications"] = [*listed, *new]
+        else:
+            completed["current_medications"] = new  # not a list: answers_errors says so
+    return completed
+
+
+def is_rescreen(prescription: Prescription) -> bool:
+    """A refill's link asks the short re-screen (the patient answered the full questionnaire before)."""
+    return prescription.fill_number > 1
 
 
 @transaction.atomic(durable=True)
@@ -122,6 +152,8 @@ def questionnaire_submit(
         raise ValidationError({"date_of_birth": ["This date of birth does not match the prescription."]})
     if not questionnaire_editable(prescription):
         raise Conflict(questionnaire_closed_reason(prescription))
+    existing = Questionnaire.objects.filter(prescription=prescription).first()
+    answers = with_earlier_answers(answers, existing)
     errors = answers_errors(answers)
     if errors:
         raise ValidationError(errors)
@@ -141,11 +173,13 @@ def questionnaire_submit(
     def record_and_screen(locked: Prescription) -> None:
         if not questionnaire_editable(locked):
             raise Conflict(questionnaire_closed_reason(locked))
+        # Read before the answers are written: the answers they replace count as earlier ones, so
+        # a re-answer that drops a disclosed opioid is flagged.
+        picture = patient_picture(patient_id=locked.patient_id, prescription_id=locked.pk, with_answers=True)
         questionnaire, _created = Questionnaire.objects.update_or_create(
             prescription=locked, defaults={**values, "submitted_at": now}
         )
-        screen_prescription(locked, questionnaire.answers())
-        dispense_plan_flags_refresh(locked)
+        screen_prescription(locked, questionnaire.answers(), picture=picture)
 
     if prescription.status == PrescriptionStatus.AWAITING_QUESTIONNAIRE:
         return transition(

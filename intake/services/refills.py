@@ -1,9 +1,11 @@
 """Repeat business: refills of a prescription and renewals by its prescriber.
 
-The rules (75% of the days supply, one-year expiry, refills left, re-screening after 90 days) are
-plain Python in intake/clinical/refills.py; this module applies them to the locked prescription and
-moves it through the one workflow (intake/services/workflow.py), so a refill is reviewed,
-compounded, checked and handed over like the first fill, as a fill of its own.
+The rules (75% of the days supply, one-year expiry, refills left) are plain Python in
+intake/clinical/refills.py; this module applies them to the locked prescription and moves it
+through the one workflow (intake/services/workflow.py), so a refill is re-screened, reviewed,
+compounded, checked and handed over like the first fill, as a fill of its own. No refill is
+released on an old questionnaire: every refill first asks the patient the short re-screen
+(opioids in the last 10 days, liver, pregnancy, the medicines taken now) through a new link.
 """
 
 from __future__ import annotations
@@ -19,12 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
-from intake.clinical.refills import (
-    RefillDecision,
-    RefillRefusal,
-    refill_decision,
-    rescreen_due,
-)
+from intake.clinical.refills import RefillDecision, RefillRefusal, refill_decision
 from intake.errors import Conflict, Forbidden, NotFound
 from intake.models import (
     Action,
@@ -57,7 +54,6 @@ class RefillState:
 
     decision: RefillDecision
     last_dispensed: Fill | None
-    rescreen_needed: bool
     pending_renewal: RenewalRequest | None
     renewed_as: Prescription | None
     # The newest renewal request whatever its outcome (a denied one too), for the patient's status.
@@ -102,11 +98,10 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
                 False, RefillRefusal.NOT_DISPENSED, expires_on=prescription.expires_on
             ),
             last_dispensed=None,
-            rescreen_needed=False,
             pending_renewal=None,
             renewed_as=None,
         )
-    last, renewals, answered_at = refill_facts(prescription)
+    last, renewals, _answered_at = refill_facts(prescription)
     decision = refill_decision(
         refills_authorised=prescription.refills,
         refills_used=prescription.refills_used,
@@ -118,9 +113,6 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
     return RefillState(
         decision=decision,
         last_dispensed=last,
-        # Only a refill that may go ahead needs to know the questionnaire's age.
-        rescreen_needed=decision.allowed
-        and rescreen_due(last_answered_on=timezone.localdate(answered_at) if answered_at else None, today=today),
         pending_renewal=next((r for r in renewals if r.status == RenewalStatus.PENDING), None),
         renewed_as=next((r.new_prescription for r in renewals if r.status == RenewalStatus.APPROVED), None),
         last_renewal=renewals[0] if renewals else None,
@@ -147,14 +139,14 @@ def refill_request(
     state = refill_state(current, today=today)
     if not state.can_refill:
         raise Conflict(state.explanation())
-    action = Action.REFILL_RESCREEN if state.rescreen_needed else Action.REFILL
+    action = Action.REFILL_RESCREEN
     user = actor if actor is not None and actor.is_authenticated else None
 
     def open_next_fill(prescription: Prescription) -> None:
         now = timezone.now()
         number = (Fill.objects.filter(prescription=prescription).aggregate(n=Max("number"))["n"] or 0) + 1
         Fill.objects.create(
-            prescription=prescription, number=number, status=S.PENDING_REVIEW, requested_by=requester,
+            prescription=prescription, number=number, status=S.AWAITING_QUESTIONNAIRE, requested_by=requester,
             requested_by_user=user, requested_at=now, quantity=prescription.quantity,
             days_supply=prescription.days_supply,
         )  # fmt: skip
@@ -168,10 +160,9 @@ def refill_request(
         prescription.carrier = prescription.tracking_number = ""
         prescription.claimed_by = None
         prescription.claimed_at = None
-        if action == Action.REFILL_RESCREEN:
-            # A fresh link: the old one may sit in a mailbox for months.
-            prescription.questionnaire_token = new_questionnaire_token()
-            prescription.questionnaire_expires_at = now + timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
+        # A fresh link for the re-screen: the old one may sit in a mailbox for months.
+        prescription.questionnaire_token = new_questionnaire_token()
+        prescription.questionnaire_expires_at = now + timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
 
     return transition(
         prescription_id=prescription_id,

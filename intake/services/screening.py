@@ -1,17 +1,41 @@
-"""Run the clinical engine on a prescription and keep its flags with it."""
+"""Run the clinical engine on a prescription with the patient's whole picture, and keep its flags.
+
+The engine (intake/clinical/screening.py) takes plain values; this module reads them from the
+database: the same patient's other open prescriptions from any prescriber, the earlier answers of
+the patient's questionnaires (every version that django-simple-history kept, this prescription's
+own included), and the states where the pharmacy holds a valid licence. A re-screening keeps a
+pharmacist's verification only on a flag that is unchanged.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Subquery
 from django.utils import timezone
 
-from intake.clinical.screening import HARD_STOP, INFO, WARNING, Flag, PrescriptionFacts, QuestionnaireAnswers, screen
-from intake.models import FlagLevel, Prescription
+from intake.clinical.flags import DUPLICATE_ORDER, SEVERITIES
+from intake.clinical.screening import (
+    EarlierAnswer,
+    Flag,
+    OtherOrder,
+    PrescriptionFacts,
+    QuestionnaireAnswers,
+    ScreeningContext,
+    screen,
+)
+from intake.clinical.verification import flag_key, keep_verifications
+from intake.models import OPEN_STATUSES, Prescription, Questionnaire, StateLicence
+from intake.models.prescriptions import flag_level_of
+from intake.services.dispensing import fill_plan, plan_flags
 
-_LEVEL_ORDER = {HARD_STOP: 3, WARNING: 2, INFO: 1}
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+# The newest versions of the patient's answers that screening compares with: years of refills
+# each answered twice are far fewer, and the read stays bounded.
+EARLIER_ANSWERS_READ = 100
 
 
 def prescription_facts(
@@ -21,6 +45,9 @@ def prescription_facts(
     titration_mg: Iterable[Decimal],
     age_years: int,
     weight_kg: Decimal | None,
+    quantity: int = 0,
+    days_supply: int = 0,
+    patient_state: str = "",
 ) -> PrescriptionFacts:
     return PrescriptionFacts(
         dosage_form=dosage_form,
@@ -28,30 +55,198 @@ def prescription_facts(
         titration_mg=tuple(Decimal(s) for s in titration_mg),
         patient_age_years=age_years,
         weight_kg=None if weight_kg is None else Decimal(weight_kg),
+        quantity=quantity,
+        days_supply=days_supply,
+        patient_state=patient_state,
     )
 
 
-def flag_level(flags: Iterable[Mapping[str, Any]]) -> str:
-    worst = max((_LEVEL_ORDER.get(str(f.get("severity")), 0) for f in flags), default=0)
-    return {3: FlagLevel.HARD_STOP, 2: FlagLevel.WARNING, 1: FlagLevel.INFO}.get(worst, FlagLevel.NONE)
+def stored_flags(flags: Iterable[Flag], *, previous: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The engine's flags as stored on a prescription and answered in its JSON: each with its
+    `verification` (kept from an unchanged earlier flag, else None)."""
+    return keep_verifications([flag.as_dict() for flag in flags], previous)
 
 
-def screen_prescription(prescription: Prescription, answers: Mapping[str, Any] | None = None) -> list[dict[str, str]]:
-    """Screen the prescription (and its questionnaire, if answered) and store the flags on it.
+# --- The patient's picture ----------------------------------------------------------------------
 
-    The caller saves the prescription; this only sets `flags` and `flag_level`.
+
+@dataclass(frozen=True)
+class PatientPicture:
+    """What screening reads beyond the prescription: the engine's context, and the other open
+    prescriptions themselves (locked), whose own duplicate_order flag may need this one added."""
+
+    context: ScreeningContext
+    others: list[Prescription]
+
+
+def licensed_states() -> frozenset[str]:
+    return StateLicence.objects.valid_states(timezone.localdate())
+
+
+def patient_picture(
+    *, patient_id: int | None, prescription_id: int | None, with_answers: bool, new_patient: bool = False
+) -> PatientPicture:
+    """Read the patient's picture: at most two queries (none for the orders of a patient created
+    just now), the licences from the process's copy. `with_answers`: also the earlier answers,
+    which only a screening of answers compares with."""
+    others: list[Prescription] = []
+    if patient_id is not None and not new_patient:
+        # Not locked: a row is locked only when its duplicate_order flag must change (rarely), so
+        # screening two prescriptions of one patient at once does not wait on the other.
+        open_orders = (
+            Prescription.objects.select_related("prescriber__user")
+            .filter(patient_id=patient_id, status__in=sorted(OPEN_STATUSES))
+            .order_by("submitted_at", "id")
+        )
+        others = [order for order in open_orders if order.pk != prescription_id]
+    earlier: tuple[EarlierAnswer, ...] = ()
+    if with_answers and patient_id is not None and not new_patient:
+        earlier = earlier_answers(patient_id=patient_id)
+    context = ScreeningContext(
+        earlier_answers=earlier,
+        other_open_orders=tuple(other_order(other) for other in others),
+        licensed_states=licensed_states(),
+    )
+    return PatientPicture(context=context, others=others)
+
+
+def other_order(prescription: Prescription) -> OtherOrder:
+    return OtherOrder(
+        reference=prescription.reference,
+        status=prescription.status,
+        prescriber=prescription.prescriber.display_name,
+        dosage_form=prescription.dosage_form,
+        strength_mg=Decimal(prescription.strength_mg),
+    )
+
+
+def earlier_answers(*, patient_id: int) -> tuple[EarlierAnswer, ...]:
+    """Every kept version of the patient's questionnaire answers, newest first, in one query.
+
+    History rows are found through the questionnaires' ids (the history table's one indexed column
+    besides the date), the questionnaires through the patient's prescriptions.
     """
-    if answers is None and hasattr(prescription, "questionnaire"):
-        answers = prescription.questionnaire.answers()
-    facts = prescription_facts(
+    questionnaires = Questionnaire.objects.filter(prescription__patient_id=patient_id).values("id")
+    rows = (
+        Questionnaire.history.filter(id__in=Subquery(questionnaires))  # type: ignore[attr-defined]
+        .exclude(history_type="-")
+        .order_by("-history_date", "-history_id")
+        .values_list(
+            "prescription__reference", "submitted_at", "takes_opioids", "opioid_treatment_program",
+            "current_medications",
+        )[:EARLIER_ANSWERS_READ]
+    )  # fmt: skip
+    return tuple(
+        EarlierAnswer(
+            reference=reference or "",
+            answered_on=timezone.localdate(submitted_at),
+            takes_opioids=bool(takes_opioids),
+            opioid_treatment_program=bool(program),
+            current_medications=tuple(str(line) for line in medications or ()),
+        )
+        for reference, submitted_at, takes_opioids, program, medications in rows
+    )
+
+
+# --- Screening a stored prescription ------------------------------------------------------------
+
+
+def facts_of(prescription: Prescription) -> PrescriptionFacts:
+    patient = prescription.patient
+    return prescription_facts(
         dosage_form=prescription.dosage_form,
         strength_mg=prescription.strength_mg,
         titration_mg=[step.strength_mg for step in prescription.titration_steps.all()],
-        age_years=prescription.patient.age_on(timezone.localdate()),
+        age_years=patient.age_on(timezone.localdate()),
         weight_kg=prescription.weight_kg,
+        quantity=prescription.quantity,
+        days_supply=prescription.days_supply,
+        patient_state=patient.state,
     )
+
+
+def screen_prescription(
+    prescription: Prescription,
+    answers: Mapping[str, Any] | None = None,
+    *,
+    picture: PatientPicture | None = None,
+) -> list[dict[str, Any]]:
+    """Screen the prescription (and its questionnaire, if answered) with the patient's picture and
+    store the flags on it; the other open prescriptions of the patient are marked too.
+
+    `picture`: read beforehand when the answers are about to be written (so that the answers being
+    replaced count as earlier ones); read here otherwise. The caller saves the prescription; this
+    sets `flags` and `flag_level`.
+    """
+    if answers is None and hasattr(prescription, "questionnaire"):
+        answers = prescription.questionnaire.answers()
+    if picture is None:
+        picture = patient_picture(
+            patient_id=prescription.patient_id, prescription_id=prescription.pk, with_answers=answers is not None
+        )
     parsed = QuestionnaireAnswers.from_mapping(answers) if answers is not None else None
-    flags: list[Flag] = screen(facts, parsed)
-    prescription.flags = [flag.as_dict() for flag in flags]
-    prescription.flag_level = flag_level(prescription.flags)
+    flags = screen(facts_of(prescription), parsed, picture.context)
+    # What the pharmacy would dispense is screened too: a plan that cannot match the prescription.
+    found = [flag.as_dict() for flag in flags] + plan_flags(fill_plan(prescription).problems)
+    prescription.flags = keep_verifications(found, prescription.flags or ())
+    prescription.flag_level = flag_level_of(prescription.flags)
+    duplicate_orders_mark(prescription, picture.others)
     return prescription.flags
+
+
+def screen_new(prescription: Prescription, facts: PrescriptionFacts, picture: PatientPicture) -> None:
+    """A new prescription: screened from its content (no answers yet) before its first INSERT."""
+    prescription.flags = stored_flags(screen(facts, None, picture.context))
+    prescription.flag_level = flag_level_of(prescription.flags)
+
+
+def duplicate_orders_mark(prescription: Prescription, others: Sequence[Prescription]) -> None:
+    """Give each of the patient's other open prescriptions a duplicate_order flag that names this
+    one, so that whoever reviews either sees both. Writes only those whose flag changes."""
+    if not others or prescription.status not in OPEN_STATUSES:
+        return
+    everyone = [prescription, *others]
+    for other in others:
+        named = tuple(other_order(order) for order in everyone if order.pk != other.pk)
+        _duplicate_flag_set(other, named)
+
+
+def duplicate_orders_refresh(prescription: Prescription) -> None:
+    """A prescription closed: its patient's other open prescriptions no longer have it as a duplicate."""
+    others = list(
+        Prescription.objects.select_related("prescriber__user")
+        .filter(patient_id=prescription.patient_id, status__in=sorted(OPEN_STATUSES))
+        .exclude(pk=prescription.pk)
+        .order_by("submitted_at", "id")
+    )
+    for other in others:
+        named = tuple(other_order(order) for order in others if order.pk != other.pk)
+        _duplicate_flag_set(other, named)
+
+
+def _duplicate_flag_set(prescription: Prescription, named: tuple[OtherOrder, ...]) -> None:
+    facts = PrescriptionFacts(dosage_form=prescription.dosage_form, strength_mg=Decimal(prescription.strength_mg))
+    # Only the engine's duplicate_order flag is wanted here; the rest of this screening is not.
+    wanted = [
+        flag
+        for flag in (screen(facts, None, ScreeningContext(other_open_orders=named)) if named else [])
+        if flag.code == DUPLICATE_ORDER
+    ]
+    if _duplicate_keys(prescription.flags) == [flag_key(flag) for flag in wanted]:
+        return
+    # The row locked and read again before its flags are rewritten: a verification recorded on it
+    # a moment ago is kept, not overwritten with the copy read above.
+    locked = Prescription.objects.select_for_update(of=("self",)).get(pk=prescription.pk)
+    current = [flag for flag in locked.flags if flag.get("code") == DUPLICATE_ORDER]
+    kept = [flag for flag in locked.flags if flag.get("code") != DUPLICATE_ORDER]
+    flags = kept + keep_verifications([flag.as_dict() for flag in wanted], current)
+    # Worst first, as the engine orders them; the sort is stable, so each keeps its place.
+    flags.sort(key=lambda flag: _SEVERITY_RANK.get(str(flag.get("severity")), len(SEVERITIES)))
+    locked.flags = flags
+    locked.flag_level = flag_level_of(flags)
+    locked.save(update_fields=["flags", "flag_level", "updated_at"])
+    prescription.flags, prescription.flag_level = locked.flags, locked.flag_level
+
+
+def _duplicate_keys(flags: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str, str]]:
+    return [flag_key(flag) for flag in flags if flag.get("code") == DUPLICATE_ORDER]

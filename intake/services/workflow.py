@@ -8,14 +8,25 @@ PrescriptionEvent and records the notifications, all in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
 from intake.clinical.refills import refill_reminder_on
+from intake.clinical.verification import (
+    METHODS,
+    confirmations_missing,
+    hard_stops_blocking,
+    is_verifiable,
+    method_problem,
+    reason_problem,
+    reasons_needed,
+)
 from intake.errors import Conflict, Forbidden, NotFound
 from intake.models import (
     OWNER,
@@ -29,12 +40,15 @@ from intake.models import (
     Prescription,
     PrescriptionEvent,
     PrescriptionStatus,
+    StateLicence,
 )
 from intake.models.prescriptions import status_in_sql
 from intake.notifications.outbox import notification_record
 from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
 from intake.services.final_check import CheckInput, final_check_record
+from intake.services.prescriptions import new_questionnaire_token
+from intake.services.screening import duplicate_orders_refresh
 
 S = PrescriptionStatus
 MAX_TEXT = 1000
@@ -48,8 +62,8 @@ NOTIFY_ON: dict[str, str] = {
     Action.CANCEL: NotificationEvent.CANCELLED,
     Action.FINAL_CHECK: NotificationEvent.READY_FOR_PICKUP,
     Action.SHIP: NotificationEvent.SHIPPED,
-    Action.REFILL: NotificationEvent.REFILL_STARTED,
     Action.REFILL_RESCREEN: NotificationEvent.RESCREEN_INVITATION,
+    Action.REQUEST_RESCREEN: NotificationEvent.RESCREEN_REQUESTED,
     Action.EXPIRE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
     Action.REFILL_LAPSE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
 }
@@ -85,6 +99,15 @@ def required_text(value: str, field: str, what: str) -> str:
         raise ValidationError({field: [f"Write {what}."]})
     if len(text) > MAX_TEXT:
         raise ValidationError({field: [f"Keep it to {MAX_TEXT} characters."]})
+    return text
+
+
+def sentence(value: str, field: str, what: str) -> str:
+    """required_text that is also a sentence a colleague could act on ("ok" documents nothing)."""
+    text = required_text(value, field, what)
+    problem = reason_problem(text)
+    if problem:
+        raise ValidationError({field: [problem]})
     return text
 
 
@@ -130,6 +153,9 @@ def transition(
         prescription.closed_at = now
     prescription.save()
     fill_sync(prescription, action=action, old_status=old_status, now=now)
+    if rule.target in CLOSING:
+        # A closed prescription is no longer a duplicate of the patient's other open ones.
+        duplicate_orders_refresh(prescription)
     queue_counts_changed()
     PrescriptionEvent.objects.create(
         prescription=prescription,
@@ -229,24 +255,43 @@ def prescription_request_clarification(*, prescription_id: int, actor: User, mes
 
 @transaction.atomic(durable=True)
 def prescription_approve(*, prescription_id: int, actor: User, override_reasons: Mapping[str, str]) -> Prescription:
+    """Approve: every hard stop verified (409 first), every warning verified or given a reason a
+    colleague could act on (400 on override_reasons). A strength above the LDN range is cleared only
+    by the prescriber's confirmation, never by a reason: a tenfold slip is the commonest dose error."""
     reasons = {str(code): str(text).strip() for code, text in (override_reasons or {}).items()}
 
     def check(prescription: Prescription) -> None:
-        if prescription.has_hard_stop:
-            codes = sorted({f["code"] for f in prescription.flags if f.get("severity") == "hard_stop"})
-            raise Conflict(f"A hard stop blocks approval: {', '.join(codes)}.")
+        blocking = hard_stops_blocking(prescription.flags)
+        if blocking:
+            raise Conflict(
+                f"A hard stop not verified blocks approval: {', '.join(sorted(blocking))}. Verify it where it can be "
+                "verified; otherwise reject, ask the prescriber, or ask the patient to answer again."
+            )
         if prescription.is_altered:
             raise Conflict("The prescribed content no longer matches what was signed; it cannot be approved.")
-        missing = sorted(
-            {f["code"] for f in prescription.flags if f.get("severity") == "warning" and not reasons.get(f["code"])}
-        )
+        unconfirmed = confirmations_missing(prescription.flags)
+        if unconfirmed:
+            raise ValidationError(
+                {"override_reasons": [
+                    f"A strength above the usual LDN range is approved only once verified with the prescriber "
+                    f"(verify_flag with prescriber_confirmed), never with a written reason: {', '.join(unconfirmed)}."
+                ]}
+            )  # fmt: skip
+        needed = reasons_needed(prescription.flags)
+        missing = sorted(code for code in needed if not reasons.get(code))
         if missing:
             raise ValidationError(
-                {"override_reasons": [f"Write why each warning does not stop this prescription: {', '.join(missing)}."]}
-            )
+                {"override_reasons": [
+                    f"Write why each warning does not stop this prescription, or verify it: {', '.join(missing)}."
+                ]}
+            )  # fmt: skip
         too_long = [code for code, text in reasons.items() if len(text) > MAX_TEXT]
         if too_long:
             raise ValidationError({"override_reasons": [f"Keep each reason to {MAX_TEXT} characters."]})
+        for code in needed:
+            problem = reason_problem(reasons[code])
+            if problem:
+                raise ValidationError({"override_reasons": [f"{code}: {problem}"]})
 
     warned = {code: text for code, text in reasons.items() if text}
     return transition(
@@ -260,7 +305,7 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
 
 @transaction.atomic(durable=True)
 def prescription_reject(*, prescription_id: int, actor: User, reason: str) -> Prescription:
-    text = required_text(reason, "reason", "the reason for the rejection")
+    text = sentence(reason, "reason", "the reason for the rejection")
     return transition(prescription_id=prescription_id, action=Action.REJECT, actor=actor, message=text)
 
 
@@ -308,6 +353,7 @@ def prescription_ship(*, prescription_id: int, actor: User, carrier: str, tracki
 
     def ship(prescription: Prescription) -> None:
         refuse_past_beyond_use_date(prescription)
+        refuse_unlicensed_state(prescription)
         prescription.carrier = carrier_name
         prescription.tracking_number = tracking
         prescription.shipped_at = timezone.now()
@@ -335,6 +381,16 @@ def refuse_past_beyond_use_date(prescription: Prescription) -> None:
             f"This fill passed its beyond-use date ({prescription.beyond_use_date:%m/%d/%Y}) "
             "and cannot be handed over. "
             "Destroy it and compound it again."
+        )
+
+
+def refuse_unlicensed_state(prescription: Prescription) -> None:
+    """Medicine is sent only to a state where the pharmacy holds a valid licence."""
+    state = prescription.patient.state
+    if state not in StateLicence.objects.valid_states(timezone.localdate()):
+        raise Conflict(
+            f"The pharmacy holds no valid licence in {state or 'this state'}: it cannot ship there. "
+            "The patient can pick it up, or a pharmacist records the licence first."
         )
 
 
@@ -388,4 +444,77 @@ def prescription_respond(
         message=answer,
         details={"corrected": sorted(corrections or {})},
         before=answer_question,
+    )
+
+
+# Verifying a flag, and a new questionnaire ------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def prescription_verify_flag(
+    *, prescription_id: int, actor: User, code: str, method: str, note: str, field: str = ""
+) -> Prescription:
+    """Record how a pharmacist checked a flag (the NCPDP DUR idea: the conflict, what was done, the
+    result). The flag stays on the prescription with its verification and no longer blocks approval.
+
+    Every flag with the code is verified at once (two opioid lines are two flags of one code), or
+    only the one raised by `field` when given; if any of them cannot be verified (a hard stop from
+    the patient's own answers, a dose from 50 mg) the whole verification is refused (409) and
+    nothing changes. Verifying again replaces the verification; the history keeps both.
+    """
+    prescription = lock_prescription(actor, prescription_id)
+    transition_check(actor, Action.VERIFY_FLAG, prescription)
+    code = (code or "").strip()
+    field = (field or "").strip()
+    chosen = [
+        position
+        for position, flag in enumerate(prescription.flags)
+        if flag.get("code") == code and (not field or flag.get("field") == field)
+    ]
+    if not chosen:
+        where = f" from {field}" if field else ""
+        raise ValidationError({"code": [f"This prescription carries no '{code}' flag{where} to verify."]})
+    flags = [prescription.flags[position] for position in chosen]
+    if not all(is_verifiable(flag) for flag in flags):
+        raise Conflict(
+            f"The {code} hard stop cannot be verified: it comes from the patient's own answers or is a dose that is "
+            "not LDN. Reject it, ask the prescriber to correct it, or ask the patient to answer again."
+        )
+    if method not in METHODS:
+        raise ValidationError({"method": [f"Choose how the flag was checked: {', '.join(METHODS)}."]})
+    for flag in flags:
+        problem = method_problem(flag, method)
+        if problem:
+            raise ValidationError({"method": [problem]})
+    text = sentence(note, "note", "what you checked and what it showed")
+    verification = {"method": method, "note": text, "by": str(actor), "at": timezone.now().isoformat()}
+    updated = list(prescription.flags)
+    for position in chosen:
+        updated[position] = {**updated[position], "verification": verification}
+    prescription.flags = updated
+    prescription.save(update_fields=["flags", "updated_at"])
+    PrescriptionEvent.objects.create(
+        prescription=prescription, action=Action.VERIFY_FLAG, from_status=prescription.status,
+        to_status=prescription.status, actor=actor, message=text,
+        details={"code": code, "method": method, "fields": [flag.get("field", "") for flag in flags],
+                 "fill": prescription.fill_number},
+    )  # fmt: skip
+    return prescription
+
+
+@transaction.atomic(durable=True)
+def prescription_request_rescreen(*, prescription_id: int, actor: User, message: str) -> Prescription:
+    """Ask the patient to answer again through a new link (the old one stops working): for what only
+    the patient can change, such as an opioid answered yes by mistake. The flags stay, with their
+    verifications, until the new answers are screened."""
+    text = required_text(message, "message", "why the patient is asked to answer again")
+
+    def new_link(prescription: Prescription) -> None:
+        prescription.questionnaire_token = new_questionnaire_token()
+        prescription.questionnaire_expires_at = timezone.now() + timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
+        prescription.claimed_by = None
+        prescription.claimed_at = None
+
+    return transition(
+        prescription_id=prescription_id, action=Action.REQUEST_RESCREEN, actor=actor, message=text, before=new_link
     )

@@ -44,6 +44,7 @@ from intake.services.questionnaire import (
     PATIENT_LINK,
     LinkExpired,
     date_of_birth_matches,
+    is_rescreen,
     questionnaire_closed_reason,
     questionnaire_editable,
     questionnaire_prescription,
@@ -168,11 +169,12 @@ def _confirm_birth_date(request: HttpRequest, prescription: Prescription, *, act
 # --- The questionnaire ---------------------------------------------------------------------------
 
 
-def _list_formsets(request: HttpRequest, questionnaire: Questionnaire | None) -> tuple[Any, Any]:
+def _list_formsets(request: HttpRequest, questionnaire: Questionnaire | None, *, short: bool) -> tuple[Any, Any]:
     if request.method == "POST":
         return (
             MedicationFormSet(request.POST, prefix="medications"),
-            AllergyFormSet(request.POST, prefix="allergies"),
+            # The re-screen does not ask for allergies: they carry over.
+            AllergyFormSet(prefix="allergies") if short else AllergyFormSet(request.POST, prefix="allergies"),
         )
     medications = list(questionnaire.current_medications) if questionnaire else []
     allergies = list(questionnaire.allergies) if questionnaire else []
@@ -213,19 +215,22 @@ def questionnaire(request: HttpRequest, prescription: Prescription, token: str) 
         return _closed(request, prescription, status=409 if request.method == "POST" else 200)
     existing = Questionnaire.objects.filter(prescription=prescription).first()
     earlier = _earlier_answers(prescription, existing)
-    # A refill after 90 days, or a renewal: the same questions, pre-filled, to confirm or update.
-    confirming = prescription.status == S.AWAITING_QUESTIONNAIRE and earlier is not None
-    medications, allergies = _list_formsets(request, earlier)
+    # A refill: the short re-screen (four questions asked afresh, the medicines listed before to
+    # correct). A renewal, or a pharmacist's request to answer again: the same questions, pre-filled.
+    short = is_rescreen(prescription) and existing is not None
+    confirming = prescription.status == S.AWAITING_QUESTIONNAIRE and earlier is not None and not short
+    medications, allergies = _list_formsets(request, earlier, short=short)
     list_problems: list[str] = []
     if request.method == "POST":
-        form = QuestionnaireForm(request.POST)
-        if all([form.is_valid(), medications.is_valid(), allergies.is_valid()]):
+        form = QuestionnaireForm(request.POST, short=short)
+        lists_valid = medications.is_valid() and (short or allergies.is_valid())
+        if all([form.is_valid(), lists_valid]):
             try:
                 # The session proved the birth date for this prescription; the service checks it again.
                 questionnaire_submit(
                     token=token,
                     date_of_birth=prescription.patient.date_of_birth,
-                    answers=questionnaire_answers(form, medications, allergies),
+                    answers=questionnaire_answers(form, medications, None if short else allergies),
                     ip_address=client_ip(request),
                 )
             except ValidationError as exc:
@@ -233,15 +238,17 @@ def questionnaire(request: HttpRequest, prescription: Prescription, token: str) 
             except Conflict:
                 return _closed(request, prescription, status=409)
             else:
-                done = "questionnaire confirmed" if confirming else "questionnaire corrected" if existing else (
-                    "questionnaire answered")  # fmt: skip
+                done = "re-screen answered" if short else "questionnaire confirmed" if confirming else (
+                    "questionnaire corrected" if existing else "questionnaire answered")  # fmt: skip
                 audit(request, AuditAction.UPDATE, prescription=prescription, actor_label=PATIENT_LINK,
                       description=done)  # fmt: skip
                 return redirect("patient:questionnaire_thanks", token=token)
     else:
-        form = QuestionnaireForm(initial=QuestionnaireForm.initial_from(earlier))
+        # The re-screen's questions are asked afresh: an answer carried over is clicked past.
+        form = QuestionnaireForm(initial={} if short else QuestionnaireForm.initial_from(earlier), short=short)
     audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_LINK,
-          description="questionnaire form (to confirm)" if confirming else "questionnaire form")  # fmt: skip
+          description="re-screen form" if short else "questionnaire form (to confirm)" if confirming else (
+              "questionnaire form"))  # fmt: skip
     return render(
         request,
         "patient/questionnaire.html",
@@ -250,8 +257,9 @@ def questionnaire(request: HttpRequest, prescription: Prescription, token: str) 
             "medications": medications,
             "allergies": allergies,
             "list_problems": list_problems,
-            "correcting": existing is not None and not confirming,
+            "correcting": existing is not None and not confirming and not short,
             "confirming": confirming,
+            "short": short,
         },
     )
 
@@ -390,13 +398,12 @@ def _ask_refill(request: HttpRequest, prescription: Prescription, *, actor_label
         return Asked(done=False, message=exc.message)
     audit(request, AuditAction.ACTION, prescription=prescription, actor_label=actor_label,
           description="refill asked by the patient")  # fmt: skip
-    if refilled.status == S.AWAITING_QUESTIONNAIRE:
-        return Asked(
-            done=True,
-            message="We have your refill request. First, please check that your health answers are still right.",
-            confirm_token=refilled.questionnaire_token,
-        )
-    return Asked(done=True, message="We have your refill request. A pharmacist reviews it, then we prepare your order.")
+    # Every refill: four short questions first, then a pharmacist's review.
+    return Asked(
+        done=True,
+        message="We have your refill request. First, please answer four short health questions.",
+        confirm_token=refilled.questionnaire_token,
+    )
 
 
 def _ask_renewal(request: HttpRequest, prescription: Prescription, *, actor_label: str) -> Asked:

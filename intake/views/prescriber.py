@@ -21,6 +21,7 @@ from intake.forms import (
     RespondForm,
     SignatureForm,
     TitrationFormSet,
+    dose_check,
     titration_steps,
 )
 from intake.forms_renewal import RenewalApproveForm, RenewalDenyForm
@@ -101,17 +102,25 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
     formset = TitrationFormSet(data, prefix="titration")
     signature_form = SignatureForm(data, prefix="sign")
     titration_problems: list[str] = []
+    unusual: list[str] = []
     if request.method == "POST" and not blocker:
         forms_valid = all(
             [patient_form.is_valid(), prescription_form.is_valid(), formset.is_valid(), signature_form.is_valid()]
         )
-        if forms_valid:
+        content = prescription_form.content(titration_steps(formset)) if forms_valid else None
+        unusual = dose_check(content) if content is not None else []
+        confirmed = bool(unusual) and prescription_form.cleaned_data.get("dose_confirmed", False)
+        if unusual and not confirmed:
+            # A tenfold slip is the commonest serious dose error: nothing is signed until the
+            # prescriber has seen the usual range and confirmed the dose.
+            prescription_form.add_error("dose_confirmed", "Confirm the dose outside the usual range, or correct it.")
+        elif content is not None:
             try:
                 prescription, _ = prescription_submit(
                     prescriber=prescriber,
                     patient=patient_form.details(),
-                    content=prescription_form.content(titration_steps(formset)),
-                    signature=signature_form.signature(client_ip(request)),
+                    content=content,
+                    signature=signature_form.signature(client_ip(request), dose_confirmed=confirmed),
                     audit=AuditEntry.of(request, description="submitted on the web"),
                 )
             except ValidationError as exc:
@@ -130,6 +139,7 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
             "formset": formset,
             "signature_form": signature_form,
             "titration_problems": titration_problems,
+            "unusual_doses": unusual,
             "blocker": blocker,
         },
         status=200 if request.method == "GET" or not blocker else 403,
@@ -268,7 +278,11 @@ def refill(request: HttpRequest, prescription_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         audit(request, AuditAction.ACTION, prescription=prescription, description="refill asked for")
-        messages.success(request, f"Refill asked for: fill {refilled.fill_number} is with the pharmacy.")
+        messages.success(
+            request,
+            f"Refill asked for: fill {refilled.fill_number} waits for the patient's answers to the re-screening "
+            "questions, then for the pharmacy's review.",
+        )
     return redirect("prescriber:detail", prescription_id=prescription.pk)
 
 

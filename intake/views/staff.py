@@ -25,8 +25,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from intake.audit import AuditAction, audit
+from intake.clinical.verification import (
+    METHODS,
+    confirmations_missing,
+    hard_stops_blocking,
+    is_verifiable,
+    is_verified,
+    reasons_needed,
+)
 from intake.errors import WorkflowError
-from intake.forms_staff import ApproveForm, ClarificationForm, ReasonForm, ShipForm
+from intake.forms_staff import ApproveForm, ClarificationForm, ReasonForm, RescreenForm, ShipForm, VerifyFlagForm
 from intake.models import DosageFormCode, Prescription, PrescriptionStatus
 from intake.models.prescriptions import flags_by_code, overdue, overdue_before, past_beyond_use_date
 from intake.queue import WORK_STATUSES, QueueEntry, queue_counts, queue_for_staff
@@ -41,6 +49,8 @@ from intake.services.workflow import (
     prescription_reject,
     prescription_release,
     prescription_request_clarification,
+    prescription_request_rescreen,
+    prescription_verify_flag,
 )
 
 S = PrescriptionStatus
@@ -246,7 +256,47 @@ def claim_next(request: HttpRequest) -> HttpResponse:
 # The review page ---------------------------------------------------------------------------------
 
 
-def review_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FlagRow:
+    """A flag on the review page: its verification (who, how, when) or the form to verify it."""
+
+    flag: dict[str, Any]
+    verified: bool
+    verifiable: bool
+    method_label: str  # the verification's method in words, "" while not verified
+    form: VerifyFlagForm | None  # None where the reader cannot verify it now
+
+
+def flag_rows(
+    prescription: Prescription, *, reader: User | None, failed: VerifyFlagForm | None = None
+) -> list[FlagRow]:
+    """Every flag with a verify form for a pharmacist while in review; the form that just failed
+    (matched by code and field) comes back with its errors."""
+    can_verify = reader is not None and reader.is_pharmacist and prescription.status == S.IN_REVIEW
+    failed_key = (failed.data.get("verify-code"), failed.data.get("verify-field", "")) if failed else None
+    rows = []
+    for position, flag in enumerate(prescription.flags):
+        verification = flag.get("verification") or {}
+        form = None
+        if can_verify and is_verifiable(flag):
+            key = (flag.get("code"), flag.get("field", ""))
+            form = failed if failed is not None and key == failed_key else VerifyFlagForm(
+                prefix="verify", auto_id=f"id_verify{position}_%s",
+                initial={"code": flag.get("code"), "field": flag.get("field", "")},
+            )  # fmt: skip
+        rows.append(
+            FlagRow(
+                flag=flag,
+                verified=is_verified(flag),
+                verifiable=is_verifiable(flag),
+                method_label=METHODS.get(str(verification.get("method", "")), ""),
+                form=form,
+            )
+        )
+    return rows
+
+
+def review_context(prescription: Prescription, *, reader: User | None = None, **forms: Any) -> dict[str, Any]:
     questionnaire = getattr(prescription, "questionnaire", None)
     record = latest_record(prescription)
     context = {
@@ -261,7 +311,13 @@ def review_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
         "clarify_form": ClarificationForm(prefix="clarify"),
         "cancel_form": ReasonForm(prefix="cancel"),
         "ship_form": ShipForm(prefix="ship"),
-        "hard_stops": [f for f in prescription.flag_summary if f.get("severity") == "hard_stop"],
+        "rescreen_form": RescreenForm(prefix="rescreen"),
+        # Hard stops not verified yet: each blocks approval.
+        "hard_stops": hard_stops_blocking(prescription.flags),
+        "flag_rows": flag_rows(prescription, reader=reader, failed=forms.pop("verify_form", None)),
+        "warnings": [f for f in prescription.flags if f.get("severity") == "warning"],
+        "reasons_needed": reasons_needed(prescription.flags),
+        "confirmations_missing": confirmations_missing(prescription.flags),
         "before_compounding": prescription.status
         in (S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED),  # fmt: skip
     }
@@ -330,7 +386,7 @@ def _with_reason(
     request: HttpRequest,
     prescription_id: int,
     *,
-    form_class: type[ReasonForm] | type[ClarificationForm],
+    form_class: type[ReasonForm] | type[ClarificationForm] | type[RescreenForm],
     prefix: str,
     field: str,
     service: Callable[..., Prescription],
@@ -375,3 +431,38 @@ def request_clarification(request: HttpRequest, prescription_id: int) -> HttpRes
 def cancel(request: HttpRequest, prescription_id: int) -> HttpResponse:
     return _with_reason(request, prescription_id, form_class=ReasonForm, prefix="cancel", field="reason",
                         service=prescription_cancel, done="Prescription cancelled.", what="cancelled")  # fmt: skip
+
+
+@pharmacist_required
+@require_POST
+def verify_flag(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = get_prescription(request, prescription_id)
+    form = VerifyFlagForm(request.POST, prefix="verify")
+    if not form.is_valid():
+        return render_review_errors(request, prescription, verify_form=form)
+    data = form.cleaned_data
+    try:
+        prescription_verify_flag(
+            prescription_id=prescription.pk, actor=staff_user(request), code=data["code"], method=data["method"],
+            note=data["note"], field=data["field"],
+        )  # fmt: skip
+    except ValidationError as exc:
+        for key, problems in exc.message_dict.items():
+            for problem in problems:
+                form.add_error(key if key in ("method", "note") else None, problem)
+        return render_review_errors(request, prescription, verify_form=form)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return to_review(prescription.pk)
+    audit(request, AuditAction.ACTION, prescription=prescription, description=f"verified {data['code']}")
+    messages.success(request, f"The {data['code']} flag is verified.")
+    return to_review(prescription.pk)
+
+
+@pharmacist_required
+@require_POST
+def request_rescreen(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    return _with_reason(request, prescription_id, form_class=RescreenForm, prefix="rescreen", field="message",
+                        service=prescription_request_rescreen,
+                        done="A new questionnaire link was sent to the patient; the old one no longer works.",
+                        what="asked the patient to answer again")  # fmt: skip

@@ -147,7 +147,7 @@ def fills_context(prescription: Prescription, user: User, *, latest: Compounding
 
 def render_review(request: HttpRequest, full: Prescription, *, status: int = 200, **forms: Any) -> HttpResponse:
     """staff.review_context and the fills; `full` comes from staff.fetch_for_review."""
-    context = review_context(full, **forms)
+    context = review_context(full, reader=staff_user(request), **forms)
     context.update(fills_context(full, staff_user(request), latest=context["record"]))
     plan = fill_plan(full)
     context.update(dispense_plan=plan, plan_note=plan_note(full, plan))
@@ -189,11 +189,8 @@ def refill_start(request: HttpRequest, prescription_id: int) -> HttpResponse:
         prescription=prescription,
         description=f"refill started (fill {started.fill_number})",
     )
-    if started.status == S.AWAITING_QUESTIONNAIRE:
-        messages.success(request, f"Fill {started.fill_number} started: the patient was asked to confirm the "
-                                  "questionnaire first (last answered more than 90 days ago).")  # fmt: skip
-    else:
-        messages.success(request, f"Fill {started.fill_number} started: it waits for review in the queue.")
+    messages.success(request, f"Fill {started.fill_number} started: the patient was sent the re-screening "
+                              "questions; their answers come to the queue for review.")  # fmt: skip
     return to_review(prescription.pk)
 
 

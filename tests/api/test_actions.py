@@ -16,7 +16,7 @@ from tests.factories import clean_answers
 
 ACTIONS = [
     "claim", "request_clarification", "respond", "approve", "reject", "start_compounding",
-    "record_compounding", "final_check", "ship", "complete", "cancel",
+    "record_compounding", "final_check", "ship", "complete", "cancel", "verify_flag", "request_rescreen",
 ]  # fmt: skip
 
 
@@ -47,7 +47,17 @@ BODIES = {
     "ship": {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
     "complete": {},
     "cancel": {"reason": "The patient asked to cancel."},
-}
+    "verify_flag": {"code": "thyroid", "method": "patient_interview",
+                    "note": "Spoke with the patient: levothyroxine 50 mcg, TSH checked last month."},
+    "request_rescreen": {"message": "The patient says the opioid answer was a mistake."},
+}  # fmt: skip
+# A prescription to verify a flag on needs a flag: the patient takes thyroid medication (a warning).
+FLAGGED = {"verify_flag": clean_answers(thyroid_medication=True)}
+
+
+def rx_for(rx_at, action, start):
+    """rx_at(start), with a flag to verify for verify_flag."""
+    return rx_at(start, answers=FLAGGED.get(action))
 
 
 @pytest.fixture(autouse=True)
@@ -83,13 +93,16 @@ HAPPY = [
     ("cancel", "awaiting_questionnaire", "prescriber", "cancelled"),
     ("cancel", "pending_review", "prescriber", "cancelled"),
     ("cancel", "approved", "pharmacist", "cancelled"),
+    ("verify_flag", "in_review", "pharmacist", "in_review"),
+    ("request_rescreen", "in_review", "pharmacist", "awaiting_questionnaire"),
+    ("request_rescreen", "pending_review", "pharmacist", "awaiting_questionnaire"),
 ]
 
 
 @pytest.mark.parametrize(("action", "start", "persona", "end"), HAPPY)
 def test_each_action_moves_the_prescription_and_answers_its_json(request, rx_at, action, start, persona, end):
     # given
-    prescription = rx_at(start)
+    prescription = rx_for(rx_at, action, start)
 
     # when
     response = act(persona_client(request, persona), prescription, action)
@@ -269,12 +282,16 @@ WRONG_STATUS = [
     ("complete", "approved", "technician"),
     ("cancel", "compounding", "pharmacist"),
     ("cancel", "completed", "prescriber"),
+    ("verify_flag", "pending_review", "pharmacist"),
+    ("verify_flag", "approved", "pharmacist"),
+    ("request_rescreen", "approved", "pharmacist"),
+    ("request_rescreen", "awaiting_questionnaire", "pharmacist"),
 ]
 
 
 @pytest.mark.parametrize(("action", "start", "persona"), WRONG_STATUS)
 def test_an_action_from_the_wrong_status_answers_409(request, rx_at, action, start, persona):
-    prescription = rx_at(start)
+    prescription = rx_for(rx_at, action, start)
     before = snapshot(prescription)
 
     response = act(persona_client(request, persona), prescription, action)
@@ -312,12 +329,17 @@ WRONG_ROLE = [
     ("ship", "ready", "prescriber"),
     ("complete", "ready", "prescriber"),
     ("cancel", "pending_review", "technician"),
+    ("verify_flag", "in_review", "technician"),
+    ("verify_flag", "in_review", "prescriber"),
+    ("verify_flag", "in_review", "pharmacy_admin"),
+    ("request_rescreen", "in_review", "technician"),
+    ("request_rescreen", "in_review", "prescriber"),
 ]
 
 
 @pytest.mark.parametrize(("action", "start", "persona"), WRONG_ROLE)
 def test_a_role_that_may_not_act_gets_403(request, rx_at, action, start, persona):
-    prescription = rx_at(start)
+    prescription = rx_for(rx_at, action, start)
     before = snapshot(prescription)
 
     response = act(persona_client(request, persona), prescription, action)
@@ -327,7 +349,7 @@ def test_a_role_that_may_not_act_gets_403(request, rx_at, action, start, persona
     assert snapshot(prescription) == before
 
 
-@pytest.mark.parametrize("action", ["approve", "reject", "request_clarification"])
+@pytest.mark.parametrize("action", ["approve", "reject", "request_clarification", "verify_flag", "request_rescreen"])
 def test_a_wrong_role_answers_403_even_without_a_body(technician_api, rx_at, action):
     assert act(technician_api, rx_at("in_review"), action, {}).status_code == 403
 
@@ -370,14 +392,14 @@ VISIBLE_STATUS = {
     "claim": "pending_review", "request_clarification": "in_review", "respond": "on_hold",
     "approve": "in_review", "reject": "in_review", "start_compounding": "approved",
     "record_compounding": "compounding", "final_check": "final_check", "ship": "ready",
-    "complete": "ready", "cancel": "pending_review",
+    "complete": "ready", "cancel": "pending_review", "verify_flag": "in_review", "request_rescreen": "in_review",
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("body", ["valid", "empty"])
 def test_another_prescriber_gets_404_for_every_action(other_prescriber_api, rx_at, action, body):
-    prescription = rx_at(VISIBLE_STATUS[action])
+    prescription = rx_for(rx_at, action, VISIBLE_STATUS[action])
     before = snapshot(prescription)
 
     response = act(other_prescriber_api, prescription, action, None if body == "valid" else {})
@@ -389,7 +411,7 @@ def test_another_prescriber_gets_404_for_every_action(other_prescriber_api, rx_a
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_anonymous_gets_401_for_every_action(api, rx_at, action):
-    prescription = rx_at(VISIBLE_STATUS[action])
+    prescription = rx_for(rx_at, action, VISIBLE_STATUS[action])
     before = snapshot(prescription)
 
     response = act(api, prescription, action)
@@ -448,6 +470,17 @@ BAD_BODIES = [
         "lots",
     ),  # fmt: skip
     ("record_compounding", "compounding", lots_body(lots="NTX-1"), "lots"),
+    ("request_rescreen", "in_review", {"message": "  "}, "message"),
+    ("request_rescreen", "in_review", {}, "message"),
+    ("verify_flag", "in_review", {"method": "pdmp_reviewed", "note": "PDMP shows nothing for a year."}, "code"),
+    (
+        "verify_flag",
+        "in_review",
+        {"code": "opioid_use", "method": "telepathy", "note": "I just know it is fine."},
+        "method",
+    ),
+    ("verify_flag", "in_review", {"code": "opioid_use", "method": "pdmp_reviewed"}, "note"),
+    ("verify_flag", "in_review", {"code": "opioid_use", "method": "pdmp_reviewed", "note": ""}, "note"),
     (
         "record_compounding",
         "compounding",

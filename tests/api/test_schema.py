@@ -11,9 +11,10 @@ from drf_spectacular.validation import validate_schema
 from intake.api.views import ACTION_VIEWS
 
 ACTIONS = ["claim", "request_clarification", "respond", "approve", "reject", "start_compounding",
-           "record_compounding", "final_check", "ship", "complete", "cancel"]  # fmt: skip
+           "record_compounding", "final_check", "ship", "complete", "cancel", "verify_flag",
+           "request_rescreen"]  # fmt: skip
 WITH_BODY = {"request_clarification", "respond", "approve", "reject", "record_compounding", "ship", "cancel",
-             "final_check"}  # fmt: skip
+             "final_check", "verify_flag", "request_rescreen"}  # fmt: skip
 
 
 @pytest.fixture

@@ -48,14 +48,14 @@ def test_an_unanswered_first_fill_is_cancelled_after_30_days(clock, prescriber):
 
 
 def test_an_unanswered_re_screen_gives_the_refill_back(clock, prescriber, pharmacist, technician):
-    # given: a first fill handed over today, and a refill asked for after more than 90 days
+    # given: a first fill handed over today, and a refill asked for three months later
     prescription = at_status(prescriber, S.COMPLETED, pharmacist=pharmacist, technician=technician)
     clock.at(days=91)
     refill_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
     waiting = Prescription.objects.get(pk=prescription.pk)
     assert (waiting.status, waiting.fill_number, waiting.refills_used) == (S.AWAITING_QUESTIONNAIRE, 2, 1)
 
-    # when: its questionnaire is not confirmed within 30 days (reminded once on the way)
+    # when: its re-screen is not answered within 30 days (reminded once on the way)
     clock.at(days=93, hours=1)
     reminded = pharmacy_clock()
     clock.at(days=121, minutes=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 from datetime import datetime, timedelta
@@ -25,8 +26,12 @@ def at(day: str, hour: int = 9) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=CHICAGO)
 
 
+_PATIENTS = itertools.count(1)
+
+
 def rx(prescriber: Prescriber, **values: Any) -> Prescription:
-    prescription = make_prescription(prescriber)
+    # A patient each: the same patient's open prescriptions would flag each other (duplicate_order).
+    prescription = make_prescription(prescriber, patient={"last_name": f"Known{next(_PATIENTS)}"})
     # Read-only aggregates: history is written directly rather than walked through the workflow.
     Prescription.objects.filter(pk=prescription.pk).update(**values)
     return prescription

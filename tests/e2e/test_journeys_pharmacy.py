@@ -185,3 +185,38 @@ def test_label_and_worksheet_are_pdfs_for_staff_only(page, staff):
 
     assert refused.status == 403
     assert Prescription.objects.get(pk=prescription.pk).status == PrescriptionStatus.READY
+
+
+def test_the_pharmacist_verifies_an_old_opioid_line_on_the_review_page_and_approves(page, staff):
+    prescription = make_prescription(staff["prescriber"])
+    questionnaire_submit(
+        token=prescription.questionnaire_token,
+        date_of_birth=date(1980, 2, 29),
+        answers=clean_answers(current_medications=["oxycodone 10 mg last year after surgery"]),
+    )
+
+    sign_in(page, "paula@example.test", PASSWORD)
+    page.goto(f"/pharmacy/prescriptions/{prescription.pk}/")
+    page.get_by_role("button", name="Claim for review").click()
+    page.get_by_text("A hard stop blocks approval until it is verified").wait_for()
+    assert page.get_by_role("button", name="Approve").is_disabled()
+
+    # The pharmacist checks the state PDMP and records how, with a note a colleague can act on.
+    page.get_by_text("Verify this flag").click()
+    page.get_by_label("How you checked it").select_option("pdmp_reviewed")
+    page.get_by_label("What you checked and what it showed").fill(
+        "PDMP report today: last oxycodone fill eleven months ago, none since."
+    )
+    assert_accessible(page, "review with a verify form")
+    page.get_by_role("button", name="Record verification").click()
+    page.get_by_text("The opioid_use flag is verified.").wait_for()
+    assert "Verified by Paula Pharmacist" in page.locator(".verification").inner_text()
+    assert_accessible(page, "review with a verified flag")
+    screenshot(page, "07b-review-verified")
+
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state()
+    prescription.refresh_from_db()
+    assert prescription.status == PrescriptionStatus.APPROVED
+    (stop,) = [flag for flag in prescription.flags if flag["code"] == "opioid_use"]
+    assert stop["verification"]["method"] == "pdmp_reviewed"

@@ -198,7 +198,10 @@ def test_correction_before_review_is_200_and_rescreens(api: APIClient, prescript
     assert response.status_code == 200
     assert response.json()["status"] == "pending_review"
     prescription.refresh_from_db()
-    assert not prescription.has_hard_stop
+    # The answer's opioid_use is gone; dropping a disclosed opioid is itself a stop a pharmacist verifies.
+    assert {(f["code"], f["source"]) for f in prescription.flags if f["severity"] == "hard_stop"} == {
+        ("opioid_disclosure_changed", "history")
+    }
 
 
 def test_review_started_is_409_and_changes_nothing(api: APIClient, prescription: Prescription, pharmacist) -> None:

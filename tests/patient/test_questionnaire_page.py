@@ -268,7 +268,8 @@ def test_patient_can_correct_answers_before_review(patient_client: Client, presc
     assert response.status_code == 302
     prescription.refresh_from_db()
     assert prescription.status == S.PENDING_REVIEW
-    assert not prescription.has_hard_stop
+    # The answer's opioid_use is gone; dropping a disclosed opioid is itself a stop a pharmacist verifies.
+    assert [f["code"] for f in prescription.flags if f["severity"] == "hard_stop"] == ["opioid_disclosure_changed"]
     assert prescription.questionnaire.takes_opioids is False
     assert prescription.questionnaire.current_medications == ["vitamin D 2000 IU", "magnesium"]
     assert prescription.events.filter(message="Answers corrected by the patient").count() == 1

@@ -20,7 +20,7 @@ from intake.models import (
     RenewalRequest,
     RenewalStatus,
 )
-from intake.services.prescriptions import Signature
+from intake.services.prescriptions import Signature, questionnaire_url
 from intake.services.refills import renewal_approve, renewal_deny
 from intake.services.timers import follow_ups_send
 from tests.conftest import api_client_for
@@ -131,15 +131,17 @@ def test_the_prescriber_asks_for_a_refill_once_75_percent_has_passed(prescriber_
     with time_machine.travel(days_later(REFILL_AFTER_DAYS), tick=False):
         response = prescriber_api.post(refill_url(handed_over), format="json")
 
+    # Every refill waits for the patient's short re-screen first, through a new link.
     assert response.status_code == 201
     body = response.json()
-    assert body["status"] == "pending_review"
+    assert body["status"] == "awaiting_questionnaire"
+    assert body["questionnaire_url"] != questionnaire_url(handed_over)
     assert body["fill_number"] == 2
     assert body["refills_used"] == 1
     assert body["refills_left"] == 2
     assert [(f["number"], f["status"], f["requested_by"]) for f in body["fills"]] == [
         (1, "completed", "prescription"),
-        (2, "pending_review", "prescriber"),
+        (2, "awaiting_questionnaire", "prescriber"),
     ]
 
 
@@ -409,7 +411,7 @@ def test_the_patient_asks_for_a_refill_with_reference_and_birth_date(api, handed
 
     assert response.status_code == 201
     body = response.json()
-    assert body["status"] == "pending_review"
+    assert body["status"] == "awaiting_questionnaire"
     assert body["fill_number"] == 2
     assert body["refills_left"] == 2
     assert body["refill_possible_from"] is None

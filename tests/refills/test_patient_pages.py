@@ -182,21 +182,23 @@ def test_patient_asks_for_a_refill_from_the_private_link(
 ) -> None:
     # given: three weeks and a bit after the first fill was handed over
     prescription = dispensed(prescriber, pharmacist, technician)
+    old_token = prescription.questionnaire_token
     time_machine.move_to(days_later(REFILL_AFTER_DAYS), tick=False)
     unlocked(client, prescription)
 
     # when
     response = client.post(status_link(prescription, "refill"), follow=True)
 
-    # then
-    assert response.redirect_chain[-1][0] == status_link(prescription)
+    # then: the refill waits for the short re-screen, asked at once through the new link
+    prescription.refresh_from_db()
+    assert prescription.questionnaire_token != old_token
+    assert response.redirect_chain[-1][0] == f"/questionnaire/{prescription.questionnaire_token}"
     body = response.content.decode()
-    assert "We have your refill request." in body
-    assert "Fill 2" in body
-    assert "2 of 3 refills left" in body
+    assert "We have your refill request. First, please answer four short health questions." in body
+    assert "Before every refill we ask four questions again" in body
     status, fill_number, refills_used, fills, _renewals, _events = state_of(prescription)
-    assert (status, fill_number, refills_used) == (S.PENDING_REVIEW, 2, 1)
-    assert fills == [(1, S.COMPLETED), (2, S.PENDING_REVIEW)]
+    assert (status, fill_number, refills_used) == (S.AWAITING_QUESTIONNAIRE, 2, 1)
+    assert fills == [(1, S.COMPLETED), (2, S.AWAITING_QUESTIONNAIRE)]
     assert Fill.objects.get(prescription=prescription, number=2).requested_by == "patient"
     assert AuditRecord.objects.filter(
         prescription_reference=prescription.reference, action=AuditAction.ACTION,
@@ -213,12 +215,13 @@ def test_patient_asks_for_a_refill_from_the_lookup_page(
 
     response = client.post("/status/refill/", {"reference": prescription.reference})
 
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "We have your refill request." in body
-    assert "Fill 2" in body
-    assert state_of(prescription)[:3] == (S.PENDING_REVIEW, 2, 1)
-    assert_nothing_clinical(body)
+    prescription.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"] == f"/questionnaire/{prescription.questionnaire_token}"
+    assert state_of(prescription)[:3] == (S.AWAITING_QUESTIONNAIRE, 2, 1)
+    page = client.get(response["Location"]).content.decode()
+    assert "We have your refill request. First, please answer four short health questions." in page
+    assert "Before every refill we ask four questions again" in page
 
 
 def test_a_refill_post_without_the_proven_birth_date_changes_nothing(
@@ -329,46 +332,52 @@ def test_a_renewal_while_refills_are_left_is_refused_with_a_message(client, pres
 # --- the questionnaire to confirm --------------------------------------------------------------------
 
 
-def test_a_late_refill_asks_to_confirm_prefilled_answers_and_screens_them_again(
+def test_a_refill_asks_the_short_re_screen_and_screens_the_answers_again(
     client, prescriber, pharmacist, technician, time_machine
 ) -> None:
-    # given: first filled 95 days ago, so the answers are more than 90 days old
-    time_machine.move_to(days_later(-95), tick=False)
+    # given: a refill asked for a few weeks after the first fill (answers far younger than 90 days)
     prescription = dispensed(prescriber, pharmacist, technician)
     old_token = prescription.questionnaire_token
-    time_machine.move_to(days_later(95), tick=False)
+    time_machine.move_to(days_later(REFILL_AFTER_DAYS), tick=False)
     looked_up(client, prescription)
 
     # when: the patient asks for a refill
     asked = client.post("/status/refill/", {"reference": prescription.reference})
 
-    # then: a new link, opened for this browser, with the old answers to confirm
+    # then: a new link, opened for this browser, with the four questions asked afresh
     prescription.refresh_from_db()
     assert prescription.status == S.AWAITING_QUESTIONNAIRE
     assert prescription.questionnaire_token != old_token
     assert asked.status_code == 302
     assert asked["Location"] == f"/questionnaire/{prescription.questionnaire_token}"
     page = client.get(asked["Location"]).content.decode()
-    assert "Please confirm your answers are still right, or change what has changed" in page
-    assert 'value="vitamin D 2000 IU"' in page
-    assert _checked(page, "takes_opioids", "no")
-    assert _checked(page, "liver_condition", "none")
+    assert "Before every refill we ask four questions again" in page
+    assert 'value="vitamin D 2000 IU"' in page  # the medicines listed before, to correct
+    assert 'name="takes_opioids"' in page and not _checked(page, "takes_opioids", "no")
+    assert 'name="liver_condition"' in page and 'name="pregnancy"' in page
+    assert 'name="alcohol_drinks_per_week"' not in page and 'name="naltrexone_allergy"' not in page
     assert 'name="attestation"' in page and not _checked(page, "attestation", "on")
 
     # when: the patient now takes an opioid and says so
-    answers = _page_answers(takes_opioids="yes")
+    answers = {
+        "takes_opioids": "yes", "liver_condition": "none", "pregnancy": "no", "attestation": "on",
+        "medications-TOTAL_FORMS": "2", "medications-INITIAL_FORMS": "2",
+        "medications-0-text": "vitamin D 2000 IU", "medications-1-text": "tramadol 50 mg since last week",
+    }  # fmt: skip
     sent = client.post(f"/questionnaire/{prescription.questionnaire_token}", answers)
 
-    # then: on to review, screened again
+    # then: on to review, screened again; the answers not asked carried over
     assert sent.status_code == 302
     prescription.refresh_from_db()
     assert prescription.status == S.PENDING_REVIEW
     assert prescription.fill_number == 2
     assert "opioid_use" in {flag["code"] for flag in prescription.flags}
-    assert Questionnaire.objects.filter(prescription=prescription).count() == 1
-    assert Questionnaire.objects.get(prescription=prescription).takes_opioids is True
+    questionnaire = Questionnaire.objects.get(prescription=prescription)
+    assert questionnaire.takes_opioids is True
+    assert questionnaire.current_medications == ["vitamin D 2000 IU", "tramadol 50 mg since last week"]
+    assert (questionnaire.alcohol_drinks_per_week, questionnaire.naltrexone_allergy) == (2, False)
     assert AuditRecord.objects.filter(
-        prescription_reference=prescription.reference, description="questionnaire confirmed"
+        prescription_reference=prescription.reference, description="re-screen answered"
     ).exists()
 
 

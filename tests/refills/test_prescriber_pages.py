@@ -74,7 +74,7 @@ def test_the_prescriber_asks_for_a_refill(prescriber_client, login, prescriber, 
     assert fills_of(handed_over) == [1, 2]
     assert Fill.objects.get(prescription=handed_over, number=2).requested_by == "prescriber"
     refreshed = Prescription.objects.get(pk=handed_over.pk)
-    assert (refreshed.status, refreshed.refills_used) == ("pending_review", 1)
+    assert (refreshed.status, refreshed.refills_used) == ("awaiting_questionnaire", 1)
 
 
 def test_a_refill_too_soon_is_refused_with_the_date_and_changes_nothing(prescriber_client, handed_over):

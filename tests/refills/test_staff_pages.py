@@ -24,6 +24,7 @@ from intake.models import (
     PrescriptionStatus,
     RenewalRequest,
     Requester,
+    StateLicence,
 )
 from intake.services.follow_up import follow_ups_for_pharmacist
 from intake.services.refills import refill_request
@@ -72,11 +73,12 @@ def test_staff_start_a_refill_once_75_percent_of_the_supply_has_passed(
 
     body = response.content.decode()
     fresh = Prescription.objects.get(pk=prescription.pk)
-    assert fresh.status == S.PENDING_REVIEW
+    assert fresh.status == S.AWAITING_QUESTIONNAIRE  # the patient's short re-screen comes first
+    assert fresh.questionnaire_token != prescription.questionnaire_token
     assert (fresh.fill_number, fresh.refills_used) == (2, 1)
     fill = Fill.objects.get(prescription=prescription, number=2)
     assert (fill.requested_by, fill.requested_by_user) == (Requester.PHARMACY, technician)
-    assert "Fill 2 started" in body
+    assert "Fill 2 started: the patient was sent the re-screening questions" in body
     assert "Refill 1 of 3" in body
     assert AuditRecord.objects.filter(
         prescription_reference=prescription.reference, description="refill started (fill 2)"
@@ -257,10 +259,14 @@ def test_a_pharmacist_reviews_a_check_in_and_it_leaves_the_list(client, login, p
     assert "Follow-ups" in body  # the nav link
 
 
-def test_seed_demo_shows_the_repeat_business_and_is_idempotent(db, client, login, settings):
+def test_seed_demo_shows_the_repeat_business_and_is_idempotent(db, client, login, settings, no_licences):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
+    # The pharmacy's licences: every state and DC but Alaska and Hawaii, once each.
+    licensed = list(StateLicence.objects.values_list("state", flat=True))
+    assert len(licensed) == len(set(licensed)) == 49
+    assert "DC" in licensed and "AK" not in licensed and "HI" not in licensed
     prescriber = Prescriber.objects.get(user__email="prescriber@demo.test")
     mine = Prescription.objects.filter(prescriber=prescriber)
 

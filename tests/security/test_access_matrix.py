@@ -45,6 +45,7 @@ from intake.models import (
     Questionnaire,
     RenewalRequest,
     Requester,
+    StateLicence,
 )
 from intake.models.notifications import DeliveryStatus
 from tests.conftest import api_client_for
@@ -183,6 +184,8 @@ TABLE: tuple[Row, ...] = (
     staff_action("staff:reject", at="in_review", allowed=PHARMACIST),
     staff_action("staff:request_clarification", at="in_review", allowed=PHARMACIST),
     staff_action("staff:cancel", at="in_review", allowed=PHARMACIST),
+    staff_action("staff:verify_flag", at="in_review", allowed=PHARMACIST),
+    staff_action("staff:request_rescreen", at="in_review", allowed=PHARMACIST),
     staff_action("staff:start_compounding", at="approved", allowed=STAFF_ROLES),
     staff_page("staff:compounding"),
     staff_action("staff:final_check", at="final_check", allowed=PHARMACIST),
@@ -197,6 +200,9 @@ TABLE: tuple[Row, ...] = (
     staff_action("staff:renewal_ask", at="completed"),
     staff_page("staff:follow_ups"),
     staff_action("staff:follow_up_review", at="ready", allowed=PHARMACIST),
+    staff_page("staff:licences"),
+    staff_page("staff:licence_new", not_pharmacist=DENIED),
+    staff_page("staff:licence_edit", not_pharmacist=DENIED),
     staff_page("staff:formulary"),
     staff_page("staff:formulation"),
     staff_page("staff:formulation_new", not_pharmacist=DENIED),
@@ -225,6 +231,8 @@ TABLE: tuple[Row, ...] = (
     api_action("ship", at="ready", allowed=STAFF_ROLES),
     api_action("complete", at="ready", allowed=STAFF_ROLES),
     api_action("cancel", at="in_review", allowed=PHARMACIST, owner=True),
+    api_action("verify_flag", at="in_review", allowed=PHARMACIST),
+    api_action("request_rescreen", at="in_review", allowed=PHARMACIST),
     # Refills and renewals: the prescriber, or the pharmacy; only A's prescriber decides a renewal.
     api_action("refill", at="completed", allowed=STAFF_ROLES, owner=True),
     api_action("renewal-request", at="completed", allowed=GROUPS["staff"], owner=True),
@@ -245,7 +253,7 @@ TABLE: tuple[Row, ...] = (
 # --- Running a row ------------------------------------------------------------------------------
 
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
-ID_PARAMETERS = ("prescription_id", "pk", "notification_id", "formulation_id")
+ID_PARAMETERS = ("prescription_id", "pk", "notification_id", "formulation_id", "licence_id")
 
 
 def fill(route: Route, values: dict[str, Any]) -> str:
@@ -279,6 +287,7 @@ class World:
             "number": 1,  # A's first fill
             "follow_up_id": UNKNOWN_ID if unknown else self.follow_up_id,
             "renewal_id": UNKNOWN_ID if unknown else self.renewal_id,
+            "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
             # The check-in's JSON twin takes the check-in's own token (A's, like "token" above).
             "check_in_token": FollowUp.objects.filter(pk=self.follow_up_id).values_list("token", flat=True).first(),
         }
@@ -359,6 +368,9 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "staff:reject": {"reject-reason": _REASON},
     "staff:request_clarification": {"clarify-message": "Please confirm the strength."},
     "staff:cancel": {"cancel-reason": _REASON},
+    "staff:verify_flag": {"verify-code": "alcohol", "verify-method": "patient_interview",
+                          "verify-note": "Spoke with the patient: two drinks a week."},
+    "staff:request_rescreen": {"rescreen-message": "The patient says the opioid answer was a mistake."},
     "staff:ship": {"ship-carrier": "UPS", "ship-tracking_number": "1Z999AA10123456784"},
     "staff:recompound": {"recompound-reason": "Vial dropped and cracked."},
     "staff:follow_up_review": {"note": "Called the patient; moved the dose to the morning."},
@@ -370,6 +382,9 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "api-request_clarification": {"message": "Please confirm the strength."},
     "api-respond": {"message": "Strength confirmed."},
     "api-reject": {"reason": _REASON},
+    "api-verify_flag": {"code": "alcohol", "method": "patient_interview",
+                        "note": "Spoke with the patient: two drinks a week."},
+    "api-request_rescreen": {"message": "The patient says the opioid answer was a mistake."},
     "api-cancel": {"reason": _REASON},
     "api-record_compounding": {"lots": [_LOT], "quantity_made": 30},
     "api-ship": {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},

@@ -40,6 +40,11 @@ def hostile(max_length: int = 1000) -> str:
     return payload if len(payload) <= max_length else short_payload(max_length)
 
 
+def hostile_sentence() -> str:
+    """A payload inside a reason that passes the sentence rule (reasons and notes are sentences)."""
+    return hostile(900) + " Discussed with the prescriber today."
+
+
 def hostile_patient() -> dict[str, Any]:
     return {"first_name": hostile(100), "last_name": hostile(100), "address_line1": hostile(200),
             "address_line2": hostile(200), "city": hostile(100)}  # fmt: skip
@@ -70,7 +75,7 @@ def hostile_world(prescriber, pharmacist, technician, pharmacy_admin) -> dict[st
     workflow.prescription_request_clarification(prescription_id=shipped.pk, actor=pharmacist, message=hostile())
     workflow.prescription_respond(prescription_id=shipped.pk, actor=prescriber.user, message=hostile())
     workflow.prescription_claim(prescription_id=shipped.pk, actor=pharmacist)
-    reasons = {code: hostile() for code in warning_reasons(Prescription.objects.get(pk=shipped.pk))}
+    reasons = {code: hostile_sentence() for code in warning_reasons(Prescription.objects.get(pk=shipped.pk))}
     assert reasons, "the answers raised no warning to override"
     workflow.prescription_approve(prescription_id=shipped.pk, actor=pharmacist, override_reasons=reasons)
     workflow.prescription_start_compounding(prescription_id=shipped.pk, actor=technician)
@@ -93,7 +98,7 @@ def hostile_world(prescriber, pharmacist, technician, pharmacy_admin) -> dict[st
 
     rejected = submitted()
     advance(rejected, "in_review", pharmacist=pharmacist, technician=technician)
-    workflow.prescription_reject(prescription_id=rejected.pk, actor=pharmacist, reason=hostile())
+    workflow.prescription_reject(prescription_id=rejected.pk, actor=pharmacist, reason=hostile_sentence())
 
     cancelled = submitted()
     workflow.prescription_cancel(prescription_id=cancelled.pk, actor=prescriber.user, reason=hostile())

@@ -18,7 +18,9 @@ ROLES = ("pharmacist", "technician", "admin", "owner", "other_prescriber")
 # Taken by the patient or the clock, and (refills) only once time has passed: tests/refills and
 # tests/clock cover them with time travel. Here: no account may take them directly.
 NOT_STAFF_ACTIONS = (Action.QUESTIONNAIRE, Action.EXPIRE, Action.REFILL_LAPSE)
-TIME_BOUND_ACTIONS = (Action.REFILL, Action.REFILL_RESCREEN)
+TIME_BOUND_ACTIONS = (Action.REFILL_RESCREEN,)
+# A flag to verify: the patient takes thyroid medication (a warning).
+FLAGGED_ANSWERS = {Action.VERIFY_FLAG: {"thyroid_medication": True}}
 
 
 def perform(action: str, prescription: Prescription, actor) -> Prescription:
@@ -34,7 +36,9 @@ def perform(action: str, prescription: Prescription, actor) -> Prescription:
         Action.APPROVE: lambda: workflow.prescription_approve(
             prescription_id=pk, actor=actor, override_reasons=warning_reasons(prescription)
         ),
-        Action.REJECT: lambda: workflow.prescription_reject(prescription_id=pk, actor=actor, reason="Not LDN."),
+        Action.REJECT: lambda: workflow.prescription_reject(
+            prescription_id=pk, actor=actor, reason="Not LDN: the strength is the full 50 mg dose."
+        ),
         Action.START_COMPOUNDING: lambda: workflow.prescription_start_compounding(prescription_id=pk, actor=actor),
         Action.RECORD_COMPOUNDING: lambda: compounding_record_create(
             prescription_id=pk, actor=actor, lots=default_lots(), quantity_made=30
@@ -48,7 +52,14 @@ def perform(action: str, prescription: Prescription, actor) -> Prescription:
         Action.RECOMPOUND: lambda: workflow.prescription_recompound(
             prescription_id=pk, actor=actor, reason="Vial cracked."
         ),
-    }
+        Action.VERIFY_FLAG: lambda: workflow.prescription_verify_flag(
+            prescription_id=pk, actor=actor, code="thyroid", method="patient_interview",
+            note="Spoke with the patient: levothyroxine 50 mcg, TSH checked last month.",
+        ),
+        Action.REQUEST_RESCREEN: lambda: workflow.prescription_request_rescreen(
+            prescription_id=pk, actor=actor, message="The patient says the opioid answer was a mistake."
+        ),
+    }  # fmt: skip
     if action in NOT_STAFF_ACTIONS:
         with transaction.atomic():
             return workflow.transition(prescription_id=pk, action=action, actor=actor, actor_label="test")
@@ -118,7 +129,8 @@ ALLOWED_CASES = [
 @pytest.mark.parametrize(("action", "status"), REFUSED_CASES)
 def test_refused_action_changes_nothing(action, status, actors, prescriber, pharmacist, technician):
     # given
-    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician)
+    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician,
+                           answers=_answers(**FLAGGED_ANSWERS.get(action, {})))  # fmt: skip
     before = snapshot(prescription)
     refused_roles = [role for role in ROLES if expected_refusal(action, status, role)]
 
@@ -145,7 +157,8 @@ def test_allowed_action_moves_to_its_target_and_records_an_event(
     action, status, role, actors, prescriber, pharmacist, technician
 ):
     # given
-    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician)
+    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician,
+                           answers=_answers(**FLAGGED_ANSWERS.get(action, {})))  # fmt: skip
     events = PrescriptionEvent.objects.filter(prescription=prescription).count()
 
     # when
@@ -190,17 +203,18 @@ def test_approve_with_a_warning_needs_its_reason(prescriber, pharmacist, technic
     assert "pregnancy" in " ".join(caught.value.message_dict["override_reasons"])
     assert snapshot(prescription) == before
 
+    reason = "Discussed with the prescriber; benefits outweigh the risk."
     result = workflow.prescription_approve(
-        prescription_id=prescription.pk, actor=pharmacist, override_reasons={"pregnancy": "Discussed; benefits."}
+        prescription_id=prescription.pk, actor=pharmacist, override_reasons={"pregnancy": reason}
     )
     assert result.status == S.APPROVED
     assert PrescriptionEvent.objects.filter(prescription=prescription).latest("id").details == {
-        "override_reasons": {"pregnancy": "Discussed; benefits."},
+        "override_reasons": {"pregnancy": reason},
         "fill": 1,
     }
 
 
-def _answers():
+def _answers(**overrides):
     from tests.factories import clean_answers
 
-    return clean_answers()
+    return clean_answers(**overrides)

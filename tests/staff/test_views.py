@@ -79,10 +79,10 @@ def test_review_page_shows_everything_the_pharmacist_needs(client, login, prescr
     assert prescription.reference in body
     assert "Ada Lovelace" in body
     assert "Norco 5/325 prn" in body  # questionnaire answer and the flag's source value
-    assert "From current_medications[0]" in body
+    assert "From the medication list, current_medications[0]" in body
     assert "matched as" in body
     assert "Signed content intact" in body
-    assert "A hard stop blocks approval: opioid_use" in body
+    assert "A hard stop blocks approval until it is verified: opioid_use" in body
     assert 'name="approve-reason_pregnancy"' in body
     assert "Claimed for review" in body  # history
     assert AuditRecord.objects.filter(actor=pharmacist, action="view", prescription_reference=prescription.reference)
@@ -106,7 +106,7 @@ def test_approve_without_the_warning_reason_shows_a_field_error(client, login, p
     response = client.post(reverse("staff:approve", args=[prescription.pk]), {"approve-reason_pregnancy": " "})
 
     assert response.status_code == 400
-    assert "Write the reason for this warning." in response.content.decode()
+    assert "Write the reason for this warning, or verify it." in response.content.decode()
     assert Prescription.objects.get(pk=prescription.pk).status == S.IN_REVIEW
 
 

@@ -16,6 +16,7 @@ from intake.management.demo_history import demo_history_create, demo_kit_for_fin
 from intake.models import Prescriber, Prescription
 from intake.roles import ensure_role_groups
 from intake.services.formulary import formulary_install_defaults
+from intake.services.licences import demo_licences, state_licences_record
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
 from intake.services.questionnaire import questionnaire_submit
 
@@ -52,6 +53,8 @@ class Command(BaseCommand):
                     user.is_superuser = True
                     user.save(update_fields=["is_staff", "is_superuser"])
             prescribers = [self._prescriber(*row) for row in DEMO_PRESCRIBERS]
+            # Every US state and DC but Alaska and Hawaii, valid until the end of next year.
+            state_licences_record(demo_licences(expires_on=date(timezone.localdate().year + 1, 12, 31)))
         if not Prescription.objects.filter(prescriber=prescribers[0]).exists():
             self._demo_prescriptions(prescribers[0])
             # Eight weeks of past work, so the queue and the dashboard have something to show.

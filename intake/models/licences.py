@@ -1,0 +1,72 @@
+"""The pharmacy's own state licences: where it may send medicine to a patient."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+
+from intake.models.history import HistoricalRecords
+from intake.models.people import US_STATES
+
+# The active licences as this process last read them: (read at, state -> expiry).
+_active: tuple[float, dict[str, date]] | None = None
+
+
+class StateLicenceManager(models.Manager["StateLicence"]):
+    def valid_states(self, today: date) -> frozenset[str]:
+        """The states where the pharmacy holds an active licence that has not expired by `today`.
+
+        Every screening reads this, and licences change a few times a year: each process reads them
+        again only after LICENCE_CACHE_SECONDS (at once after a change it saved itself). Expiry is
+        checked against `today` on every call, so a licence stops counting on its expiry date
+        whatever the copy's age.
+        """
+        global _active
+        if _active is None or time.monotonic() - _active[0] > settings.LICENCE_CACHE_SECONDS:
+            _active = (time.monotonic(), dict(self.filter(active=True).values_list("state", "expires_on")))
+        return frozenset(state for state, expires_on in _active[1].items() if expires_on >= today)
+
+
+def licences_forget() -> None:
+    """Read the licences again on next use (after a change)."""
+    global _active
+    _active = None
+
+
+class StateLicence(models.Model):
+    """A licence the pharmacy holds in one state; past its expiry it no longer counts."""
+
+    state = models.CharField(max_length=2, choices=US_STATES, unique=True)
+    licence_number = models.CharField(max_length=60)
+    expires_on = models.DateField("expires on", help_text="The last day the licence is valid.")
+    active = models.BooleanField(default=True, help_text="Untick for a licence surrendered or suspended.")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = StateLicenceManager()
+
+    class Meta:
+        ordering = ("state",)
+        verbose_name = "state licence"
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.licence_number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Now, for the rest of this transaction, and again after the commit, for reads made meanwhile.
+        licences_forget()
+        transaction.on_commit(licences_forget)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        deleted = super().delete(*args, **kwargs)
+        licences_forget()
+        transaction.on_commit(licences_forget)
+        return deleted
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.active and self.expires_on >= day
