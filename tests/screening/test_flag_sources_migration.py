@@ -9,7 +9,7 @@ from django.apps import apps
 from intake.models import Prescription
 from tests.factories import make_prescription
 
-migration = importlib.import_module("intake.migrations.0006_flag_sources")
+migration = importlib.import_module("intake.migrations.0007_flag_sources")
 
 
 def flag(code: str, severity: str, field: str) -> dict[str, str]:
