@@ -91,10 +91,3 @@ def refill_decision(
     if today < earliest:
         return RefillDecision(False, RefillRefusal.TOO_SOON, earliest=earliest, expires_on=expires_on)
     return RefillDecision(True, expires_on=expires_on)
-
-
-def rescreen_due(*, last_answered_on: date | None, today: date) -> bool:
-    """True when the questionnaire must be confirmed before a refill (never answered, or too old)."""
-    if last_answered_on is None:
-        return True
-    return (today - last_answered_on).days > int(refill_policy()["rescreen_after_days"])

@@ -14,7 +14,6 @@ from intake.clinical.refills import (
     prescription_expires_on,
     refill_decision,
     refill_reminder_on,
-    rescreen_due,
     supply_runs_out_on,
 )
 
@@ -80,20 +79,6 @@ def test_reminder_is_seven_days_before_the_supply_runs_out():
     dispensed = date(2026, 5, 1)
     assert supply_runs_out_on(dispensed_on=dispensed, days_supply=30) == date(2026, 5, 31)
     assert refill_reminder_on(dispensed_on=dispensed, days_supply=30) == date(2026, 5, 24)
-
-
-@pytest.mark.parametrize(
-    ("answered", "today", "due"),
-    [
-        (None, date(2026, 1, 1), True),
-        (date(2026, 1, 1), date(2026, 3, 31), False),  # 89 days
-        (date(2026, 1, 1), date(2026, 4, 1), False),  # 90 days: not more than 90
-        (date(2026, 1, 1), date(2026, 4, 2), True),  # 91 days
-        (date(2026, 1, 1), date(2026, 1, 1), False),
-    ],
-)
-def test_the_questionnaire_is_confirmed_again_after_90_days(answered, today, due):
-    assert rescreen_due(last_answered_on=answered, today=today) is due
 
 
 @given(
