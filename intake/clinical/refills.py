@@ -4,8 +4,8 @@
   handed over ("too soon" before that, with the date it becomes possible).
 - Never past the prescription's expiry, one year from the day it was written.
 - Never more refills than the prescriber authorised; with none left, only a renewal helps.
-- A refill more than 90 days after the last answered questionnaire asks the patient to confirm or
-  update it first (opioid use can start at any time).
+- Every refill asks the patient a short re-screen first (opioid use can start at any time); the
+  services run it through the same screening as the first questionnaire.
 """
 
 from __future__ import annotations
