@@ -40,7 +40,10 @@ class UserManager(BaseUserManager["User"]):
         """The person as every signed-in request reads them (by id from the session, or by API
         token), with their prescriber profile, which every submission and prescriber page checks."""
         people = self.select_related("prescriber")
-        found = people.filter(auth_token__key=token) if token is not None else people.filter(pk=pk)
+        if token is not None:
+            # With the token itself: its age decides whether it is still good.
+            return people.select_related("auth_token").filter(auth_token__key=token).first()
+        found = people.filter(pk=pk)
         return found.first()
 
 

@@ -190,6 +190,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions end after 15 minutes without a request (HIPAA automatic log-off).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
+# API tokens: a pharmacy shift for staff (never more than a day), a month for a prescriber's EHR.
+API_TOKEN_HOURS_STAFF = min(env_int("API_TOKEN_HOURS_STAFF", 12), 24)
+API_TOKEN_HOURS_PRESCRIBER = env_int("API_TOKEN_HOURS_PRESCRIBER", 30 * 24)
 # The idle limit is pushed back by intake.middleware.SessionIdleRefreshMiddleware, once a minute.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -111,10 +111,13 @@ class ErrorSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     email = Text(max_length=254)
     password = Text(max_length=1024, trim_whitespace=False)
+    otp = Text(max_length=12, required=False, default="", help_text="The authenticator app's current code, "
+               "for an account that enrolled two-step sign-in.")  # fmt: skip
 
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 # --- Submitting a prescription ---------------------------------------------------------------

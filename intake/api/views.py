@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from intake.api import serializers as api
-from intake.api.auth import token_obtain
+from intake.api.auth import TokenAuthentication, token_expires_at, token_obtain, token_revoke
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
@@ -74,7 +74,11 @@ class TokenView(JsonApiView):
     @extend_schema(
         operation_id="auth_token",
         summary="Exchange an email and password for an API token",
-        description="Ten wrong passwords in a row lock the account for a while (429), here and on the web.",
+        description=(
+            "Ten wrong passwords in a row lock the account for a while (429), here and on the web. An "
+            "account with two-step sign-in sends its current code as `otp`. Send the token as "
+            "`Authorization: Token <token>` (or `Bearer <token>`) until `expires_at`."
+        ),
         request=api.TokenRequestSerializer,
         responses={
             200: api.TokenResponseSerializer,
@@ -88,7 +92,29 @@ class TokenView(JsonApiView):
         body = api.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         token = token_obtain(request=request._request, **body.validated_data)
-        return Response({"token": token.key})
+        return Response({"token": token.key, "expires_at": token_expires_at(token, token.user)})
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        summary="Revoke the caller's own token",
+        request=None,
+        responses={204: None, 401: UNAUTHENTICATED},
+        tags=["auth"],
+    )
+    def delete(self, request: Request) -> Response:
+        token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_authenticators(self) -> list[Any]:
+        # Signing in needs no token; revoking one needs the token being revoked.
+        return [TokenAuthentication()] if self._revoking() else []
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsAuthenticated()] if self._revoking() else [AllowAny()]
+
+    def _revoking(self) -> bool:
+        # The schema generator asks without a request.
+        return getattr(self.request, "method", "") == "DELETE"
 
 
 # --- Prescriptions ---------------------------------------------------------------------------

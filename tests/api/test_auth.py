@@ -1,8 +1,15 @@
-"""POST /api/v1/auth/token/: a token for the right password, the same lockout as the web login."""
+"""POST /api/v1/auth/token/: a token for the right password (and the second factor's code where one
+is enrolled), the same lockout as the web login; tokens expire and DELETE revokes the caller's own."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -15,11 +22,81 @@ def sign_in(email: str, password: str):
     return APIClient().post(TOKEN, {"email": email, "password": password}, format="json")
 
 
-def test_right_password_gives_the_users_token(pharmacist):
+def test_right_password_gives_the_users_token_and_when_it_expires(pharmacist):
     response = sign_in(pharmacist.email, PASSWORD)
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=pharmacist).key}
+    token = Token.objects.get(user=pharmacist)
+    assert response.json()["token"] == token.key
+    expires_at = datetime.fromisoformat(response.json()["expires_at"])
+    assert expires_at == token.created + timedelta(hours=12)
+
+
+def test_a_staff_token_lasts_at_most_a_day_a_prescribers_longer(pharmacist, prescriber, settings):
+    settings.API_TOKEN_HOURS_STAFF = 24
+    staff = datetime.fromisoformat(sign_in(pharmacist.email, PASSWORD).json()["expires_at"])
+    ehr = datetime.fromisoformat(sign_in(prescriber.user.email, PASSWORD).json()["expires_at"])
+    now = timezone.now()
+
+    assert timedelta(hours=23) < staff - now <= timedelta(hours=24)
+    assert ehr - now > timedelta(days=7)
+
+
+def test_bearer_is_accepted_as_well_as_token(prescriber):
+    token = sign_in(prescriber.user.email, PASSWORD).json()["token"]
+
+    for keyword in ("Token", "Bearer", "bearer"):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword} {token}")
+        assert client.get("/api/v1/prescriptions/").status_code == 200, keyword
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
+    assert client.get("/api/v1/prescriptions/").status_code == 401
+
+
+def test_an_expired_token_is_refused_and_signing_in_again_gives_a_new_one(pharmacist):
+    old = sign_in(pharmacist.email, PASSWORD).json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=12, minutes=1)):
+        refused = client.get("/api/v1/prescriptions/")
+        new = sign_in(pharmacist.email, PASSWORD).json()["token"]
+
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["detail"]
+    assert new != old
+    assert not Token.objects.filter(key=old).exists()
+
+
+def test_delete_revokes_the_callers_own_token_only(pharmacist, second_pharmacist):
+    mine = sign_in(pharmacist.email, PASSWORD).json()["token"]
+    theirs = sign_in(second_pharmacist.email, PASSWORD).json()["token"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {mine}")
+
+    assert client.delete(TOKEN).status_code == 204
+    assert client.get("/api/v1/prescriptions/").status_code == 401
+    assert not Token.objects.filter(key=mine).exists()
+    assert Token.objects.filter(key=theirs).exists()
+    assert APIClient().delete(TOKEN).status_code == 401
+
+
+def test_an_enrolled_second_factor_is_asked_for(pharmacist):
+    # given: a pharmacist with an authenticator app
+    device = TOTPDevice.objects.create(user=pharmacist, name="phone", confirmed=True)
+    totp = TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+
+    # when: signing in with the password alone, with the current code, and with a wrong one
+    alone = sign_in(pharmacist.email, PASSWORD)
+    right = APIClient().post(TOKEN, {"email": pharmacist.email, "password": PASSWORD, "otp": f"{totp.token():06d}"},
+                             format="json")  # fmt: skip
+    wrong = APIClient().post(TOKEN, {"email": pharmacist.email, "password": PASSWORD, "otp": "000000"}, format="json")
+
+    # then: a token only with the right code
+    assert alone.status_code == 400 and "otp" in alone.json() and "token" not in alone.json()
+    assert wrong.status_code == 400 and "otp" in wrong.json()
+    assert right.status_code == 200 and right.json()["token"] == Token.objects.get(user=pharmacist).key
 
 
 def test_the_token_authenticates_later_calls(prescriber):
