@@ -1,5 +1,5 @@
 """Send staff who owe a second factor to enrol or verify before any other page; push an active
-session's idle limit back without writing the session on every request."""
+session's idle limit back without writing the session on every request; keep answers out of caches."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
+from django.utils.cache import add_never_cache_headers
 
 from intake.security import SecondFactorStep, second_factor_step
 
@@ -85,4 +86,19 @@ class SessionIdleRefreshMiddleware:
             refreshed = session.get(self.KEY)
             if not isinstance(refreshed, int) or now - refreshed >= self.EVERY_SECONDS:
                 session[self.KEY] = now  # modified: SessionMiddleware saves it with a new expiry
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing the application answers is kept by a browser or a proxy cache: pages and API answers
+    carry patient data, and a shared computer's back button must not show them. Static files are
+    served before this (WhiteNoise) and keep their own long cache headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response

@@ -107,6 +107,14 @@ class QuestionnaireAnswerView(APIView):
         )
 
 
+PATIENT_REQUEST_REFUSALS = {
+    400: _field_errors("A missing or malformed reference or date of birth."),
+    404: _error("No order matches this number and date of birth; nothing changed."),
+    415: _error("The body is not JSON."),
+    429: _error("Too many misses."),
+}
+
+
 class PatientStatusView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -136,6 +144,20 @@ class PatientStatusView(APIView):
         except NotFound:
             birth_date_missed(request, reference)
             raise
+        audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
+              description="status (API)")  # fmt: skip
+        return _status_answer(prescription)
+
+    @extend_schema(
+        operation_id="patient_status_post",
+        summary="The same, with the number and date of birth in the body (kept out of URLs and access logs)",
+        request=PatientRequestSerializer,
+        responses={200: PatientStatusSerializer, **PATIENT_REQUEST_REFUSALS},
+        auth=[],
+        tags=["patient"],
+    )
+    def post(self, request: Request) -> Response:
+        prescription = patient_identified(request)
         audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="status (API)")  # fmt: skip
         return _status_answer(prescription)
@@ -185,14 +207,6 @@ def patient_identified(request: Request) -> Prescription:
     except NotFound:
         birth_date_missed(request, reference)
         raise
-
-
-PATIENT_REQUEST_REFUSALS = {
-    400: _field_errors("A missing or malformed reference or date of birth."),
-    404: _error("No order matches this number and date of birth; nothing changed."),
-    415: _error("The body is not JSON."),
-    429: _error("Too many misses."),
-}
 
 
 class PatientRefillView(APIView):

@@ -279,3 +279,15 @@ def test_progress_marks_the_current_step(prescription: Prescription) -> None:
 
     assert steps == {"Your answers": "done", "Pharmacist review": "done", "Preparing": "current", "Ready": "todo",
                      "Shipped or picked up": "todo"}  # fmt: skip
+
+
+def test_the_status_can_be_read_with_a_post_keeping_the_birth_date_out_of_the_url(api, prescription) -> None:
+    response = api.post("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"},
+                        format="json")  # fmt: skip
+    wrong = api.post("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-03-01"},
+                     format="json")  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.json()["reference"] == prescription.reference
+    assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    assert wrong.status_code == 404 and "status" not in wrong.json()

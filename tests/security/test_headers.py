@@ -118,3 +118,22 @@ def test_no_template_has_inline_script_style_or_handlers():
     ]
 
     assert findings == []
+
+
+def test_answers_with_patient_data_are_never_stored_by_a_cache(client, login, pharmacist, prescriber):
+    from tests.conftest import api_client_for
+    from tests.factories import make_prescription
+
+    prescription = make_prescription(prescriber)
+    api = api_client_for(pharmacist)
+    login(client, pharmacist)
+
+    answers = [
+        api.get(f"/api/v1/prescriptions/{prescription.pk}/"),
+        api.get("/api/v1/prescriptions/"),
+        client.get(f"/pharmacy/prescriptions/{prescription.pk}/"),
+    ]
+
+    for response in answers:
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
