@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from pharmacy import operations
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", operations.health, name="health"),
+    path("health/live/", operations.live, name="health-live"),
+    path("", include("django_prometheus.urls")),  # /metrics
     path("", include("intake.urls")),
 ]

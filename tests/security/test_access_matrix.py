@@ -143,6 +143,10 @@ TABLE: tuple[Row, ...] = (
     row("login", everyone=OK),
     row("logout", "POST", everyone=LOGIN),  # signed out, or never in: back to the sign-in page
     row("admin:index", everyone=LOGIN, superuser=OK),
+    # What operators read: nothing about a patient, open to the load balancer and Prometheus.
+    row("health", everyone=OK),
+    row("health-live", everyone=OK),
+    row("prometheus-django-metrics", everyone=OK),
     row("security:totp_enrol", outsiders=LOGIN, prescribers=DENIED, staff=OK),
     row("security:totp_verify", outsiders=LOGIN, prescribers=DENIED, staff=OK),
     # The prescriber's pages.

@@ -42,7 +42,7 @@ def _is_html(response) -> bool:
 
 
 @pytest.mark.parametrize("persona", [None, "prescriber", "technician", "pharmacist", "pharmacy_admin", "superuser"])
-def test_every_html_response_carries_the_security_headers(client, login, request, persona):
+def test_every_html_response_carries_the_security_headers(client, login, request, persona, db):
     if persona is not None:
         user = request.getfixturevalue(persona)
         login(client, getattr(user, "user", user))
