@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from intake.audit import AuditAction, audit
 from intake.models import (
     AuditRecord,
     CompoundingRecord,
@@ -34,14 +37,48 @@ class PrescriberAdmin(SimpleHistoryAdmin):
         self.message_user(request, f"{count} prescriber(s) verified.", messages.SUCCESS)
 
 
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Patient data read or changed in the admin leaves an audit record, as everywhere else."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        audit(request, AuditAction.LIST, object_type=self.model._meta.model_name or "", description="Django admin")
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self.audit_object(request, object_id, AuditAction.UPDATE if request.method == "POST" else AuditAction.VIEW)
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        self.audit_object(request, object_id, AuditAction.VIEW, "Django admin: history")
+        return response
+
+    def audit_object(
+        self, request: HttpRequest, object_id: str, action: str, description: str = "Django admin"
+    ) -> None:
+        found = self.model._default_manager.filter(pk=object_id).first()
+        if found is None:
+            return
+        if isinstance(found, Prescription):
+            audit(request, action, prescription=found, description=description)
+        else:
+            audit(request, action, object_type=self.model._meta.model_name or "", object_id=found.pk,
+                  description=description)  # fmt: skip
+
+
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "state")
     search_fields = ("last_name", "first_name")
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(SimpleHistoryAdmin):
+class PrescriptionAdmin(AuditedAdmin):
     # Status changes go through the workflow service only: nothing here is editable.
     list_display = ("reference", "status", "prescriber", "submitted_at", "flag_level")
     list_filter = ("status", "dosage_form", "flag_level")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from intake.errors import NotFound
-from intake.models import Prescription
+from intake.models import AuditRecord, Prescription
 
 
 def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:
@@ -38,3 +38,12 @@ def prescription_by_reference(user: User, reference: str) -> Prescription:
     if prescription is None:
         raise NotFound()
     return prescription
+
+
+def access_log(prescription: Prescription) -> QuerySet[AuditRecord]:
+    """Every read and change of the prescription and of its patient's own record, newest first."""
+    about_it = Q(prescription_reference=prescription.reference)
+    about_the_patient = Q(object_type="patient", object_id=str(prescription.patient_id))
+    return (
+        AuditRecord.objects.select_related("actor").filter(about_it | about_the_patient).order_by("-created_at", "-id")
+    )

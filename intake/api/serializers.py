@@ -547,6 +547,18 @@ class PrescriptionSerializer(serializers.Serializer):
 # --- Refills and renewals --------------------------------------------------------------------
 
 
+class AccessLogEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(source="created_at")
+    actor = serializers.SerializerMethodField()
+    action = serializers.CharField()
+    ip = serializers.IPAddressField(source="ip_address", allow_null=True)
+    description = serializers.CharField()
+
+    def get_actor(self, record: Any) -> str:
+        # The person's email, or who acted without an account ("patient (private link)").
+        return record.actor.email if record.actor is not None else record.actor_label
+
+
 class RenewalSerializer(serializers.Serializer):
     """A request to the prescriber for a new prescription once no refill is left."""
 

@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(r"^v1/auth/token/?$", views.TokenView.as_view(), name="api-token"),
     re_path(r"^v1/prescriptions/?$", views.PrescriptionListCreateView.as_view(), name="api-prescriptions"),
     re_path(rf"^v1/prescriptions/{ID}/?$", views.PrescriptionDetailView.as_view(), name="api-prescription"),
+    re_path(rf"^v1/prescriptions/{ID}/access-log/?$", views.AccessLogView.as_view(), name="api-access-log"),
     *(
         re_path(rf"^v1/prescriptions/{ID}/actions/{action}/?$", view.as_view(), name=f"api-{action}")
         for action, view in views.ACTION_VIEWS.items()

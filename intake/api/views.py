@@ -28,7 +28,7 @@ from intake.api.auth import TokenAuthentication, token_expires_at, token_obtain,
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
-from intake.selectors import prescription_for_user, prescriptions_visible_to
+from intake.selectors import access_log, prescription_for_user, prescriptions_visible_to
 from intake.services import workflow
 from intake.services.compounding import compounding_record_create
 from intake.services.prescriptions import Signature, prescription_submit
@@ -278,6 +278,31 @@ class PrescriptionDetailView(JsonApiView):
         prescription = prescription_for_user(signed_in(request), pk)
         audit(request, AuditAction.VIEW, prescription=prescription, description="read through the API")
         return rendered(prescription)
+
+
+class AccessLogView(JsonApiView):
+    """Who read or changed a prescription and its patient, from the audit trail (pharmacists)."""
+
+    @extend_schema(
+        operation_id="prescriptions_access_log",
+        summary="Every read and change of the prescription and its patient, newest first (pharmacist)",
+        parameters=[ID_PARAMETER],
+        responses={
+            200: api.AccessLogEntrySerializer(many=True),
+            401: UNAUTHENTICATED,
+            403: refusal("Only a pharmacist reads the access log."),
+            404: NOT_FOUND,
+        },
+        tags=["prescriptions"],
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        user = signed_in(request)
+        prescription = prescription_for_user(user, pk)
+        if not user.is_pharmacist:
+            raise exceptions.PermissionDenied("Only a pharmacist reads the access log.")
+        entries = list(access_log(prescription))
+        audit(request, AuditAction.VIEW, prescription=prescription, description="access log read")
+        return Response(api.AccessLogEntrySerializer(entries, many=True).data)
 
 
 # --- Workflow actions ------------------------------------------------------------------------

@@ -49,7 +49,11 @@ class AuditRecord(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["actor", "-created_at"], name="audit_actor_idx")]
+        indexes = [
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_idx"),
+            # A patient's own record (read in the admin, say), for the prescription's access log.
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor or self.actor_label} {self.action} {self.object_type}"

@@ -224,6 +224,8 @@ TABLE: tuple[Row, ...] = (
     row("api-prescriptions", outsiders=DENIED, prescribers=OK, staff=OK),
     row("api-prescriptions", "POST", body="prescription", outsiders=DENIED, prescribers=OK, staff=DENIED),
     row("api-prescription", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    row("api-access-log", outsiders=DENIED, prescriber_a=DENIED, prescriber_b=NOT_FOUND, not_pharmacist=DENIED,
+        pharmacist=OK),  # fmt: skip
     api_action("claim", at="pending_review", allowed=STAFF_ROLES),
     api_action("request_clarification", at="in_review", allowed=PHARMACIST),
     api_action("respond", at="on_hold", allowed=(), owner=True),
