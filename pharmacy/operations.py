@@ -39,7 +39,8 @@ def _broker() -> str:
         return "none: tasks run in-process"
     from pharmacy.celery import app
 
-    with app.connection_for_write() as broker:
+    # A new connection to the configured URL, not one from the pool the workers' producer keeps.
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as broker:
         broker.ensure_connection(max_retries=1, timeout=2)
     return "ok"
 

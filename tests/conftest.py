@@ -106,6 +106,12 @@ def api_client_for(user: User | None) -> APIClient:
     return client
 
 
+def api_client_signed_in_now(user: User) -> APIClient:
+    """An API client with a token issued at the current (possibly travelled) time, as a fresh sign-in."""
+    Token.objects.filter(user=user).delete()
+    return api_client_for(user)
+
+
 @pytest.fixture
 def api() -> APIClient:
     """An anonymous API client."""

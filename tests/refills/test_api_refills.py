@@ -23,7 +23,7 @@ from intake.models import (
 from intake.services.prescriptions import Signature, questionnaire_url
 from intake.services.refills import renewal_approve, renewal_deny
 from intake.services.timers import follow_ups_send
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, api_client_signed_in_now
 from tests.factories import api_payload, make_prescription
 from tests.refills.dispensing import REFILL_AFTER_DAYS, days_later, dispensed, waiting_renewal
 
@@ -147,10 +147,10 @@ def test_the_prescriber_asks_for_a_refill_once_75_percent_has_passed(prescriber_
 
 @pytest.mark.parametrize("persona", ["pharmacist", "technician"])
 def test_pharmacy_staff_ask_for_a_refill_for_the_pharmacy(request, persona, handed_over):
-    client = api_client_for(request.getfixturevalue(persona))
+    staff = request.getfixturevalue(persona)
 
     with time_machine.travel(days_later(REFILL_AFTER_DAYS), tick=False):
-        response = client.post(refill_url(handed_over), format="json")
+        response = api_client_signed_in_now(staff).post(refill_url(handed_over), format="json")
 
     assert response.status_code == 201
     assert response.json()["fills"][-1]["requested_by"] == "pharmacy"
@@ -170,11 +170,11 @@ def test_too_soon_answers_409_with_the_date_and_changes_nothing(prescriber_api, 
     assert state_of(handed_over) == before
 
 
-def test_no_refill_after_one_year(prescriber_api, handed_over):
+def test_no_refill_after_one_year(prescriber, handed_over):
     before = state_of(handed_over)
 
     with time_machine.travel(days_later(366), tick=False):
-        response = prescriber_api.post(refill_url(handed_over), format="json")
+        response = api_client_signed_in_now(prescriber.user).post(refill_url(handed_over), format="json")
 
     assert response.status_code == 409
     assert "valid until" in response.json()["detail"]
@@ -214,10 +214,10 @@ def test_the_pharmacy_admin_may_not_ask_for_a_refill(pharmacy_admin, handed_over
     assert state_of(handed_over) == before
 
 
-def test_asking_twice_opens_one_fill(prescriber_api, pharmacist_api, handed_over):
+def test_asking_twice_opens_one_fill(prescriber_api, pharmacist, handed_over):
     with time_machine.travel(days_later(REFILL_AFTER_DAYS), tick=False):
         first = prescriber_api.post(refill_url(handed_over), format="json")
-        second = pharmacist_api.post(refill_url(handed_over), format="json")
+        second = api_client_signed_in_now(pharmacist).post(refill_url(handed_over), format="json")
 
     assert first.status_code == 201
     assert second.status_code == 409

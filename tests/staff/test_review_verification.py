@@ -58,7 +58,7 @@ def test_a_pharmacist_verifies_on_the_page_and_sees_who_how_and_when(client, log
     body = review(client, old_line).content.decode()
     assert "The opioid_use flag is verified." in body
     assert "Verified</strong> by Paula Pharmacist on" in body
-    assert "checked the state pdmp report" in body
+    assert "Checked the state PDMP report." in body
     assert NOTE in body
     assert "A hard stop blocks approval" not in body
     # the history (audit trail) names it too
