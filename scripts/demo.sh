@@ -2,12 +2,7 @@
 # Set up and run the demo: database, demo accounts, web server and (with a broker) a Celery worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+./scripts/install.sh
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
 if [ -n "${CELERY_BROKER_URL:-}" ]; then

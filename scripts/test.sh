@@ -3,14 +3,10 @@
 # say so; otherwise SQLite and in-process tasks (tests that need the real services are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+./scripts/install.sh --dev
 echo "== ruff"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check --quiet .
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "== mypy"
