@@ -352,7 +352,7 @@ NOTIFICATION_RETRY_AFTER_SECONDS = env_int("NOTIFICATION_RETRY_AFTER_SECONDS", 1
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 30)
 QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
-# The clock (issue 9). Where a prescription idles in a staff status longer than this, the queue
+# The clock. Where a prescription idles in a staff status longer than this, the queue
 # shows it as overdue.
 QUEUE_OVERDUE_HOURS = env_int("QUEUE_OVERDUE_HOURS", 24)
 # The queue's tab counts are cached this long (and forgotten when a status change commits).

@@ -17,10 +17,10 @@
 #   RATES="120 0 0,0 150 0,40 50 30" (default): the queue alone, submissions alone, then the mix.
 #
 # wrk and nginx come from Debian (packages wrk and nginx-light), installed here when missing as CI
-# installs Chromium. wrk is C: at these rates it takes a few percent of a core, where the Python load
-# generator used before (locust) took a tenth of the two cores the server was measured on. nginx
-# stands where a deployment's proxy does: it holds the client connections and hands gunicorn's sync
-# workers whole requests, so no worker waits on an idle connection.
+# installs Chromium. wrk is C: at these rates it takes a few percent of a core, where locust (Python)
+# takes a tenth of the two cores the server is measured on. nginx stands where a deployment's proxy
+# does: it holds the client connections and hands gunicorn's sync workers whole requests, so no
+# worker waits on an idle connection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -129,7 +129,7 @@ def make_prescription(prescriber: Prescriber, *, patient: dict[str, Any] | None 
 
 
 def api_payload(**overrides: Any) -> dict[str, Any]:
-    """The contract's example POST /api/v1/prescriptions/ body."""
+    """A reference POST /api/v1/prescriptions/ body: 4.5 mg capsules, titrated from 1.5 and 3 mg."""
     body: dict[str, Any] = {
         "patient": {
             "first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1980-02-29", "sex": "F",
@@ -150,7 +150,7 @@ def api_payload(**overrides: Any) -> dict[str, Any]:
 
 
 def clean_answers(date_of_birth: str = "1980-02-29", **overrides: Any) -> dict[str, Any]:
-    """Questionnaire answers (contract keys) that raise no flag."""
+    """Questionnaire answers (the API's keys) that raise no flag."""
     answers: dict[str, Any] = {
         "date_of_birth": date_of_birth,
         "takes_opioids": False,

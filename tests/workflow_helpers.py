@@ -108,7 +108,7 @@ def advance(
     """Move a prescription forward to to_status through the real services; returns it fresh.
 
     Starts from wherever the prescription is on the path; `answers` are the questionnaire's
-    (contract keys; the patient's date of birth is filled in when missing).
+    (the API's keys; the patient's date of birth is filled in when missing).
     """
     if answers is not None and "date_of_birth" not in answers:
         answers = {**answers, "date_of_birth": prescription.patient.date_of_birth.isoformat()}

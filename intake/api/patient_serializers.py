@@ -1,4 +1,4 @@
-"""Strict serializers for the patient's API: JSON types as the contract writes them, nothing coerced.
+"""Strict serializers for the patient's API: each answer in its documented JSON type, nothing coerced.
 
 DRF's own fields accept "true", 1 and "yes" for a boolean and "3" for an integer; a questionnaire
 that decides whether someone may safely take a medicine takes only what it was asked for.
@@ -75,7 +75,7 @@ def text_list(**kwargs: Any) -> serializers.ListField:
 
 
 class QuestionnaireAnswersSerializer(serializers.Serializer):
-    """The body of POST /api/v1/questionnaires/{token}/ (CONTRACT.md, "The patient's questionnaire").
+    """The body of POST /api/v1/questionnaires/{token}/: the patient's answers to the questionnaire.
 
     A first questionnaire answers every question. A re-screen link (a refill's, or one whose answers
     the patient gave before) takes the short set too: `takes_opioids`, `liver_condition`, `pregnancy`,

@@ -1,4 +1,4 @@
-"""Refills and renewals on the API (issue 9): the prescriber's and the pharmacy's side.
+"""Refills and renewals on the API: the prescriber's and the pharmacy's side.
 
 Each view checks who may see what (404) and who may act (403) before reading the body, then calls
 one service of intake/services/refills.py and renders. The patient's twins are in patient_views.

@@ -1,4 +1,4 @@
-"""The JSON API, mounted at /api/ (CONTRACT.md, "JSON API").
+"""The JSON API, mounted at /api/.
 
 Paths take their trailing slash or not (a POST cannot follow a redirect); anything else under
 /api/ answers a JSON 404.

@@ -1,4 +1,4 @@
-"""The JSON API (CONTRACT.md, "JSON API"). Each view parses, calls one service, and renders.
+"""The JSON API. Each view parses, calls one service, and renders.
 
 Errors travel as exceptions to intake.api.errors.exception_handler, which answers them in JSON.
 """
@@ -244,7 +244,7 @@ class PrescriptionListCreateView(generics.GenericAPIView):
             prescriber=user.prescriber,
             patient=api.patient_details(data),
             content=api.prescribed_content(data),
-            # The authenticated call is the prescriber's attestation (CONTRACT.md has no signature fields).
+            # The authenticated call is the prescriber's attestation; with no signature, the account's name signs.
             signature=Signature(name=signed["name"], attested=True, ip_address=client_ip(request)),
             idempotency_key=key,
             audit=AuditEntry.of(request, description="submitted through the API"),
@@ -309,7 +309,7 @@ class AccessLogView(JsonApiView):
 
 
 class WorkflowActionView(JsonApiView):
-    """POST /api/v1/prescriptions/{id}/actions/<action>/: one subclass per action of the contract."""
+    """POST /api/v1/prescriptions/{id}/actions/<action>/: one subclass per action."""
 
     action: ClassVar[str]
     body_serializer: ClassVar[type[serializers.Serializer]] = api.EmptySerializer

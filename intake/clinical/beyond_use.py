@@ -1,7 +1,7 @@
 """Beyond-use dates by USP <795> (2023), from the table in ``data/usp795.json``.
 
 A BUD is counted from the day of compounding and is never later than the earliest expiry of any
-ingredient lot used (CLINICAL.md "Compounding"); a lot that has expired is refused.
+ingredient lot used (USP <795>); a lot that has expired is refused.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A capsule titration is a kit: one container per strength, each covering its days of the schedule.
 A liquid, drops or a cream is one container at one concentration, with a measured dose for each
-step (CLINICAL.md "Dispensing a titration and checking it"). Nothing is rounded to fit: where the
-plan cannot match the prescription it says so in its problems, which the pharmacist sees as a flag.
+step. Nothing is rounded to fit: where the plan cannot match the prescription it says so in its
+problems, which the pharmacist sees as a flag.
 The numbers a pharmacist may correct live in ``data/dispensing.json`` and on the master formulation
 (passed in as a Formula).
 """

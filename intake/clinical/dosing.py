@@ -1,7 +1,7 @@
 """Dose rules for low-dose naltrexone: the strength range, children's weight-based limit, titration.
 
 A compounding pharmacy can make any strength, so one outside the usual range is flagged, never
-refused; from 50 mg on it is a hard stop: that is the full dose, not LDN (CLINICAL.md "The drug").
+refused; from 50 mg on it is a hard stop: that is the FDA-approved full dose, not LDN.
 The numbers live in ``data/dosing.json``.
 """
 

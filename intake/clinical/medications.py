@@ -236,7 +236,7 @@ def lookalikes() -> tuple[Lookalike, ...]:
 
 
 def forget_lines() -> None:
-    """Empty the per-line cache (the benchmark times screening without it too)."""
+    """Empty the per-line cache, to time or test screening on lines never read before."""
     _read_kept.cache_clear()
 
 

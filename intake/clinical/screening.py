@@ -149,7 +149,7 @@ class QuestionnaireAnswers:
 
     @classmethod
     def from_mapping(cls, answers: Mapping[str, Any]) -> QuestionnaireAnswers:
-        """From the contract's JSON keys, already validated; other keys are ignored."""
+        """From the questionnaire's JSON keys, already validated; other keys are ignored."""
         return cls(
             takes_opioids=bool(answers["takes_opioids"]),
             opioid_treatment_program=bool(answers["opioid_treatment_program"]),

@@ -13,7 +13,7 @@ from reportlab.platypus.flowables import Spacer
 
 from intake.models import Prescription
 
-# Printed on every label (CLINICAL.md "Label" and "Dispensing a titration"); kept short enough
+# Printed on every label: USP <795>'s and the pharmacy's own additions; kept short enough
 # for a 4 x 4 inch label.
 RX_ONLY = "Rx only"
 COMPOUNDED_NOTICE = "This is a compounded drug"

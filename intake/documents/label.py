@@ -1,4 +1,4 @@
-"""The prescription labels, one 4 x 4 inch page per container (CLINICAL.md "Label"): a titration kit
+"""The prescription labels, one 4 x 4 inch page per container: a titration kit
 has a label per strength with the days it covers; a liquid's directions are in mL."""
 
 from __future__ import annotations

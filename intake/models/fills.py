@@ -2,8 +2,9 @@
 marks that keep each timer firing once.
 
 A prescription with refills is dispensed as successive fills. The prescription's own status is
-the status of its current fill (CONTRACT.md keeps one status per prescription); each Fill row keeps
-its own cycle, beyond-use date, dispensing and label, and the events carry the fill's number.
+the status of its current fill (the API and the pages show one status per prescription); each
+Fill row keeps its own cycle, beyond-use date, dispensing and label, and the events carry the
+fill's number.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def test_record_compounding_answers_a_beyond_use_date_within_usp_795(technician_
     response = act(technician_api, prescription, "record_compounding")
 
     bud = response.json()["beyond_use_date"]
-    # Capsules are a non-aqueous solid: at most 180 days (CLINICAL.md, USP <795>).
+    # Capsules are a non-aqueous solid: at most 180 days (USP <795>).
     assert bud is not None
     assert bud <= (timezone.localdate() + timedelta(days=180)).isoformat()
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/prescriptions/: the contract's body, each field's validation, who may submit, idempotency."""
+"""POST /api/v1/prescriptions/: the reference body, each field's validation, who may submit, idempotency."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def nothing_saved() -> bool:
     return not Prescription.objects.exists() and not Patient.objects.exists() and not TitrationStep.objects.exists()
 
 
-# --- The contract's example ------------------------------------------------------------------
+# --- The reference submission ---------------------------------------------------------------
 
 
 def test_contract_example_is_accepted_with_the_promised_answer(prescriber_api, prescriber):

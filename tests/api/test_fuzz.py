@@ -32,7 +32,7 @@ json_values = st.recursive(
     max_leaves=12,
 )
 
-# Every key of the contract's body, nested ones as dotted paths.
+# Every key of the submission's body, nested ones as dotted paths.
 PATHS = [
     "patient", "patient.first_name", "patient.last_name", "patient.date_of_birth", "patient.sex",
     "patient.email", "patient.phone", "patient.weight_kg", "patient.address", "patient.address.line1",
@@ -51,7 +51,7 @@ def child(node: Any, part: str) -> Any:
 
 
 def mutated(changes: list[tuple[str, Any]]) -> dict[str, Any]:
-    """The contract's example with some values (anywhere in it) replaced by random JSON."""
+    """The reference submission with some values (anywhere in it) replaced by random JSON."""
     body: Any = copy.deepcopy(api_payload())
     for dotted, value in changes:
         *parents, leaf = dotted.split(".")

@@ -275,7 +275,7 @@ def _daily(facts: DoseFacts) -> list[tuple[str, str, str, str]]:
         (31, "4.5", 30, [("daily_dose", WARNING, "quantity", "4.65")]),  # just above
         (1001, "4.5", 1000, [("daily_dose", WARNING, "quantity", "4.5")]),  # 4.5045: above, though it shows 4.5
         (60, "4.5", 30, [("daily_dose", WARNING, "quantity", "9")]),
-        (1000, "4.5", 30, [("daily_dose", HARD_STOP, "quantity", "150")]),  # the 1,000 capsules
+        (1000, "4.5", 30, [("daily_dose", HARD_STOP, "quantity", "150")]),  # 1,000 capsules: a quantity slip
         (333, "4.5", 30, [("daily_dose", WARNING, "quantity", "49.95")]),  # just below 50
         (1000, "1.5", 30, [("daily_dose", HARD_STOP, "quantity", "50")]),  # exactly 50 mg a day
         (30, "0.5", 30, []),

@@ -442,7 +442,7 @@ def test_warnings_needing_reason_are_unique_codes_in_order():
     assert warnings_needing_reason([flag.as_dict() for flag in flags]) == ["dose_range", "surgery", "duplicate_therapy"]
 
 
-# --- from the contract's JSON --------------------------------------------------------------------
+# --- from the questionnaire's JSON ---------------------------------------------------------------
 
 
 def test_from_mapping_reads_the_contract_keys_and_ignores_the_rest():

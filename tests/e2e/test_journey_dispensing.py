@@ -1,4 +1,4 @@
-"""Journey (f): dispensed as written. A titration (1.5 mg, then 3 mg, then 4.5 mg) is compounded as
+"""In a browser: dispensed as written. A titration (1.5 mg, then 3 mg, then 4.5 mg) is compounded as
 three containers; the compounder may not check it; a second pharmacist ticks the checklist and scans
 each container's label (read from the labels PDF, as a scanner reads the printed label)."""
 

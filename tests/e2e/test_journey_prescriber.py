@@ -1,4 +1,4 @@
-"""Journey (a): a prescriber signs in and submits a titration prescription."""
+"""In a browser: a prescriber signs in and submits a titration prescription."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Journey (e): the repeat business in a real browser. A patient asks for a refill and, when none is
+"""The repeat business in a real browser. A patient asks for a refill and, when none is
 left, for a renewal that the prescriber signs; the side-effect check-in suggests morning dosing and
 lands in the pharmacist's follow-up list."""
 

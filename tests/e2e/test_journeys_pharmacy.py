@@ -1,4 +1,4 @@
-"""Journeys (b) to (d): the patient's questionnaire, the pharmacist's review, compounding and hand-over."""
+"""In a browser: the patient's questionnaire, the pharmacist's review, compounding and hand-over."""
 
 from datetime import date, timedelta
 
@@ -43,7 +43,7 @@ def test_patient_reports_an_opioid_and_the_pharmacist_cannot_approve(browser, li
     prescription = make_prescription(staff["prescriber"])
     patient = phone_page
 
-    # (b) The patient, on a phone, opens the private link and confirms the birth date.
+    # The patient, on a phone, opens the private link and confirms the birth date.
     patient.goto(f"/questionnaire/{prescription.questionnaire_token}")
     assert "Lovelace" not in patient.content()  # nothing shows before the birth date matches
     assert_accessible(patient, "questionnaire: birth date")
@@ -101,7 +101,7 @@ def test_a_clean_prescription_is_approved_compounded_checked_labelled_and_shippe
         answers=clean_answers(thyroid_medication=True),
     )
 
-    # (c) The pharmacist approves with a written reason for the thyroid warning.
+    # The pharmacist approves with a written reason for the thyroid warning.
     sign_in(page, "paula@example.test", PASSWORD)
     page.goto(f"/pharmacy/prescriptions/{prescription.pk}/")
     page.get_by_role("button", name="Claim for review").click()
@@ -160,7 +160,7 @@ def test_a_clean_prescription_is_approved_compounded_checked_labelled_and_shippe
     assert_accessible(page, "dashboard")
     screenshot(page, "12-dashboard")
 
-    # (d) The patient sees "shipped" and the tracking link, and nothing clinical.
+    # The patient sees "shipped" and the tracking link, and nothing clinical.
     phone_page.goto("/status/")
     phone_page.get_by_label("Order number").fill(prescription.reference)
     phone_page.get_by_label("Your date of birth").fill("1980-02-29")

@@ -18,7 +18,7 @@ from tests.workflow_helpers import advance
 S = PrescriptionStatus
 STATUS_KEYS = {"reference", "status", "status_text", "next_step", "expected_ready_date", "carrier",
                "tracking_number", "tracking_url",
-               # What the patient can do about the next fill (issue 9).
+               # What the patient can do about the next fill.
                "fill_number", "refills_left", "refill_possible_from", "renewal", "renewed_as"}  # fmt: skip
 
 

@@ -92,8 +92,7 @@ def test_a_queue_page_reads_an_open_status_partial_index(client, login, pharmaci
 @pytest.mark.parametrize("direction", ["after", "before"])
 def test_a_deep_queue_page_reads_the_index_in_order_from_its_cursor(client, login, pharmacist, direction):
     # A keyset page is one range of the index, read in the queue's order, not rows gathered from
-    # elsewhere and sorted. (What made PostgreSQL sort at a million rows, a misestimate from its
-    # statistics, needs such a table: the benchmark's deep-page ratio at 1M is what shows it.)
+    # elsewhere and sorted. (The misestimate that made PostgreSQL sort shows only at a million rows.)
     login(client, pharmacist)
     cursor = str(Cursor(submitted_at=timezone.now() - timedelta(days=3), pk=1_000))
 

@@ -1,4 +1,4 @@
-"""Refills, renewals and the check-in on the JSON API (issue 9): prescriber, pharmacy and patient."""
+"""Refills, renewals and the check-in on the JSON API: prescriber, pharmacy and patient."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_the_prescription_json_shows_fills_refills_and_expiry(prescriber_api, ha
     assert fill["requested_by"] == "prescription"
     assert fill["dispensed_at"] is not None
     assert fill["beyond_use_date"] == handed_over.beyond_use_date.isoformat()
-    # Every key the contract promises is still there.
+    # The prescription's own keys are still there beside the refill ones.
     assert {"id", "reference", "status", "flags", "questionnaire_url", "beyond_use_date"} <= set(body)
 
 

@@ -1,4 +1,4 @@
-"""The side-effect check-in at its private link (issue 9, item 5): the birth-date gate, the form,
+"""The side-effect check-in at its private link: the birth-date gate, the form,
 the advice, and the answers that land in the pharmacist's follow-up list."""
 
 from __future__ import annotations

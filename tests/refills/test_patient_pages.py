@@ -1,5 +1,5 @@
 """The patient's status page with its refill and renewal buttons, and the questionnaire to confirm
-before a late refill (issue 9): the private link and the order-number lookup, time moved by time-machine."""
+before a late refill: the private link and the order-number lookup, time moved by time-machine."""
 
 from __future__ import annotations
 

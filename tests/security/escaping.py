@@ -1,4 +1,4 @@
-"""Helpers for the HTML-escape test (issue 6, item 6): hostile text in every field a page shows.
+"""Helpers for the HTML-escape test: hostile text in every field a page shows.
 
 Put PAYLOADS into every user-writable field (patient names, directions, notes, messages, lot
 numbers...), render each page that shows them, and call assert_escaped on the body.

@@ -1,4 +1,4 @@
-"""The access matrix (issue 6, item 1): every URL, every persona, the expected answer.
+"""The access matrix: every URL, every persona, the expected answer.
 
 One row per URL (and method), one column per persona. Prescription A is prescriber A's, for
 patient A, driven to `ready` so that its PDFs exist; prescription B is prescriber B's, for
@@ -83,7 +83,7 @@ PATIENT_A_TRACES = ("Zephyrine", "Quillfeather", "zephyrine@", "1971-03-14", "03
                     "Mar. 14, 1971", "14 March 1971")  # fmt: skip
 UNKNOWN_ID = 987654321
 # Who may see prescription A at all. A role refusal for them (403) may differ from an unknown id
-# (404), as the contract says; for everyone else A's id must answer like an id that does not exist.
+# (404): they may know it exists. For everyone else A's id must answer like an id that does not exist.
 SEES_A = frozenset({"prescriber_a", "technician", "pharmacist", "admin", "superuser"})
 GATE_MARKER = "we show nothing until you confirm your date of birth"
 

@@ -1,4 +1,4 @@
-"""Hostile text is shown escaped everywhere (issue 6, item 6).
+"""Hostile text is shown escaped everywhere.
 
 Script payloads go into every text a person writes that some page shows: the patient's name and
 address, directions, indication, prescriber notes, the clarification question and answer, the

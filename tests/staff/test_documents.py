@@ -84,7 +84,7 @@ def test_the_barcode_text_sits_apart_from_the_bars(prescriber, pharmacist, techn
 
 
 def test_a_liquid_label_gives_each_dose_in_ml(prescriber, pharmacist, technician):
-    # 1 mg/mL: 21 + 42 + 9 = 72 mL for the contract's schedule
+    # 1 mg/mL: 21 + 42 + 9 = 72 mL for the reference titration
     prescription, record = ready(prescriber, pharmacist, technician, dosage_form="oral_liquid", quantity=72)
 
     labels = pages(prescription_label_pdf(prescription=prescription, record=record))

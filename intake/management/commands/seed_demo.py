@@ -1,4 +1,4 @@
-"""Demo accounts, formulary and a few prescriptions (CONTRACT.md, "seed_demo"). Idempotent."""
+"""Demo accounts, formulary and a few prescriptions. Idempotent."""
 
 from __future__ import annotations
 
