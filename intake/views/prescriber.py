@@ -27,7 +27,8 @@ from intake.forms import (
 from intake.forms_renewal import RenewalApproveForm, RenewalDenyForm
 from intake.models import Clarification, Prescriber, Prescription, RenewalRequest, RenewalStatus, Requester
 from intake.selectors import prescription_for_user
-from intake.services.prescriptions import prescription_submit, questionnaire_url
+from intake.links import questionnaire_url
+from intake.services.prescriptions import prescription_submit
 from intake.services.refills import (
     pending_renewals_for,
     refill_request,
