@@ -11,6 +11,8 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== import contracts"
+.venv/bin/lint-imports
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "== mypy"
