@@ -65,7 +65,7 @@ from intake.models import (
     PrescriptionEvent,
     PrescriptionStatus,
 )
-from intake.views.staff import staff_required
+from intake.web.staff.access import staff_required
 
 S = PrescriptionStatus
 BENCH_DOMAIN = "bench.test"
@@ -660,7 +660,7 @@ _PLOT_STYLE = (
 
 
 def growth_svg(points: Sequence[tuple[int, Timing, Timing]]) -> str:
-    from intake.charts import Series, line_chart
+    from intake.web.staff.charts import Series, line_chart
 
     labels = [f"{rows // 1000:,}k" if rows < 1_000_000 else f"{rows / 1_000_000:g}M" for rows, _q, _f in points]
     chart = line_chart(

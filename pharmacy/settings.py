@@ -133,7 +133,7 @@ TEMPLATES = [
             ],
         },
     },
-    # Jinja2 only where measured: the queue's table rows (intake/views/staff.py).
+    # Jinja2 only where measured: the queue's table rows (intake/web/staff/views/queue.py).
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],

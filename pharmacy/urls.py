@@ -8,5 +8,5 @@ urlpatterns = [
     path("health/", operations.health, name="health"),
     path("health/live/", operations.live, name="health-live"),
     path("", include("django_prometheus.urls")),  # /metrics
-    path("", include("intake.urls")),
+    path("", include("intake.web.urls")),
 ]

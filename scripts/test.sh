@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check --quiet .
+echo "== import contracts"
+.venv/bin/lint-imports
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "== mypy"

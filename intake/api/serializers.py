@@ -13,6 +13,7 @@ from rest_framework import serializers
 from intake.api.patient_serializers import RenewalStatusField
 from intake.clinical.flags import SOURCES
 from intake.clinical.verification import METHODS
+from intake.links import questionnaire_url
 from intake.models import (
     DosageFormCode,
     DoseTiming,
@@ -25,7 +26,7 @@ from intake.models.people import US_STATES, phone_validator, postal_code_validat
 from intake.services.compounding import ContainerInput, LotInput
 from intake.services.dispensing import fill_plan
 from intake.services.final_check import CHECKLIST
-from intake.services.prescriptions import PatientDetails, PrescribedContent, Step, questionnaire_url
+from intake.services.prescriptions import PatientDetails, PrescribedContent, Step
 
 MAX_TEXT = 1000
 MAX_TITRATION_STEPS = 20

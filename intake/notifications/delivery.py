@@ -20,11 +20,20 @@ from django.utils import timezone
 
 from intake.logging import redact
 from intake.models import Channel, DeliveryStatus, Notification
-from intake.notifications.outbox import retry_delay
 from intake.notifications.rendering import RenderedMessage, notification_render
 from intake.notifications.sms import SmsSendError, sms_backend
 
 logger = logging.getLogger(__name__)
+
+
+# A failed try waits 30 s, then 1, 2, 4... minutes (at most 30) before the next: the task's own retry.
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 30 * 60
+
+
+def retry_delay(*, attempts: int) -> int:
+    """Seconds to wait after the given number of tries before trying again."""
+    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
 
 
 class Outcome(enum.StrEnum):

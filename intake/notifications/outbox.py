@@ -31,6 +31,7 @@ from intake.models import (
     Prescription,
     PrescriptionStatus,
 )
+from intake.notifications.delivery import retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -134,16 +135,6 @@ def notifications_publish(notification_ids: list[int]) -> None:
                 notification_ids[start:], type(exc).__name__, time.monotonic() - started,
             )  # fmt: skip
             return
-
-
-# A failed try waits 30 s, then 1, 2, 4... minutes (at most 30) before the next: the task's own retry.
-RETRY_BASE_SECONDS = 30
-RETRY_MAX_SECONDS = 30 * 60
-
-
-def retry_delay(*, attempts: int) -> int:
-    """Seconds to wait after the given number of tries before trying again."""
-    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
 
 
 def _stuck_after() -> timedelta:

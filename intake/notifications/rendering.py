@@ -15,8 +15,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from intake.links import follow_up_url, questionnaire_url, status_url
 from intake.models import Audience, Notification, NotificationEvent
-from intake.services.prescriptions import follow_up_url, questionnaire_url, status_url
 
 E = NotificationEvent
 

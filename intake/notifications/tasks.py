@@ -1,4 +1,5 @@
-"""Celery tasks: ids in, never patient data; each calls one service."""
+"""Celery tasks that deliver notifications: ids in, never patient data. The beat's re-queue of the
+waiting ones is in intake/tasks.py."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from intake.notifications.delivery import Outcome, notification_deliver
-from intake.notifications.outbox import notifications_requeue
-from intake.services.timers import pharmacy_clock
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +38,3 @@ def deliver_notifications_task(self: Task, notification_ids: list[int]) -> None:
             # publishes it again. Its id and the error's class only: nothing about a patient.
             logger.error("Notification %s not delivered (%s); the periodic re-queue will retry it",
                          notification_id, type(exc).__name__)  # fmt: skip
-
-
-@shared_task(name="intake.notifications_requeue")
-def notifications_requeue_task() -> None:
-    notifications_requeue()
-
-
-@shared_task(name="intake.pharmacy_clock")
-def pharmacy_clock_task() -> None:
-    pharmacy_clock()

@@ -20,6 +20,7 @@ from intake.audit import AuditEntry
 from intake.clinical.dosing import TitrationStep as ClinicalStep
 from intake.clinical.dosing import titration_errors
 from intake.errors import Forbidden
+from intake.links import new_questionnaire_token
 from intake.models import (
     Action,
     AuditAction,
@@ -105,25 +106,6 @@ class Signature:
 def new_reference() -> str:
     # "RX-", not the drug: the reference travels in emails and text messages (CLINICAL.md, Privacy).
     return "RX-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(_REFERENCE_LENGTH))
-
-
-def new_questionnaire_token() -> str:
-    # 32 random bytes: 256 bits, far beyond guessing.
-    return secrets.token_urlsafe(32)
-
-
-def questionnaire_url(prescription: Prescription) -> str:
-    return f"{settings.SITE_URL}/questionnaire/{prescription.questionnaire_token}"
-
-
-def follow_up_url(prescription: Prescription) -> str:
-    """The patient's private check-in link; the status page when no check-in was sent."""
-    follow_up = getattr(prescription, "follow_up", None)
-    return f"{settings.SITE_URL}/check-in/{follow_up.token}" if follow_up is not None else status_url()
-
-
-def status_url() -> str:
-    return f"{settings.SITE_URL}/status/"
 
 
 def prescriber_submission_check(prescriber: Prescriber) -> None:

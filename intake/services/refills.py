@@ -23,6 +23,7 @@ from django.utils.formats import date_format
 from accounts.models import User
 from intake.clinical.refills import RefillDecision, RefillRefusal, refill_decision
 from intake.errors import Conflict, Forbidden, NotFound
+from intake.links import new_questionnaire_token
 from intake.models import (
     Action,
     Fill,
@@ -40,7 +41,6 @@ from intake.services.prescriptions import (
     PrescribedContent,
     Signature,
     Step,
-    new_questionnaire_token,
     prescription_create_signed,
 )
 from intake.services.workflow import lock_prescription, required_text, transition

@@ -28,6 +28,7 @@ from intake.clinical.verification import (
     reasons_needed,
 )
 from intake.errors import Conflict, Forbidden, NotFound
+from intake.links import new_questionnaire_token
 from intake.models import (
     OWNER,
     PATIENT,
@@ -47,7 +48,6 @@ from intake.notifications.outbox import notification_record
 from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
 from intake.services.final_check import CheckInput, final_check_record
-from intake.services.prescriptions import new_questionnaire_token
 from intake.services.screening import duplicate_orders_refresh
 
 S = PrescriptionStatus

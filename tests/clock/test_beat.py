@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from intake.models import NotificationEvent, PrescriptionStatus
-from intake.notifications.tasks import pharmacy_clock_task
+from intake.tasks import pharmacy_clock_task
 from tests.clock.conftest import at_status, sent
 
 S = PrescriptionStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.charts import Bar, Series, bar_chart, line_chart, nice_ceiling, stacked_bar_chart
+from intake.web.staff.charts import Bar, Series, bar_chart, line_chart, nice_ceiling, stacked_bar_chart
 from tests.dashboard.svg import NS, parse_svg
 
 SVG = NS

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from intake.dashboard import dashboard_figures
 from intake.management.demo_history import demo_history_create
 from intake.models import Prescriber, Prescription, PrescriptionEvent, PrescriptionStatus
+from intake.web.staff.figures import dashboard_figures
 
 S = PrescriptionStatus
 

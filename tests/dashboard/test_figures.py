@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from intake.dashboard import dashboard_figures, percentile, week_starts
 from intake.models import Prescriber, Prescription, PrescriptionStatus
+from intake.web.staff.figures import dashboard_figures, percentile, week_starts
 from tests.factories import make_prescription
 
 S = PrescriptionStatus

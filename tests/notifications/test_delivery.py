@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from intake.models import Channel, DeliveryStatus, Notification, NotificationEvent, Prescription
 from intake.notifications import outbox, tasks
-from intake.notifications.delivery import Outcome, notification_deliver
-from intake.notifications.outbox import notifications_record, notifications_requeue, retry_delay
+from intake.notifications.delivery import Outcome, notification_deliver, retry_delay
+from intake.notifications.outbox import notifications_record, notifications_requeue
 from intake.notifications.tasks import deliver_notification_task, deliver_notifications_task
 from tests.factories import make_prescription
 from tests.notifications.mail import text_body

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from django.db.models import QuerySet
 
+from intake.links import questionnaire_url, status_url
 from intake.models import Audience, Channel, Notification, NotificationEvent, Prescription
 from intake.notifications.delivery import notification_deliver
 from intake.notifications.outbox import notification_record
 from intake.notifications.rendering import QUESTIONNAIRE_EVENTS, notification_render
-from intake.services.prescriptions import questionnaire_url, status_url
 from intake.services.questionnaire import questionnaire_submit
 from tests.factories import clean_answers, make_prescription
 from tests.notifications.mail import html_body, text_body

@@ -2,4 +2,4 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("pharmacy-app/", include("intake.urls"))]
+urlpatterns = [path("pharmacy-app/", include("intake.web.urls"))]

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from intake.links import questionnaire_url
 from intake.models import (
     Fill,
     FollowUp,
@@ -20,7 +21,7 @@ from intake.models import (
     RenewalRequest,
     RenewalStatus,
 )
-from intake.services.prescriptions import Signature, questionnaire_url
+from intake.services.prescriptions import Signature
 from intake.services.refills import renewal_approve, renewal_deny
 from intake.services.timers import follow_ups_send
 from tests.conftest import api_client_for, api_client_signed_in_now

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 
 from intake.errors import Conflict
+from intake.links import questionnaire_url
 from intake.models import Notification, NotificationEvent, Prescription, PrescriptionStatus, Questionnaire, Requester
 from intake.notifications.rendering import notification_link, notification_render
 from intake.services import workflow
-from intake.services.prescriptions import questionnaire_url
 from intake.services.refills import refill_request
 from tests.factories import clean_answers, make_prescription
 from tests.refills.dispensing import REFILL_AFTER_DAYS, days_later, dispensed

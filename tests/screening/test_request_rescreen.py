@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from intake.errors import Conflict, Forbidden, NotFound
+from intake.links import questionnaire_url
 from intake.models import Action, Notification, NotificationEvent, PrescriptionEvent, PrescriptionStatus
 from intake.notifications.rendering import notification_link
 from intake.services import workflow
-from intake.services.prescriptions import questionnaire_url
 from intake.services.questionnaire import questionnaire_prescription, questionnaire_submit
 from tests.factories import clean_answers, make_prescription
 from tests.screening.helpers import in_review, snapshot

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake.models import AuditAction, AuditRecord
-from intake.views.audit import PAGE_SIZE
+from intake.web.staff.views.audit import PAGE_SIZE
 
 URL = "/pharmacy/audit/"
 

@@ -184,4 +184,4 @@ def test_signing_in_with_a_password_leads_to_the_code_page(client, technician, s
     response = client.post("/accounts/login/", {"username": technician.email, "password": PASSWORD}, follow=True)
 
     assert response.redirect_chain[-1][0].startswith(VERIFY_URL)
-    assert "security/totp_verify.html" in [t.name for t in response.templates]
+    assert "accounts/totp_verify.html" in [t.name for t in response.templates]

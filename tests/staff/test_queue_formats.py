@@ -8,7 +8,7 @@ import pytest
 from django.utils import dateformat
 from django.utils.timesince import timesince
 
-from intake.queue_formats import short_datetime, waiting
+from intake.web.staff.queue_formats import short_datetime, waiting
 
 NOW = datetime(2026, 12, 3, 11, 30, tzinfo=UTC)
 # Up to four weeks: beyond, Django counts calendar months and years, the queue 30 and 365 days.

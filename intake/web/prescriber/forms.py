@@ -1,0 +1,262 @@
+"""Prescriber web forms. They validate and hand typed values to the services; crispy lays them out."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.forms import formset_factory
+
+from intake.clinical.dose_confirmation import unusual_doses
+from intake.models import ContactPreference, DosageForm, DoseTiming, Sex
+from intake.models.people import US_STATES, phone_validator, postal_code_validator
+from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step
+
+STRENGTH_HELP = "mg per dose, up to two decimal places (LDN is usually 0.5–4.5 mg)."
+
+
+def strength_field(label: str = "Strength (mg)", help_text: str = STRENGTH_HELP) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=help_text,
+        error_messages={"min_value": "The strength must be more than 0 mg."},
+    )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(widget=DateInput)
+    sex = forms.ChoiceField(choices=Sex.choices)
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", required=False, max_digits=5, decimal_places=1, min_value=Decimal("0.5"),
+        help_text="Required for a patient under 18.",
+    )  # fmt: skip
+    email = forms.EmailField(required=False, help_text="Where the patient receives the questionnaire link.")
+    phone = forms.CharField(required=False, max_length=25, validators=[phone_validator])
+    contact_preference = forms.ChoiceField(choices=ContactPreference.choices, initial=ContactPreference.EMAIL)
+    address_line1 = forms.CharField(label="Address", max_length=200)
+    address_line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
+    city = forms.CharField(max_length=100)
+    state = forms.ChoiceField(choices=US_STATES)
+    postal_code = forms.CharField(label="ZIP code", max_length=10, validators=[postal_code_validator])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Patient",
+                Row(Column("first_name"), Column("last_name")),
+                Row(Column("date_of_birth"), Column("sex"), Column("weight_kg")),
+                Row(Column("email"), Column("phone"), Column("contact_preference")),
+                "address_line1",
+                "address_line2",
+                Row(Column("city"), Column("state"), Column("postal_code")),
+            )
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            self.add_error("email", "Give the patient's email or phone so we can send the questionnaire link.")
+        return cleaned
+
+    def details(self) -> PatientDetails:
+        data = self.cleaned_data
+        return PatientDetails(
+            first_name=data["first_name"].strip(), last_name=data["last_name"].strip(),
+            date_of_birth=data["date_of_birth"], sex=data["sex"], email=data["email"], phone=data["phone"],
+            weight_kg=data["weight_kg"], address_line1=data["address_line1"], address_line2=data["address_line2"],
+            city=data["city"], state=data["state"], postal_code=data["postal_code"],
+            contact_preference=data["contact_preference"],
+        )  # fmt: skip
+
+
+class PrescriptionForm(forms.Form):
+    dosage_form = forms.ChoiceField(choices=())
+    strength_mg = strength_field()
+    directions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    dose_timing = forms.ChoiceField(choices=DoseTiming.choices, initial=DoseTiming.BEDTIME)
+    quantity = forms.IntegerField(
+        min_value=1, max_value=100_000, help_text="Capsules, or mL / g for liquids and creams."
+    )
+    days_supply = forms.IntegerField(min_value=1, max_value=365)
+    refills = forms.IntegerField(min_value=0, max_value=11, initial=0)
+    indication = forms.CharField(max_length=200, help_text="e.g. fibromyalgia")
+    icd10 = forms.RegexField(
+        label="ICD-10 code", required=False, max_length=8, regex=r"^[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?$",
+        error_messages={"invalid": "Enter an ICD-10 code such as M79.7 or G35."},
+    )  # fmt: skip
+    prescriber_notes = forms.CharField(
+        label="Notes to the pharmacist", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    rush = forms.BooleanField(required=False, label="Rush: the patient needs this urgently")
+    repeat_titration = forms.BooleanField(
+        required=False,
+        label="Start the titration again on every refill",
+        help_text="Otherwise each refill is the prescribed strength only.",
+    )
+    # Shown only when a dose is outside the usual range (not in the layout): see dose_check.
+    dose_confirmed = forms.BooleanField(
+        required=False, label="I confirm this dose: it is what I mean to prescribe, not a slip of the decimal point."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        forms_available = DosageForm.objects.filter(active=True).order_by("code")
+        choices = [(f.code, f"{f.name} ({f.strength_unit})") for f in forms_available]
+        self.fields["dosage_form"].choices = choices  # type: ignore[attr-defined]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Medication: naltrexone (low dose)",
+                Row(Column("dosage_form"), Column("strength_mg"), Column("dose_timing")),
+                "directions",
+                Row(Column("quantity"), Column("days_supply"), Column("refills")),
+                Row(Column("indication"), Column("icd10")),
+                "prescriber_notes",
+                "rush",
+            )
+        )
+
+    def content(self, steps: tuple[Step, ...]) -> PrescribedContent:
+        data = self.cleaned_data
+        return PrescribedContent(
+            dosage_form=data["dosage_form"], strength_mg=data["strength_mg"], directions=data["directions"],
+            quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
+            indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
+            prescriber_notes=data["prescriber_notes"], titration=steps, rush=data["rush"],
+            repeat_titration=bool(steps) and data["repeat_titration"],
+        )  # fmt: skip
+
+
+def dose_check(content: PrescribedContent) -> list[str]:
+    """The doses of a prescription outside the usual LDN range, in sentences showing the range."""
+    return unusual_doses(
+        dosage_form=content.dosage_form,
+        strength_mg=content.strength_mg,
+        titration_mg=[step.strength_mg for step in content.titration],
+        quantity=content.quantity,
+        days_supply=content.days_supply,
+    )
+
+
+class TitrationStepForm(forms.Form):
+    strength_mg = strength_field("Step strength (mg)", help_text="")
+    days = forms.IntegerField(min_value=1, max_value=365, label="Days")
+
+
+TitrationFormSet = formset_factory(TitrationStepForm, extra=0, can_delete=True, max_num=10, validate_max=True)
+
+
+def titration_steps(formset: Any) -> tuple[Step, ...]:
+    return tuple(
+        Step(strength_mg=form.cleaned_data["strength_mg"], days=form.cleaned_data["days"])
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    )
+
+
+class SignatureForm(forms.Form):
+    signature_name = forms.CharField(label="Type your full name to sign", max_length=200)
+    signature_attestation = forms.BooleanField(
+        label=(
+            "I am the prescriber named above, I have examined this patient, and I authorise this "
+            "prescription. I understand that typing my name is my electronic signature."
+        ),
+        error_messages={"required": "Confirm the attestation to sign the prescription."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def signature(self, ip_address: str | None, *, dose_confirmed: bool = False) -> Signature:
+        return Signature(
+            name=self.cleaned_data["signature_name"],
+            attested=self.cleaned_data["signature_attestation"],
+            ip_address=ip_address,
+            dose_confirmed=dose_confirmed,
+        )
+
+
+class RespondForm(forms.Form):
+    message = forms.CharField(
+        label="Your answer to the pharmacy", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    correct = forms.BooleanField(required=False, label="I also correct the prescription below")
+    strength_mg = strength_field("Corrected strength (mg)")
+    directions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    quantity = forms.IntegerField(min_value=1, max_value=100_000)
+    days_supply = forms.IntegerField(min_value=1, max_value=365)
+    refills = forms.IntegerField(min_value=0, max_value=11)
+    signature_name = forms.CharField(label="Type your full name to sign the correction", max_length=200,
+                                     required=False)  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        for name in ("strength_mg", "directions", "quantity", "days_supply", "refills"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("correct") and not (cleaned.get("signature_name") or "").strip():
+            self.add_error("signature_name", "A correction changes what you signed: type your name to sign it again.")
+        return cleaned
+
+    def corrections(self, current: dict[str, Any]) -> dict[str, Any]:
+        if not self.cleaned_data.get("correct"):
+            return {}
+        changed = {}
+        for name in ("strength_mg", "directions", "quantity", "days_supply", "refills"):
+            value = self.cleaned_data.get(name)
+            if value not in (None, "") and value != current.get(name):
+                changed[name] = value
+        return changed
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# The prescriber's decision on a renewal request: sign a new prescription, or deny with a reason.
+
+
+class RenewalApproveForm(SignatureForm):
+    """The typed signature and attestation of a new prescription, and its refills."""
+
+    refills = forms.IntegerField(
+        min_value=0, max_value=11, initial=0, help_text="Refills on the new prescription, 0 to 11."
+    )
+
+    field_order = ("refills", "signature_name", "signature_attestation")
+
+
+class RenewalDenyForm(forms.Form):
+    reason = forms.CharField(
+        label="Why you do not renew it",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write why the prescription is not renewed."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from intake.web.prescriber import views as prescriber
+
+app_name = "prescriber"
+urlpatterns = [
+    path("", prescriber.home, name="home"),
+    path("prescriptions/new/", prescriber.new_prescription, name="new"),
+    path("prescriptions/<int:prescription_id>/", prescriber.detail, name="detail"),
+    path("prescriptions/<int:prescription_id>/submitted/", prescriber.submitted, name="submitted"),
+    path("prescriptions/<int:prescription_id>/respond/", prescriber.respond, name="respond"),
+    path("prescriptions/<int:prescription_id>/cancel/", prescriber.cancel, name="cancel"),
+    path("prescriptions/<int:prescription_id>/refill/", prescriber.refill, name="refill"),
+    path("prescriptions/<int:prescription_id>/renew/", prescriber.renew, name="renew"),
+    path("renewals/<int:renewal_id>/", prescriber.renewal, name="renewal"),
+    path("renewals/<int:renewal_id>/approve/", prescriber.renewal_approve_view, name="renewal_approve"),
+    path("renewals/<int:renewal_id>/deny/", prescriber.renewal_deny_view, name="renewal_deny"),
+]
