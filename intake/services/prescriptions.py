@@ -37,6 +37,7 @@ from intake.models import (
 )
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
+from intake.selectors import shown_rows_set
 from intake.services.dispensing import dispense_plan_flags_refresh, plan_of
 from intake.services.screening import (
     PatientPicture,
@@ -367,7 +368,7 @@ def prescription_create_signed(
     )  # fmt: skip
     insert([first_fill])
     insert(steps)  # takes the prescription's id, known now, from the object
-    _known_relations(prescription, steps=steps, fills=[first_fill])
+    shown_rows_set(prescription, steps=steps, fills=[first_fill], clarifications=[])
     Prescription.history.record_created([prescription], user=prescriber.user)  # type: ignore[attr-defined]
     insert([PrescriptionEvent(prescription=prescription, action=Action.SUBMIT, from_status="",
                               to_status=prescription.status, actor=prescriber.user,
@@ -405,23 +406,3 @@ def _screen_new(
         days_supply=content.days_supply, steps=[ClinicalStep(s.strength_mg, s.days) for s in content.titration],
     )  # fmt: skip
     dispense_plan_flags_refresh(prescription, plan)
-
-
-def _known_relations(prescription: Prescription, *, steps: list[TitrationStep], fills: list[Fill]) -> None:
-    """Tell the new prescription what it holds, so that signing it and answering with it read nothing.
-
-    The same caches prefetch_related and select_related fill: its titration steps and first fill
-    (just inserted), no clarifications and no questionnaire yet.
-    """
-    cache = getattr(prescription, "_prefetched_objects_cache", None)
-    if cache is None:
-        cache = prescription._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    rows_by_name: tuple[tuple[str, list[Any]], ...] = (
-        ("titration_steps", steps), ("fills", fills), ("clarifications", [])
-    )
-    for name, rows in rows_by_name:
-        queryset = getattr(prescription, name).all()
-        queryset._result_cache = list(rows)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-    Prescription.questionnaire.related.set_cached_value(prescription, None)
