@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Sequence
+
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import User
 from intake.errors import NotFound
-from intake.models import AuditRecord, Prescription
+from intake.models import AuditRecord, Clarification, Fill, Prescription, TitrationStep
+
+# The rows an answer about a prescription shows, as lists under these names: read for a page of
+# prescriptions with Prefetch(to_attr=...), or given by the service that has just written them.
+SHOWN_STEPS = "shown_steps"
+SHOWN_FILLS = "shown_fills"
+SHOWN_CLARIFICATIONS = "shown_clarifications"
+
+
+def _shown_rows() -> tuple[Prefetch, ...]:
+    return (
+        Prefetch("titration_steps", to_attr=SHOWN_STEPS),
+        Prefetch("fills", to_attr=SHOWN_FILLS),
+        Prefetch("clarifications", to_attr=SHOWN_CLARIFICATIONS),
+    )
+
+
+def with_shown_rows(queryset: QuerySet[Prescription]) -> QuerySet[Prescription]:
+    """The titration, fills and clarifications of each prescription, one query each for a whole page."""
+    return queryset.prefetch_related(*_shown_rows())
+
+
+def shown_rows_read(prescription: Prescription) -> Prescription:
+    """with_shown_rows for a prescription already read."""
+    prefetch_related_objects([prescription], *_shown_rows())
+    return prescription
+
+
+def shown_rows_set(
+    prescription: Prescription,
+    *,
+    steps: Sequence[TitrationStep],
+    fills: Sequence[Fill],
+    clarifications: Sequence[Clarification],
+) -> None:
+    """A new prescription's rows, just written, as with_shown_rows would read them: answering with it
+    reads nothing back."""
+    setattr(prescription, SHOWN_STEPS, sorted(steps, key=lambda step: step.position))
+    setattr(prescription, SHOWN_FILLS, sorted(fills, key=lambda fill: fill.number))
+    setattr(prescription, SHOWN_CLARIFICATIONS, list(clarifications))
+
+
+def shown_steps(prescription: Prescription) -> list[TitrationStep]:
+    return getattr(prescription, SHOWN_STEPS)  # type: ignore[no-any-return]
 
 
 def prescriptions_visible_to(user: User) -> QuerySet[Prescription]:

@@ -23,6 +23,7 @@ from intake.models import (
     Sex,
 )
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
+from intake.selectors import SHOWN_CLARIFICATIONS, SHOWN_FILLS, SHOWN_STEPS, shown_steps
 from intake.services.compounding import ContainerInput, LotInput
 from intake.services.dispensing import fill_plan
 from intake.services.final_check import CHECKLIST
@@ -497,7 +498,7 @@ class PrescriptionSerializer(serializers.Serializer):
     refills = serializers.IntegerField()
     indication = serializers.CharField()
     icd10 = serializers.CharField()
-    titration = StepOutSerializer(many=True, source="titration_steps")
+    titration = StepOutSerializer(many=True, source=SHOWN_STEPS)
     repeat_titration = serializers.BooleanField(help_text="Every refill starts the titration again.")
     dispense_plan = serializers.SerializerMethodField(
         help_text="What the pharmacy makes for the current fill, one entry per strength."
@@ -508,10 +509,10 @@ class PrescriptionSerializer(serializers.Serializer):
     rush = serializers.BooleanField()
     signature_name = serializers.CharField()
     signed_at = serializers.DateTimeField()
-    altered = serializers.BooleanField(
-        source="is_altered", help_text="True when the prescribed content no longer matches what was signed."
+    altered = serializers.SerializerMethodField(
+        help_text="True when the prescribed content no longer matches what was signed."
     )
-    clarifications = ClarificationOutSerializer(many=True)
+    clarifications = ClarificationOutSerializer(many=True, source=SHOWN_CLARIFICATIONS)
     submitted_at = serializers.DateTimeField()
     beyond_use_date = serializers.DateField(allow_null=True)
     carrier = serializers.CharField()
@@ -530,7 +531,7 @@ class PrescriptionSerializer(serializers.Serializer):
         source="renewed_from.reference", allow_null=True,
         help_text="The reference of the prescription this one renews, or null.",
     )  # fmt: skip
-    fills = FillOutSerializer(many=True, help_text="Every fill so far, oldest first.")
+    fills = FillOutSerializer(many=True, source=SHOWN_FILLS, help_text="Every fill so far, oldest first.")
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_questionnaire_url(self, prescription: Prescription) -> str:
@@ -540,9 +541,14 @@ class PrescriptionSerializer(serializers.Serializer):
     def get_expires_on(self, prescription: Prescription) -> str:
         return prescription.expires_on.isoformat()
 
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_altered(self, prescription: Prescription) -> bool:
+        # Prescription.is_altered, from the steps shown rather than a query of its own.
+        return prescription.compute_digest(shown_steps(prescription)) != prescription.content_digest
+
     @extend_schema_field(DispensePlanEntrySerializer(many=True))
     def get_dispense_plan(self, prescription: Prescription) -> list[dict[str, Any]]:
-        return fill_plan(prescription).as_json()
+        return fill_plan(prescription, steps=shown_steps(prescription)).as_json()
 
 
 # --- Refills and renewals --------------------------------------------------------------------

@@ -28,7 +28,13 @@ from intake.api.auth import TokenAuthentication, token_expires_at, token_obtain,
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
-from intake.selectors import access_log, prescription_for_user, prescriptions_visible_to
+from intake.selectors import (
+    access_log,
+    prescription_for_user,
+    prescriptions_visible_to,
+    shown_rows_read,
+    with_shown_rows,
+)
 from intake.services import workflow
 from intake.services.compounding import compounding_record_create
 from intake.services.prescriptions import Signature, prescription_submit
@@ -138,7 +144,7 @@ class PrescriptionFilter(django_filters.FilterSet):
 def with_related(queryset: QuerySet[Prescription]) -> QuerySet[Prescription]:
     # What the answer shows (titration, clarifications, fills, the renewed prescription's
     # reference) without a query per prescription.
-    return queryset.select_related("renewed_from").prefetch_related("titration_steps", "clarifications", "fills")
+    return with_shown_rows(queryset.select_related("renewed_from"))
 
 
 def signed_in(request: Request) -> User:
@@ -252,8 +258,8 @@ class PrescriptionListCreateView(generics.GenericAPIView):
         if not created:
             audit(request, AuditAction.VIEW, prescription=prescription, description="Idempotency-Key replay")
             prescription = fresh(request, prescription.pk)
-        # A new prescription is answered as the service left it: every field and relation it shows
-        # is already in memory (see _known_relations), so reading it back would only cost queries.
+        # A new prescription is answered as the service left it: every field and row it shows is
+        # already in memory (intake.selectors.shown_rows_set), so reading it back would only cost queries.
         response = rendered(prescription, status=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{prescription.pk}/")
         if not created:
@@ -277,7 +283,7 @@ class PrescriptionDetailView(JsonApiView):
     def get(self, request: Request, pk: str) -> Response:
         prescription = prescription_for_user(signed_in(request), pk)
         audit(request, AuditAction.VIEW, prescription=prescription, description="read through the API")
-        return rendered(prescription)
+        return rendered(shown_rows_read(prescription))
 
 
 class AccessLogView(JsonApiView):

@@ -10,7 +10,6 @@ made once.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Field, Model
@@ -23,11 +22,6 @@ class HistoryManager(manager.HistoryManager):
     @functools.cache
     def from_queryset(cls, queryset_class: type, class_name: str | None = None) -> Any:
         return super().from_queryset(queryset_class, class_name)
-
-    def record_created(self, objs: Sequence[Model], *, user: Any) -> None:
-        """History's "+" rows, in one INSERT, for new records written by bulk_create (which sends
-        no post_save for simple-history to hear)."""
-        self.bulk_history_create(objs, default_user=user)
 
 
 class HistoricalRecords(simple_history.HistoricalRecords):

@@ -34,6 +34,7 @@ from intake.models import (
     MasterFormulation,
     Prescription,
 )
+from intake.models import TitrationStep as PrescribedStep
 from intake.models.prescriptions import flag_level_of
 
 DISPENSE_PLAN = "dispense_plan"
@@ -102,15 +103,21 @@ def titrates_this_fill(prescription: Prescription, fill_number: int | None = Non
 
 
 def fill_plan(
-    prescription: Prescription, *, fill_number: int | None = None, formulation: MasterFormulation | None = None
+    prescription: Prescription,
+    *,
+    fill_number: int | None = None,
+    formulation: MasterFormulation | None = None,
+    steps: Iterable[PrescribedStep] | None = None,
 ) -> DispensePlan:
     """What the pharmacy makes for a fill (the current one by default); `formulation` is the one
-    compounded with, else the one the prescription would be made with."""
-    steps = [TitrationStep(strength_mg=Decimal(s.strength_mg), days=s.days) for s in prescription.titration_steps.all()]
+    compounded with, else the one the prescription would be made with. `steps`: the prescription's
+    titration steps when the caller holds them already, else they are read."""
+    held = prescription.titration_steps.all() if steps is None else steps
+    plan_steps = [TitrationStep(strength_mg=Decimal(s.strength_mg), days=s.days) for s in held]
     return plan_of(
         dosage_form=prescription.dosage_form,
         strength_mg=Decimal(prescription.strength_mg),
-        steps=steps,
+        steps=plan_steps,
         quantity=prescription.quantity,
         days_supply=prescription.days_supply,
         maintenance_only=not titrates_this_fill(prescription, fill_number),

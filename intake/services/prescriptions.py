@@ -38,6 +38,7 @@ from intake.models import (
 )
 from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
+from intake.selectors import shown_rows_set
 from intake.services.dispensing import dispense_plan_flags_refresh, plan_of
 from intake.services.screening import (
     PatientPicture,
@@ -46,7 +47,6 @@ from intake.services.screening import (
     prescription_facts,
     screen_new,
 )
-from pharmacy.inserts import insert
 
 # Crockford base32 without I, L, O, U: easy to read aloud on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -159,7 +159,6 @@ def patient_find_or_create(details: PatientDetails, *, user: User) -> Patient:
 def patient_record(details: PatientDetails, *, user: User) -> tuple[Patient, bool]:
     """patient_find_or_create, and whether the patient was created just now (a new patient has
     no other prescriptions to read)."""
-    key = Patient.identity_key(details.first_name, details.last_name)
     values: dict[str, Any] = {
         "first_name": details.first_name.strip(),
         "last_name": details.last_name.strip(),
@@ -173,19 +172,27 @@ def patient_record(details: PatientDetails, *, user: User) -> tuple[Patient, boo
     }
     optional = {"email": details.email, "phone": details.phone, "weight_kg": details.weight_kg}
     values.update({name: value for name, value in optional.items() if value not in ("", None)})
-    # A new patient first: one INSERT that the identity key lets through or skips. Two first
-    # prescriptions for one new patient at once: the second INSERT waits for the first's commit,
-    # is skipped, and the second finds the row below. (A read first would cost every new patient
-    # a query; a failed INSERT would abort the transaction.)
-    patient = Patient(date_of_birth=details.date_of_birth, name_key=key, **values)
-    if insert([patient], skip_conflict=True):
-        Patient.history.record_created([patient], user=user)  # type: ignore[attr-defined]
+    # Locked, so that a returning patient's details are not changed by two prescriptions at once.
+    # Two first prescriptions for one new patient at once: both find nothing, the second INSERT
+    # waits for the first's commit and fails on the identity key, and prescription_submit runs the
+    # second's transaction again, which then finds the patient here.
+    patient = (
+        Patient.objects.select_for_update()
+        .filter(name_key=Patient.identity_key(details.first_name, details.last_name),
+                date_of_birth=details.date_of_birth)
+        .first()
+    )  # fmt: skip
+    if patient is None:
+        # save() sets the identity key from the names; simple-history's post_save writes the "+" row.
+        patient = Patient(date_of_birth=details.date_of_birth, **values)
+        patient._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who changed a record
+        patient.save()
         return patient, True
-    patient = Patient.objects.select_for_update().get(name_key=key, date_of_birth=details.date_of_birth)
     changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if changed:
         for name in changed:
             setattr(patient, name, values[name])
+        patient._history_user = user  # type: ignore[attr-defined]
         patient.save()
     return patient, False
 
@@ -341,23 +348,23 @@ def prescription_create_signed(
     steps = [TitrationStep(prescription=prescription, position=i, strength_mg=s.strength_mg, days=s.days)
              for i, s in enumerate(content.titration, start=1)]  # fmt: skip
     prescription.content_digest = prescription.compute_digest(steps)
-    # Ten rows, each new: written by pharmacy.inserts.insert, whose SQL is built once per model.
-    insert([prescription])
-    first_fill = Fill(
+    prescription._history_user = prescriber.user  # type: ignore[attr-defined]  # the history names the signer
+    prescription.save()
+    first_fill = Fill.objects.create(
         prescription=prescription, number=1, status=prescription.status, requested_at=now,
         quantity=prescription.quantity, days_supply=prescription.days_supply,
     )  # fmt: skip
-    insert([first_fill])
-    insert(steps)  # takes the prescription's id, known now, from the object
-    _known_relations(prescription, steps=steps, fills=[first_fill])
-    Prescription.history.record_created([prescription], user=prescriber.user)  # type: ignore[attr-defined]
-    insert([PrescriptionEvent(prescription=prescription, action=Action.SUBMIT, from_status="",
-                              to_status=prescription.status, actor=prescriber.user,
-                              details={"dose_confirmed": True} if signature.dose_confirmed else {})])  # fmt: skip
+    TitrationStep.objects.bulk_create(steps)  # no save() of its own, and no history: one INSERT for all
+    shown_rows_set(prescription, steps=steps, fills=[first_fill], clarifications=[])
+    PrescriptionEvent.objects.create(
+        prescription=prescription, action=Action.SUBMIT, from_status="", to_status=prescription.status,
+        actor=prescriber.user, details={"dose_confirmed": True} if signature.dose_confirmed else {},
+    )  # fmt: skip
     duplicate_orders_mark(prescription, picture.others)
     if idempotency_key:
-        insert([IdempotencyKey(prescriber=prescriber, key=idempotency_key, request_digest=digest,
-                               prescription=prescription)])  # fmt: skip
+        IdempotencyKey.objects.create(
+            prescriber=prescriber, key=idempotency_key, request_digest=digest, prescription=prescription
+        )
     notifications_record(
         prescription=prescription,
         events=(NotificationEvent.PRESCRIPTION_RECEIVED, NotificationEvent.QUESTIONNAIRE_INVITATION),
@@ -387,23 +394,3 @@ def _screen_new(
         days_supply=content.days_supply, steps=[ClinicalStep(s.strength_mg, s.days) for s in content.titration],
     )  # fmt: skip
     dispense_plan_flags_refresh(prescription, plan)
-
-
-def _known_relations(prescription: Prescription, *, steps: list[TitrationStep], fills: list[Fill]) -> None:
-    """Tell the new prescription what it holds, so that signing it and answering with it read nothing.
-
-    The same caches prefetch_related and select_related fill: its titration steps and first fill
-    (just inserted), no clarifications and no questionnaire yet.
-    """
-    cache = getattr(prescription, "_prefetched_objects_cache", None)
-    if cache is None:
-        cache = prescription._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    rows_by_name: tuple[tuple[str, list[Any]], ...] = (
-        ("titration_steps", steps), ("fills", fills), ("clarifications", [])
-    )
-    for name, rows in rows_by_name:
-        queryset = getattr(prescription, name).all()
-        queryset._result_cache = list(rows)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-    Prescription.questionnaire.related.set_cached_value(prescription, None)

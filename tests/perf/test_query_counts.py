@@ -129,14 +129,14 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
-    # token with user and prescriber profile, roles, [savepoint], new patient (one INSERT that a returning
-    # patient's identity key would skip) and its history, prescription (signed before its INSERT), first fill,
-    # titration steps, history, event, the notification rows (one INSERT), the audit row (in the submission's
-    # transaction), [release]. The offered dosage forms come from the process's copy. No read-back: the answer
-    # is rendered from what was just written.
+    # token with user and prescriber profile, roles, [savepoint], the patient looked up by its identity key
+    # (locked: a returning patient's details may change), the new patient's save() and its history,
+    # prescription (signed before its INSERT) and its history, first fill, titration steps, event, the
+    # notification rows (one INSERT), the audit row (in the submission's transaction), [release]. The offered
+    # dosage forms come from the process's copy. No read-back: the answer is rendered from what was just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201
@@ -154,11 +154,11 @@ def test_a_new_idempotency_key_costs_only_its_own_insert(prescriber, django_asse
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json", HTTP_IDEMPOTENCY_KEY="first")
 
-    # The thirteen above and the key's INSERT: the key is not looked up first (a replay is caught by
+    # The fourteen above and the key's INSERT: the key is not looked up first (a replay is caught by
     # its unique constraint, and its transaction rolls back).
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
     assert response.status_code == 201
 
