@@ -79,6 +79,36 @@ def scan_of(plan: str, index: str) -> str:
     return match[0]
 
 
+@pytest.fixture
+def uneven_statuses(prescriber, pharmacist) -> list[int]:
+    """6,000 prescriptions as uneven as a busy pharmacy's: thousands waiting for their questionnaire,
+    300 for review (every twentieth), a few dozen in each other step, some flagged, some rush, in
+    every dosage form; with the statistics PostgreSQL plans from. Their ids, oldest first."""
+    from tests.factories import make_prescription
+
+    template = make_prescription(prescriber)
+    varied = ("status", "flag_level", "dosage_form", "rush", "claimed_by_id")
+    columns = [f.column for f in Prescription._meta.concrete_fields if f.column not in ("id", "reference",
+               "questionnaire_token", "submitted_at", *varied)]  # fmt: skip
+    listed = ", ".join(f'"{column}"' for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO intake_prescription ({listed}, reference, questionnaire_token, submitted_at,
+                                                 status, flag_level, dosage_form, rush, claimed_by_id)
+                SELECT {listed}, 'RX-' || lpad(to_hex(n), 7, '0'), md5(n::text), submitted_at - n * interval '1 minute',
+                       CASE WHEN n %% 20 = 0 THEN 'pending_review' WHEN n %% 100 = 1 THEN 'approved'
+                            WHEN n %% 100 = 2 THEN 'compounding' WHEN n %% 100 = 3 THEN 'in_review'
+                            WHEN n %% 100 = 4 THEN 'completed' ELSE 'awaiting_questionnaire' END,
+                       CASE WHEN n %% 7 = 0 THEN 'warning' ELSE '' END,
+                       (ARRAY['capsule', 'oral_liquid', 'sublingual_drops', 'topical_cream'])[1 + n %% 4],
+                       n %% 9 = 0, CASE WHEN n %% 100 = 3 THEN %s END
+                FROM intake_prescription, generate_series(1, 6000) AS n WHERE id = %s""",  # noqa: S608
+            [pharmacist.pk, template.pk],
+        )
+        cursor.execute("ANALYZE intake_prescription")
+    return list(Prescription.objects.exclude(pk=template.pk).order_by("submitted_at").values_list("pk", flat=True))
+
+
 QUEUE_SELECT = r'FROM "intake_prescription".*ORDER BY .* LIMIT 51'  # the page: 50 rows and one to know of a next
 KEYSET_SELECT = r'"submitted_at" [<>]= %s AND .* LIMIT 51'  # the page from a cursor
 
@@ -100,7 +130,8 @@ def equals(column: str, value: str) -> str:
     ],
     ids=["status", "flag", "dosage-form", "rush"],
 )  # fmt: skip
-def test_a_queue_page_reads_its_status_led_index_in_order(client, login, pharmacist, filters, index, condition):
+def test_a_queue_page_reads_its_status_led_index_in_order(client, login, pharmacist, uneven_statuses, filters, index,
+                                                          condition):  # fmt: skip
     login(client, pharmacist)
 
     statements = statements_of(lambda: client.get(reverse("staff:queue"), filters))
@@ -111,7 +142,8 @@ def test_a_queue_page_reads_its_status_led_index_in_order(client, login, pharmac
 
 
 @pytest.mark.parametrize(("direction", "operator"), [("after", ">="), ("before", "<=")])
-def test_a_deep_queue_page_reads_the_index_from_its_cursor(client, login, pharmacist, direction, operator):
+def test_a_deep_queue_page_reads_the_index_from_its_cursor(client, login, pharmacist, uneven_statuses, direction,
+                                                           operator):  # fmt: skip
     # A keyset page is one range of the index, from the cursor's status and time on, read in the
     # queue's order (backwards for the page before): not every row of the status checked against the
     # cursor, nor rows gathered from two ranges (a BitmapOr) and sorted.
@@ -129,7 +161,7 @@ def test_a_deep_queue_page_reads_the_index_from_its_cursor(client, login, pharma
     assert not re.search(r"BitmapOr|Sort", plan), plan
 
 
-def test_the_tab_counts_come_from_the_queue_index_alone(db):
+def test_the_tab_counts_come_from_a_status_led_index(uneven_statuses):
     cache.delete(COUNTS_CACHE_KEY)
 
     plan = plan_of(the_one(statements_of(queue_counts), r"COUNT\("))
@@ -138,13 +170,16 @@ def test_the_tab_counts_come_from_the_queue_index_alone(db):
     assert re.search(r"Index Cond: \(\(status\)::text = ANY", scan_of(plan, r"rx_queue\w*_idx")), plan
 
 
-def test_next_prescription_reads_the_oldest_pending_one_from_the_queue_index(pharmacist):
-    sent = statements_of(lambda: prescription_claim_next(actor=pharmacist))
+def test_next_prescription_reads_the_oldest_pending_one_from_the_queue_index(pharmacist, uneven_statuses):
+    oldest = Prescription.objects.filter(status=S.PENDING_REVIEW).order_by("submitted_at", "id").first()
+    claimed = []
+
+    sent = statements_of(lambda: claimed.append(prescription_claim_next(actor=pharmacist)))
 
     plan = plan_of(the_one(sent, r'"claimed_by_id" IS NULL.* LIMIT 1'))
     assert re.search(rf"Index Cond: \({equals('status', S.PENDING_REVIEW)}\)", scan_of(plan, "rx_queue_idx")), plan
     assert "Sort" not in plan, plan
-    assert not Prescription.objects.exists()  # nothing to claim: the plan, not the claim, is under test
+    assert claimed[0].pk == oldest.pk
 
 
 def test_prepared_statements_are_planned_for_their_own_values(db):
@@ -152,29 +187,6 @@ def test_prepared_statements_are_planned_for_their_own_values(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == ("force_custom_plan",)
-
-
-@pytest.fixture
-def uneven_statuses(prescriber) -> list[int]:
-    """6,000 prescriptions as uneven as a busy pharmacy's: thousands waiting for their questionnaire,
-    300 for review (every twentieth), with the statistics PostgreSQL plans from. Their ids, oldest first."""
-    from tests.factories import make_prescription
-
-    template = make_prescription(prescriber)
-    columns = [f.column for f in Prescription._meta.concrete_fields if f.column not in ("id", "reference",
-               "questionnaire_token", "status", "submitted_at")]  # fmt: skip
-    listed = ", ".join(f'"{column}"' for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO intake_prescription ({listed}, reference, questionnaire_token, status, submitted_at)
-                SELECT {listed}, 'RX-' || lpad(to_hex(n), 7, '0'), md5(n::text),
-                       CASE WHEN n %% 20 = 0 THEN 'pending_review' ELSE 'awaiting_questionnaire' END,
-                       submitted_at - n * interval '1 minute'
-                FROM intake_prescription, generate_series(1, 6000) AS n WHERE id = %s""",  # noqa: S608
-            [template.pk],
-        )
-        cursor.execute("ANALYZE intake_prescription")
-    return list(Prescription.objects.exclude(pk=template.pk).order_by("submitted_at").values_list("pk", flat=True))
 
 
 def page_statement(client, params: dict[str, str], pattern: str) -> Statement:
