@@ -2,7 +2,7 @@
 
 Built to stay fast with a million prescriptions: every list is one status (or a search that
 narrows through a unique index), ordered oldest first on the (status, ..., submitted_at, id)
-partial indexes of Prescription.Meta; counts are one GROUP BY over the open statuses. Pages are
+indexes of Prescription.Meta; counts are one GROUP BY over the open statuses. Pages are
 keyset pages: "next" carries the (submitted_at, id) of the last row shown and the next page
 starts right after it in the index, so page 400 costs what page 1 costs (an OFFSET would read
 and throw away every row before it). A page is fetched as page_size + 1 rows, so no COUNT(*) of
@@ -21,15 +21,14 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User, full_name
 from intake.models import DosageFormCode, FlagLevel, Patient, Prescription, PrescriptionStatus
 from intake.models.people import fold_name
-from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES, overdue_before, status_in_sql
+from intake.models.prescriptions import OPEN_STATUSES, STAFF_STATUSES, overdue_before
 
 S = PrescriptionStatus
 PAGE_SIZE = 50
@@ -39,9 +38,6 @@ WORK_STATUSES = (
     S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK, S.READY, S.SHIPPED,
     S.AWAITING_QUESTIONNAIRE,
 )  # fmt: skip
-# The condition of the queue's partial indexes (Prescription.Meta), term for term and in the SQL text,
-# so that SQLite and PostgreSQL's generic plans for prepared statements can use them.
-OPEN_INDEX_TERM = status_in_sql(OPEN_STATUSES)
 REFERENCE_RE = re.compile(r"^(RX-?)?[0-9A-HJKMNP-TV-Z]{7}$")
 AGE_CHOICES = [("1", "Older than 1 day"), ("2", "Older than 2 days"), ("3", "Older than 3 days"),
                ("7", "Older than a week"), ("14", "Older than 2 weeks")]  # fmt: skip
@@ -65,8 +61,11 @@ def queue_counts() -> dict[str, int]:
     cached = cache.get(COUNTS_CACHE_KEY)
     if cached is not None:
         return dict(cached)
-    # Served from the open-status partial index alone (an index-only scan on PostgreSQL).
-    rows = Prescription.objects.filter(OPEN_INDEX_TERM).values_list("status").annotate(n=Count("id")).order_by()
+    # One range of a status-led rx_queue index per open status, read from the index alone once vacuumed.
+    rows = (
+        Prescription.objects.filter(status__in=sorted(OPEN_STATUSES)).values_list("status").annotate(n=Count("id"))
+        .order_by()
+    )  # fmt: skip
     counts: dict[str, int] = dict.fromkeys(WORK_STATUSES, 0)
     counts.update({status: n for status, n in rows})
     cache.set(COUNTS_CACHE_KEY, counts, settings.QUEUE_COUNTS_SECONDS)
@@ -165,11 +164,8 @@ class QueueFilter(django_filters.FilterSet):
         return cls._form_class  # type: ignore[no-any-return]
 
     def filter_status(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
-        # The status in the SQL text, not bound: the statuses are far from even (thousands wait for
-        # their questionnaire, a few dozen for review), and a prepared statement's generic plan,
-        # blind to a bound status, walked the whole date index looking for the rare one (110 ms
-        # instead of 2). Each status gets its own plan, with its own estimate.
-        return queryset.filter(status_in_sql([value]))
+        # The leading column of the rx_queue indexes: the page is one range of them, in the queue's order.
+        return queryset.filter(status=value)
 
     def filter_search(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         condition = search_condition(value or "")
@@ -187,7 +183,7 @@ class QueueFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet[Prescription], name: str, value: bool | None) -> QuerySet[Prescription]:
         if not value:
             return queryset
-        return queryset.filter(status_in_sql(STAFF_STATUSES), status_changed_at__lt=overdue_before())
+        return queryset.filter(status__in=sorted(STAFF_STATUSES), status_changed_at__lt=overdue_before())
 
     def filter_claimed(self, queryset: QuerySet[Prescription], name: str, value: str) -> QuerySet[Prescription]:
         if value == "unclaimed":
@@ -232,22 +228,20 @@ class Cursor:
         microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
         return f"{microseconds}.{self.pk}"
 
-    def after(self) -> RawSQL:
-        return self._compared(">")
+    def after(self) -> Q:
+        """The rows after this place in the queue's order."""
+        # `submitted_at >= …` is implied by the OR beside it, and is there for the planner: it makes the
+        # page one range of the (status, …, submitted_at, id) index, read in order from the cursor,
+        # where the OR alone would be checked row by row from the start of the status.
+        return Q(submitted_at__gte=self.submitted_at) & (
+            Q(submitted_at__gt=self.submitted_at) | Q(submitted_at=self.submitted_at, pk__gt=self.pk)
+        )
 
-    def before(self) -> RawSQL:
-        return self._compared("<")
-
-    def _compared(self, operator: str) -> RawSQL:
-        # A row comparison, `(submitted_at, id) > (…, …)`: one range of the (status, submitted_at,
-        # id) index, read in order. Written as `submitted_at > … OR (submitted_at = … AND id > …)`
-        # PostgreSQL may instead read both ranges of the OR (a BitmapOr) and sort them, which it
-        # chose at a million rows, where it takes the keyset condition for nearly empty (open work
-        # is all recent, and it multiplies the chances of the status and of the date as if unrelated).
-        table = Prescription._meta.db_table
-        submitted_at = Prescription._meta.get_field("submitted_at").get_db_prep_value(self.submitted_at, connection)
-        return RawSQL(f'("{table}"."submitted_at", "{table}"."id") {operator} (%s, %s)',  # noqa: S611 (operator is ours)
-                      [submitted_at, self.pk], output_field=BooleanField())  # fmt: skip
+    def before(self) -> Q:
+        """The rows before this place in the queue's order (the same range, read backwards)."""
+        return Q(submitted_at__lte=self.submitted_at) & (
+            Q(submitted_at__lt=self.submitted_at) | Q(submitted_at=self.submitted_at, pk__lt=self.pk)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +347,4 @@ def queue_for_staff(*, user: User, params: Any) -> tuple[QueueFilter, QueuePage]
     queue_filter = QueueFilter(params, queryset=queue_base(), user=user)
     if not queue_filter.is_valid():
         return queue_filter, queue_page(queue_base().none())
-    queryset = queue_filter.qs
-    if queue_filter.form.cleaned_data.get("status") in OPEN_STATUSES:
-        queryset = queryset.filter(OPEN_INDEX_TERM)
-    return queue_filter, queue_page(queryset, after=params.get("after"), before=params.get("before"))
+    return queue_filter, queue_page(queue_filter.qs, after=params.get("after"), before=params.get("before"))

@@ -158,8 +158,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a connection
     # is prepared there: PostgreSQL parses it once per connection instead of once per request.
     # Off (DATABASE_PREPARED_STATEMENTS=false) behind a transaction-mode PgBouncer.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2)
+    # Planned for each run's own values: a plan blind to the bound status walks the date index for a rare one.
+    database_options = DATABASES["default"].setdefault("OPTIONS", {})
+    database_options.update(
+        server_side_binding=True,
+        prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2),
+        options=f"{database_options.get('options', '')} -c plan_cache_mode=force_custom_plan".strip(),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -13,8 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Role
@@ -47,23 +46,6 @@ OPEN_STATUSES = frozenset(
 CLOSED_STATUSES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
 # Where the next step is the pharmacy's own: idling here too long shows as overdue in the queue.
 STAFF_STATUSES = frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.APPROVED, S.COMPOUNDING, S.FINAL_CHECK})
-
-
-def status_in_sql(statuses: Iterable[str]) -> RawSQL:
-    """A prescription's status is one of `statuses`, with the statuses written into the SQL text.
-
-    Bound as parameters (`status IN ($1, $2)`), the condition is invisible to the generic plan
-    PostgreSQL makes for a prepared statement, which then cannot use the partial indexes below.
-    Written here it matches their condition term for term (SQLite needs that too). The statuses
-    are the model's own choices, never input.
-    """
-    values = sorted(str(status) for status in statuses)
-    if not values or not all(value in PrescriptionStatus.values for value in values):
-        raise ValueError(f"Not prescription statuses: {values}")
-    column = f'"{Prescription._meta.db_table}"."status"'
-    quoted = ", ".join(f"'{value}'" for value in values)
-    sql = f"{column} = {quoted}" if len(values) == 1 else f"{column} IN ({quoted})"
-    return RawSQL(sql, [], output_field=BooleanField())  # noqa: S611 (checked against the choices above)
 
 
 def overdue_before() -> datetime:
@@ -293,37 +275,15 @@ class Prescription(models.Model):
             ),
         ]
         indexes = [
-            # The queue: one open status, oldest first, (submitted_at, id) being the keyset pages' order.
-            # Partial: open work is a few percent of a pharmacy's rows, so these stay small and cached
-            # however much history piles up; closed tabs use the submitted_at index. The condition is
-            # a sorted list so that the migration is the same in every process (frozenset order is not)
-            # and so that intake/queue.py can repeat the very same term, which SQLite needs to use them.
-            models.Index(
-                fields=["status", "submitted_at", "id"],
-                condition=Q(status__in=sorted(OPEN_STATUSES)),
-                name="rx_queue_open_idx",
-            ),
-            models.Index(
-                fields=["status", "flag_level", "submitted_at", "id"],
-                condition=Q(status__in=sorted(OPEN_STATUSES)),
-                name="rx_queue_open_flag_idx",
-            ),
-            models.Index(
-                fields=["status", "dosage_form", "submitted_at", "id"],
-                condition=Q(status__in=sorted(OPEN_STATUSES)),
-                name="rx_queue_open_form_idx",
-            ),
-            models.Index(
-                fields=["status", "submitted_at", "id"],
-                condition=Q(status__in=sorted(OPEN_STATUSES), rush=True),
-                name="rx_queue_open_rush_idx",
-            ),
-            # "Next prescription": the oldest unclaimed one waiting for review.
-            models.Index(
-                fields=["submitted_at", "id"],
-                condition=Q(status=S.PENDING_REVIEW, claimed_by__isnull=True),
-                name="rx_next_unclaimed_idx",
-            ),
+            # The queue: one status, oldest first, (submitted_at, id) being the keyset pages' order.
+            # Led by the status and not partial: the status is a bound parameter, from which a plan made
+            # for any value (a prepared statement's, SQLite's) cannot prove a partial index's status list.
+            # The closed tabs and the claim of the next unclaimed prescription read the first one too.
+            models.Index(fields=["status", "submitted_at", "id"], name="rx_queue_idx"),
+            models.Index(fields=["status", "flag_level", "submitted_at", "id"], name="rx_queue_flag_idx"),
+            models.Index(fields=["status", "dosage_form", "submitted_at", "id"], name="rx_queue_form_idx"),
+            # Rush orders are few: partial on `rush`, a condition the ORM writes into the SQL as is.
+            models.Index(fields=["status", "submitted_at", "id"], condition=Q(rush=True), name="rx_queue_rush_idx"),
             models.Index(fields=["prescriber", "-submitted_at"], name="rx_prescriber_idx"),
             models.Index(fields=["patient", "-submitted_at"], name="rx_patient_idx"),
         ]

@@ -43,7 +43,6 @@ from intake.models import (
     PrescriptionStatus,
     StateLicence,
 )
-from intake.models.prescriptions import status_in_sql
 from intake.notifications.outbox import notification_record
 from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
@@ -211,7 +210,7 @@ def prescription_claim_next(*, actor: User) -> Prescription | None:
         raise Forbidden()
     candidate = (
         Prescription.objects.select_for_update(skip_locked=True)
-        .filter(status_in_sql([S.PENDING_REVIEW]), claimed_by__isnull=True)  # rx_next_unclaimed_idx
+        .filter(status=S.PENDING_REVIEW, claimed_by__isnull=True)  # the oldest first, from rx_queue_idx
         .order_by("submitted_at", "id")
         .values_list("pk", flat=True)
         .first()

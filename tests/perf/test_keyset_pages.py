@@ -36,6 +36,42 @@ def test_walking_forwards_shows_every_row_once_in_order_even_with_equal_times(pe
     assert seen == expected
 
 
+def test_walking_back_returns_each_page_walked_forwards_even_with_equal_times(pending_many):
+    made = pending_many(7)
+    # Five share one submitted_at, across three pages of two: the id settles their order both ways.
+    same = timezone.now() - timedelta(days=1)
+    Prescription.objects.filter(pk__in=[rx.pk for rx in made[1:6]]).update(submitted_at=same)
+    forwards = [queue_page(pending_queryset(), page_size=2)]
+    while forwards[-1].has_next:
+        forwards.append(queue_page(pending_queryset(), after=forwards[-1].next_cursor, page_size=2))
+
+    backwards = [forwards[-1]]
+    while backwards[-1].has_previous:
+        backwards.append(queue_page(pending_queryset(), before=backwards[-1].previous_cursor, page_size=2))
+
+    assert [[row.pk for row in page.rows] for page in reversed(backwards)] == [
+        [row.pk for row in page.rows] for page in forwards
+    ]
+    assert [row.pk for page in forwards for row in page.rows] == list(pending_queryset().values_list("pk", flat=True))
+
+
+def test_a_cursor_splits_the_queue_where_its_row_stands(pending_many):
+    # given: rows sharing one submitted_at, where only the id tells them apart
+    made = pending_many(6)
+    same = timezone.now() - timedelta(hours=5)
+    Prescription.objects.filter(pk__in=[rx.pk for rx in made[1:5]]).update(submitted_at=same)
+    ordered = list(pending_queryset().values_list("submitted_at", "pk"))
+
+    for position, (submitted_at, pk) in enumerate(ordered):
+        cursor = Cursor(submitted_at=submitted_at, pk=pk)
+
+        # when / then: after() is every row past it, before() every row ahead of it, in the queue's order
+        after = list(pending_queryset().filter(cursor.after()).values_list("submitted_at", "pk"))
+        before = list(pending_queryset().filter(cursor.before()).values_list("submitted_at", "pk"))
+        assert after == ordered[position + 1 :]
+        assert before == ordered[:position]
+
+
 def test_walking_back_returns_the_previous_pages(pending_many):
     pending_many(5)
     first = queue_page(pending_queryset(), page_size=2)
