@@ -693,8 +693,11 @@ class Command(BaseCommand):
         parser.add_argument("--sizes", default="", help="comma-separated sizes to time the queue at (for --plot)")
         parser.add_argument("--plot", default="", help="write an SVG of queue time against rows to this path")
         parser.add_argument("--iterations", type=int, default=0, help="timed requests of each kind")
-        parser.add_argument("--scratch", action="store_true",
-                            help="build in a scratch database beside the configured one, dropped afterwards")
+        parser.add_argument(
+            "--scratch",
+            action="store_true",
+            help="build in a scratch database beside the configured one, dropped afterwards",
+        )
         parser.add_argument("--keep", action="store_true", help="with --scratch: keep the scratch database")
         parser.add_argument("--load-plan", default="",
                             help="build only, then write sessions, tokens and status look-ups for the load "
@@ -892,20 +895,43 @@ class Command(BaseCommand):
         self._log(f"{'request (' + format(result['rows'], ',') + ' prescriptions)':44} {'p50 ms':>8} {'p95 ms':>8} "
                   f"{'/floor':>8} {'queries':>8}  target")  # fmt: skip
         self._log(line("floor: minimal signed-in staff page", timings["floor"].p50, timings["floor"].p95, "", ""))
-        self._log(line(f"queue, {QUEUE_STATUS}, first page ({result['queue_rows']} rows)", timings["queue"].p50,
-                       timings["queue"].p95, result["queue_queries"], "p50 <= 6x floor, <= 10 queries"))
-        self._log(line(f"queue, deep page ({deep_rows} rows, after row {self.depth:,})", timings["queue_deep"].p50,
-                       timings["queue_deep"].p95, "", "<= 1.5x the first page"))
-        self._log(line("API submission (new patient)", timings["submit"].p50, timings["submit"].p95,
-                       result["submit_queries"], "p50 <= 8x floor, <= 15 queries"))
+        self._log(
+            line(
+                f"queue, {QUEUE_STATUS}, first page ({result['queue_rows']} rows)",
+                timings["queue"].p50,
+                timings["queue"].p95,
+                result["queue_queries"],
+                "p50 <= 6x floor, <= 10 queries",
+            )
+        )
+        self._log(
+            line(
+                f"queue, deep page ({deep_rows} rows, after row {self.depth:,})",
+                timings["queue_deep"].p50,
+                timings["queue_deep"].p95,
+                "",
+                "<= 1.5x the first page",
+            )
+        )
+        self._log(
+            line(
+                "API submission (new patient)",
+                timings["submit"].p50,
+                timings["submit"].p95,
+                result["submit_queries"],
+                "p50 <= 8x floor, <= 15 queries",
+            )
+        )
         self._log(line("patient status lookup (API)", timings["status"].p50, timings["status"].p95, "",
                        "p50 <= 3x floor"))  # fmt: skip
         self._log("")
         for size, queue, floor_timing in growth:
             self._log(f"queue p50 at {size:>10,} rows: {queue.p50:7.2f} ms (p95 {queue.p95:.2f}, floor "
                       f"{floor_timing.p50:.2f})")  # fmt: skip
-        self._log(f"growth ratio {result['rows']:,} / {small:,} rows: {result['queue_growth_ratio']:.2f} "
-                  f"(target <= 1.5); deep page ratio {result['queue_deep_ratio']:.2f} (target <= 1.5)")
+        self._log(
+            f"growth ratio {result['rows']:,} / {small:,} rows: {result['queue_growth_ratio']:.2f} "
+            f"(target <= 1.5); deep page ratio {result['queue_deep_ratio']:.2f} (target <= 1.5)"
+        )
         self._log(f"screening, five medication lines: {result['screen_per_s']:,} a second with the line cache, "
                   f"{result['screen_cold_per_s']:,} without (target >= 20,000)")  # fmt: skip
         self._log(f"memory of this process: {result['worker_rss_mb']} MB (target <= 400); "

@@ -57,8 +57,10 @@ def main() -> None:
     parts = [f"{label} {1000 * spent[kind] / requests:.1f}" for kind, label in KINDS.items()]
     other = spent["busy"] - sum(spent[kind] for kind in KINDS)
     parts.append(f"other (wrk, system) {1000 * other / requests:.1f}")
-    print(f"CPU ms per request: {', '.join(parts)}; all {1000 * spent['busy'] / requests:.1f}"
-          f" (steal {1000 * spent['steal'] / requests:.1f})")
+    print(
+        f"CPU ms per request: {', '.join(parts)}; all {1000 * spent['busy'] / requests:.1f}"
+        f" (steal {1000 * spent['steal'] / requests:.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from intake.models.formulary import BudRuleName, MasterFormulation
-from intake.models.history import HistoricalRecords
+from intake.models.history import history_of
 from intake.models.prescriptions import Prescription
 
 
@@ -32,7 +32,7 @@ class CompoundingRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     checked_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = history_of(unindexed=["prescription", "fill", "master_formulation", "compounded_by", "checked_by"])
 
     class Meta:
         ordering = ("-compounded_at",)
@@ -111,7 +111,7 @@ class FinalCheck(models.Model):
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     checked_at = models.DateTimeField()
     method = models.CharField(max_length=12, choices=FinalCheckMethod.choices)
-    history = HistoricalRecords()
+    history = history_of(unindexed=["record", "checked_by"])
 
     def __str__(self) -> str:
         return f"Final check of batch {self.record_id}"
@@ -140,7 +140,7 @@ class FinalCheckItem(models.Model):
     scanned_code = models.CharField(max_length=40, blank=True)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     confirmed_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = history_of(unindexed=["check_record", "container", "confirmed_by"])
 
     class Meta:
         ordering = ("check_record", "id")

@@ -98,9 +98,7 @@ class RenewalRequest(models.Model):
         ordering = ("-requested_at",)
         constraints = [
             # One open request per prescription: asking twice does not nag the prescriber twice.
-            models.UniqueConstraint(
-                fields=["prescription"], condition=Q(status="pending"), name="renewal_one_pending"
-            ),
+            models.UniqueConstraint(fields=["prescription"], condition=Q(status="pending"), name="renewal_one_pending"),
             models.CheckConstraint(
                 condition=~Q(status="approved") | Q(new_prescription__isnull=False), name="renewal_approved_has_rx"
             ),

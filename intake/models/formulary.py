@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
-from intake.models.history import HistoricalRecords
+from intake.models.history import history_of
 
 
 class DosageFormCode(models.TextChoices):
@@ -128,7 +128,7 @@ class MasterFormulation(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = history_of(unindexed=["dosage_form"])
 
     class Meta:
         ordering = ("dosage_form__code", "strength_mg")

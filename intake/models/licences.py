@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
-from intake.models.history import HistoricalRecords
+from intake.models.history import history_of
 from intake.models.people import US_STATES
 
 # The active licences as this process last read them: (read at, state -> expiry).
@@ -45,7 +45,7 @@ class StateLicence(models.Model):
     expires_on = models.DateField("expires on", help_text="The last day the licence is valid.")
     active = models.BooleanField(default=True, help_text="Untick for a licence surrendered or suspended.")
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = history_of(unindexed=["state"], excluded=["updated_at"])
 
     objects = StateLicenceManager()
 

@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from intake.models.history import HistoricalRecords
+from intake.models.history import history_of
 from intake.validators import validate_npi
 
 US_STATES = [
@@ -30,9 +30,7 @@ US_STATES = [
 ]  # fmt: skip
 
 postal_code_validator = RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a ZIP code such as 78701 or 78701-1234.")
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()\-.]{7,20}$", "Enter a phone number such as +1 512 555 0123."
-)
+phone_validator = RegexValidator(r"^\+?[0-9 ()\-.]{7,20}$", "Enter a phone number such as +1 512 555 0123.")
 
 
 class Credential(models.TextChoices):
@@ -64,7 +62,7 @@ class Prescriber(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = history_of(unindexed=["user", "npi", "verified_by"])
 
     class Meta:
         ordering = ("user__last_name", "user__first_name")
@@ -143,7 +141,7 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = history_of()
 
     class Meta:
         constraints = [
@@ -168,4 +166,3 @@ class Patient(models.Model):
 
     def age_on(self, day: date) -> int:
         return age_on(self.date_of_birth, day)
-

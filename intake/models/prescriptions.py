@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Role
 from intake.clinical.refills import prescription_expires_on
 from intake.models.formulary import DosageFormCode
-from intake.models.history import HistoricalRecords
+from intake.models.history import history_of
 from intake.models.people import Patient, Prescriber
 
 
@@ -131,7 +131,7 @@ _BEFORE_COMPOUNDING = frozenset({S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.I
 _DISPENSED = frozenset({S.SHIPPED, S.COMPLETED})
 _REFILL_ASKERS = frozenset({PATIENT, OWNER, Role.PHARMACIST, Role.TECHNICIAN})
 
-# The pharmacy's workflow (CONTRACT.md, "Workflow actions"). Nothing else sets a status.
+# The pharmacy's workflow actions. Nothing else sets a status.
 TRANSITIONS: dict[str, Transition] = {
     Action.QUESTIONNAIRE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.PENDING_REVIEW, frozenset({PATIENT})),
     Action.CLAIM: Transition(frozenset({S.PENDING_REVIEW}), S.IN_REVIEW, _STAFF),
@@ -194,9 +194,7 @@ text_limit = MaxLengthValidator(1000)
 class Prescription(models.Model):
     reference = models.CharField(max_length=12, unique=True, editable=False)
     # No index of their own: rx_prescriber_idx and rx_patient_idx (Meta) lead with them.
-    prescriber = models.ForeignKey(
-        Prescriber, on_delete=models.PROTECT, related_name="prescriptions", db_index=False
-    )
+    prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="prescriptions", db_index=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions", db_index=False)
     status = models.CharField(max_length=24, choices=PrescriptionStatus.choices, editable=False)
 
@@ -252,7 +250,18 @@ class Prescription(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = history_of(
+        unindexed=[
+            "reference",
+            "prescriber",
+            "patient",
+            "questionnaire_token",
+            "claimed_by",
+            "renewed_from",
+            "submitted_at",
+        ],
+        excluded=["updated_at"],
+    )
 
     class Meta:
         ordering = ("-submitted_at",)
@@ -400,7 +409,7 @@ class Pregnancy(models.TextChoices):
 
 
 class Questionnaire(models.Model):
-    """The patient's own answers about contraindications (CONTRACT.md, "The patient's questionnaire")."""
+    """The patient's own answers about contraindications, read by screening."""
 
     prescription = models.OneToOneField(Prescription, on_delete=models.CASCADE, related_name="questionnaire")
     takes_opioids = models.BooleanField()
@@ -418,7 +427,7 @@ class Questionnaire(models.Model):
     submitted_from_ip = models.GenericIPAddressField(null=True, blank=True)
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = history_of(unindexed=["prescription"], excluded=["updated_at"])
 
     def __str__(self) -> str:
         return f"Questionnaire for {self.prescription.reference}"
@@ -483,9 +492,7 @@ class Clarification(models.Model):
     class Meta:
         ordering = ("asked_at",)
         indexes = [
-            models.Index(
-                fields=["prescription"], condition=Q(responded_at__isnull=True), name="clarification_open_idx"
-            )
+            models.Index(fields=["prescription"], condition=Q(responded_at__isnull=True), name="clarification_open_idx")
         ]
 
     def __str__(self) -> str:

@@ -94,9 +94,7 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
         # A fill under way (or a closed prescription): nothing to ask for, and no renewal can exist,
         # since one is asked for only once a fill was handed over. No query: the status page is hot.
         return RefillState(
-            decision=RefillDecision(
-                False, RefillRefusal.NOT_DISPENSED, expires_on=prescription.expires_on
-            ),
+            decision=RefillDecision(False, RefillRefusal.NOT_DISPENSED, expires_on=prescription.expires_on),
             last_dispensed=None,
             pending_renewal=None,
             renewed_as=None,
@@ -181,9 +179,7 @@ def refill_lapse(prescription: Prescription) -> None:
     Fill.objects.filter(prescription=prescription, number=prescription.fill_number).update(
         status=S.CANCELLED, closed_at=now
     )
-    previous = (
-        Fill.objects.filter(prescription=prescription, dispensed_at__isnull=False).order_by("-number").first()
-    )
+    previous = Fill.objects.filter(prescription=prescription, dispensed_at__isnull=False).order_by("-number").first()
     prescription.refills_used = max(prescription.refills_used - 1, 0)
     if previous is not None:
         prescription.fill_number = previous.number
@@ -339,4 +335,3 @@ def pending_renewals_for(user: User) -> list[RenewalRequest]:
         .select_related("prescription__patient")
         .order_by("requested_at")
     )
-

@@ -52,7 +52,7 @@ from intake.services.screening import duplicate_orders_refresh
 S = PrescriptionStatus
 MAX_TEXT = 1000
 
-# What each status change tells people (CONTRACT.md, notification events of issue 5).
+# What each status change tells people: the notification events each action records.
 NOTIFY_ON: dict[str, str] = {
     Action.REQUEST_CLARIFICATION: NotificationEvent.CLARIFICATION_REQUESTED,
     Action.RESPOND: NotificationEvent.CLARIFICATION_ANSWERED,

@@ -92,15 +92,16 @@ def test_a_prescribers_profile_comes_with_them(prescriber, django_assert_num_que
     # then: the whole profile, its user the same object, with no further query
     assert profile.pk == prescriber.pk
     assert (profile.npi, profile.license_state, profile.license_expires, profile.verified_at) == (
-        prescriber.npi, prescriber.license_state, prescriber.license_expires, prescriber.verified_at
+        prescriber.npi,
+        prescriber.license_state,
+        prescriber.license_expires,
+        prescriber.verified_at,
     )
     assert back is signed_in
     assert profile.submission_blocker() == ""
 
 
-def test_someone_without_a_prescriber_profile_has_none_and_asking_costs_no_query(
-    pharmacist, django_assert_num_queries
-):
+def test_someone_without_a_prescriber_profile_has_none_and_asking_costs_no_query(pharmacist, django_assert_num_queries):
     signed_in = User.objects.signed_in(pk=pharmacist.pk)
 
     with django_assert_num_queries(0):

@@ -64,7 +64,7 @@ def test_the_queue_page_shows_the_overdue_mark(clock, client, login, prescriber,
 
     page = client.get(reverse("staff:queue")).content.decode()
 
-    late_row = page[page.index(late.reference):][:1200]
-    fresh_row = page[page.index(fresh.reference):][:1200]
+    late_row = page[page.index(late.reference) :][:1200]
+    fresh_row = page[page.index(fresh.reference) :][:1200]
     assert "Overdue" in late_row.split("</tr>")[0]
     assert "Overdue" not in fresh_row.split("</tr>")[0]

@@ -14,7 +14,6 @@ AXE_SCRIPT = Path(__file__).with_name("axe.min.js")  # axe-core 4.11, from npm
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM.exists():
         return
@@ -88,7 +87,10 @@ _REASONS = {400: "Bad Request", 403: "Forbidden"}
 def phone_page(browser, live_server) -> Iterator[object]:
     """A patient's phone-sized screen."""
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
         reduced_motion="reduce",
     )
     page = context.new_page()

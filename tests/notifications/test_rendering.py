@@ -89,11 +89,7 @@ def test_messages_name_the_recipient_the_reference_and_the_right_link(distinctiv
         assert distinctive.reference in message.sms
         if row.audience == Audience.PATIENT:
             assert "Ada" in message.text
-            wanted = (
-                questionnaire_url(distinctive)
-                if row.event in QUESTIONNAIRE_EVENTS
-                else status_url()
-            )
+            wanted = questionnaire_url(distinctive) if row.event in QUESTIONNAIRE_EVENTS else status_url()
         elif row.audience == Audience.PRESCRIBER:
             assert "Grace" in message.text
             wanted = f"/prescriber/prescriptions/{distinctive.pk}/"

@@ -224,8 +224,14 @@ TABLE: tuple[Row, ...] = (
     row("api-prescriptions", outsiders=DENIED, prescribers=OK, staff=OK),
     row("api-prescriptions", "POST", body="prescription", outsiders=DENIED, prescribers=OK, staff=DENIED),
     row("api-prescription", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
-    row("api-access-log", outsiders=DENIED, prescriber_a=DENIED, prescriber_b=NOT_FOUND, not_pharmacist=DENIED,
-        pharmacist=OK),  # fmt: skip
+    row(
+        "api-access-log",
+        outsiders=DENIED,
+        prescriber_a=DENIED,
+        prescriber_b=NOT_FOUND,
+        not_pharmacist=DENIED,
+        pharmacist=OK,
+    ),  # fmt: skip
     api_action("claim", at="pending_review", allowed=STAFF_ROLES),
     api_action("request_clarification", at="in_review", allowed=PHARMACIST),
     api_action("respond", at="on_hold", allowed=(), owner=True),
@@ -243,10 +249,26 @@ TABLE: tuple[Row, ...] = (
     api_action("refill", at="completed", allowed=STAFF_ROLES, owner=True),
     api_action("renewal-request", at="completed", allowed=GROUPS["staff"], owner=True),
     row("api-renewals", outsiders=DENIED, prescribers=OK, staff=OK),
-    row("api-renewal-approve", "POST", body="json", at="completed", outsiders=DENIED, prescriber_a=ALLOWED,
-        prescriber_b=NOT_FOUND, staff=NOT_FOUND),  # fmt: skip
-    row("api-renewal-deny", "POST", body="json", at="completed", outsiders=DENIED, prescriber_a=ALLOWED,
-        prescriber_b=NOT_FOUND, staff=NOT_FOUND),  # fmt: skip
+    row(
+        "api-renewal-approve",
+        "POST",
+        body="json",
+        at="completed",
+        outsiders=DENIED,
+        prescriber_a=ALLOWED,
+        prescriber_b=NOT_FOUND,
+        staff=NOT_FOUND,
+    ),  # fmt: skip
+    row(
+        "api-renewal-deny",
+        "POST",
+        body="json",
+        at="completed",
+        outsiders=DENIED,
+        prescriber_a=ALLOWED,
+        prescriber_b=NOT_FOUND,
+        staff=NOT_FOUND,
+    ),  # fmt: skip
     # The patient's API: the token and the birth date are the key; anyone else's date changes nothing.
     row("api-questionnaire", "POST", body="answers", everyone=INVALID, patient_a=ALLOWED),
     row("api-status", body="lookup", everyone=NOT_FOUND, patient_a=OK),
@@ -374,22 +396,31 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "staff:reject": {"reject-reason": _REASON},
     "staff:request_clarification": {"clarify-message": "Please confirm the strength."},
     "staff:cancel": {"cancel-reason": _REASON},
-    "staff:verify_flag": {"verify-code": "alcohol", "verify-method": "patient_interview",
-                          "verify-note": "Spoke with the patient: two drinks a week."},
+    "staff:verify_flag": {
+        "verify-code": "alcohol",
+        "verify-method": "patient_interview",
+        "verify-note": "Spoke with the patient: two drinks a week.",
+    },
     "staff:request_rescreen": {"rescreen-message": "The patient says the opioid answer was a mistake."},
     "staff:ship": {"ship-carrier": "UPS", "ship-tracking_number": "1Z999AA10123456784"},
     "staff:recompound": {"recompound-reason": "Vial dropped and cracked."},
     "staff:follow_up_review": {"note": "Called the patient; moved the dose to the morning."},
-    "prescriber:renewal_approve": {"approve-refills": "1", "approve-signature_name": "Grace Hopper",
-                                   "approve-signature_attestation": "on"},  # fmt: skip
+    "prescriber:renewal_approve": {
+        "approve-refills": "1",
+        "approve-signature_name": "Grace Hopper",
+        "approve-signature_attestation": "on",
+    },  # fmt: skip
     "prescriber:renewal_deny": {"deny-reason": "Needs a visit first."},
     "api-renewal-approve": {"signature_name": "Grace Hopper", "attestation": True, "refills": 1},
     "api-renewal-deny": {"reason": "Needs a visit first."},
     "api-request_clarification": {"message": "Please confirm the strength."},
     "api-respond": {"message": "Strength confirmed."},
     "api-reject": {"reason": _REASON},
-    "api-verify_flag": {"code": "alcohol", "method": "patient_interview",
-                        "note": "Spoke with the patient: two drinks a week."},
+    "api-verify_flag": {
+        "code": "alcohol",
+        "method": "patient_interview",
+        "note": "Spoke with the patient: two drinks a week.",
+    },
     "api-request_rescreen": {"message": "The patient says the opioid answer was a mistake."},
     "api-cancel": {"reason": _REASON},
     "api-record_compounding": {"lots": [_LOT], "quantity_made": 30},

@@ -28,8 +28,10 @@ def test_waiting_never_goes_negative():
 
 @pytest.mark.parametrize(
     "moment",
-    [datetime(2026, month, day, hour, minute) for month, day, hour, minute in
-     [(1, 5, 14, 3), (2, 28, 0, 0), (9, 30, 23, 59), (12, 31, 9, 7), (7, 4, 12, 30)]],  # fmt: skip
+    [
+        datetime(2026, month, day, hour, minute)
+        for month, day, hour, minute in [(1, 5, 14, 3), (2, 28, 0, 0), (9, 30, 23, 59), (12, 31, 9, 7), (7, 4, 12, 30)]
+    ],  # fmt: skip
 )
 def test_short_datetime_is_the_date_filter(moment):
     assert short_datetime(moment) == dateformat.format(moment, "M j, Y H:i")

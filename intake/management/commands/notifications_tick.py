@@ -19,6 +19,4 @@ class Command(BaseCommand):
         reminded = run.fired["questionnaire_reminders"]
         others = ", ".join(f"{name.replace('_', ' ')}: {len(ids)}" for name, ids in run.fired.items()
                            if name != "questionnaire_reminders")  # fmt: skip
-        self.stdout.write(
-            f"{len(reminded)} reminder(s) recorded, {len(requeued)} notification(s) re-queued; {others}."
-        )
+        self.stdout.write(f"{len(reminded)} reminder(s) recorded, {len(requeued)} notification(s) re-queued; {others}.")
