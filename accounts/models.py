@@ -40,11 +40,14 @@ class UserManager(BaseUserManager["User"]):
         """The person as every signed-in request reads them (by id from the session, or by API
         token), with their prescriber profile, which every submission and prescriber page checks."""
         people = self.select_related("prescriber")
-        if token is not None:
-            # With the token itself: its age decides whether it is still good.
-            return people.select_related("auth_token").filter(auth_token__key=token).first()
-        found = people.filter(pk=pk)
-        return found.first()
+        # get(), not first(): both keys are unique, and first() would add an ORDER BY to compile.
+        try:
+            if token is not None:
+                # With the token itself: its age decides whether it is still good.
+                return people.select_related("auth_token").get(auth_token__key=token)
+            return people.get(pk=pk)
+        except self.model.DoesNotExist:
+            return None
 
 
 def full_name(first_name: str, last_name: str) -> str:

@@ -901,7 +901,7 @@ class Command(BaseCommand):
                 timings["queue"].p50,
                 timings["queue"].p95,
                 result["queue_queries"],
-                "p50 <= 6x floor, <= 10 queries",
+                "p50 <= 4x floor, <= 6 queries",
             )
         )
         self._log(
@@ -910,7 +910,7 @@ class Command(BaseCommand):
                 timings["queue_deep"].p50,
                 timings["queue_deep"].p95,
                 "",
-                "<= 1.5x the first page",
+                "<= 1.2x the first page",
             )
         )
         self._log(
@@ -919,18 +919,18 @@ class Command(BaseCommand):
                 timings["submit"].p50,
                 timings["submit"].p95,
                 result["submit_queries"],
-                "p50 <= 8x floor, <= 15 queries",
+                "p50 <= 4x floor, <= 12 queries",
             )
         )
         self._log(line("patient status lookup (API)", timings["status"].p50, timings["status"].p95, "",
-                       "p50 <= 3x floor"))  # fmt: skip
+                       "p50 <= 2x floor"))  # fmt: skip
         self._log("")
         for size, queue, floor_timing in growth:
             self._log(f"queue p50 at {size:>10,} rows: {queue.p50:7.2f} ms (p95 {queue.p95:.2f}, floor "
                       f"{floor_timing.p50:.2f})")  # fmt: skip
         self._log(
             f"growth ratio {result['rows']:,} / {small:,} rows: {result['queue_growth_ratio']:.2f} "
-            f"(target <= 1.5); deep page ratio {result['queue_deep_ratio']:.2f} (target <= 1.5)"
+            f"(target <= 1.3); deep page ratio {result['queue_deep_ratio']:.2f} (target <= 1.2)"
         )
         self._log(f"screening, five medication lines: {result['screen_per_s']:,} a second with the line cache, "
                   f"{result['screen_cold_per_s']:,} without (target >= 20,000)")  # fmt: skip

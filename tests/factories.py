@@ -45,7 +45,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
         if extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            # get_or_create: a transactional test's flush empties the groups the migrations made.
+            self.groups.add(Group.objects.get_or_create(name=extracted)[0])
         self.save()
 
 

@@ -152,15 +152,12 @@ def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
 
     NotFound both for an unknown reference and for a wrong birth date, so a miss says nothing.
     """
-    prescription = (
-        # The questionnaire with it: the expected date and the refill rules read when it was answered.
-        Prescription.objects.select_related("patient", "questionnaire")
-        .filter(reference=normalize_reference(reference), patient__date_of_birth=date_of_birth)
-        .first()
-    )
-    if prescription is None:
-        raise NotFound("No prescription matches this reference and date of birth.")
-    return prescription
+    # The questionnaire with it: the expected date and the refill rules read when it was answered.
+    prescriptions = Prescription.objects.select_related("patient", "questionnaire")
+    try:
+        return prescriptions.get(reference=normalize_reference(reference), patient__date_of_birth=date_of_birth)
+    except Prescription.DoesNotExist:
+        raise NotFound("No prescription matches this reference and date of birth.") from None
 
 
 def add_business_days(start: date, days: int) -> date:
