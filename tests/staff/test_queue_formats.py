@@ -1,14 +1,16 @@
-"""The queue's own time formats say what Django's timesince and date filters say."""
+"""The queue's own formats say what Django's timesince, date and floatformat filters say."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from django.template.defaultfilters import floatformat
 from django.utils import dateformat
 from django.utils.timesince import timesince
 
-from intake.web.staff.queue_formats import short_datetime, waiting
+from intake.web.staff.queue_formats import milligrams, short_datetime, waiting
 
 NOW = datetime(2026, 12, 3, 11, 30, tzinfo=UTC)
 # Up to four weeks: beyond, Django counts calendar months and years, the queue 30 and 365 days.
@@ -35,3 +37,10 @@ def test_waiting_never_goes_negative():
 )
 def test_short_datetime_is_the_date_filter(moment):
     assert short_datetime(moment) == dateformat.format(moment, "M j, Y H:i")
+
+
+def test_milligrams_is_the_floatformat_filter_for_every_strength_kept():
+    # every strength to two places from 0.01 to 50 mg, and amounts with more places than are kept
+    amounts = [Decimal(cents) / 100 for cents in range(1, 5001)] + [Decimal("4.505"), Decimal("0.125"), Decimal("3")]
+
+    assert [milligrams(amount) for amount in amounts] == [floatformat(amount, -2) for amount in amounts]

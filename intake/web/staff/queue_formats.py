@@ -1,4 +1,4 @@
-"""The queue's two time formats, written in Python for speed.
+"""The queue's time and strength formats, written in Python for speed.
 
 How long each of the queue's fifty rows has waited and when it came in: a tenth of the cost of
 Django's ``timesince`` and ``date`` filters, which cost more than the page's own query.
@@ -8,6 +8,7 @@ Django's ``timesince`` and ``date`` filters, which cost more than the page's own
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -33,3 +34,10 @@ def waiting(since: datetime, now: datetime) -> str:
 def short_datetime(moment: datetime) -> str:
     """'Jan 5, 2026 14:03', the date filter's "M j, Y H:i" of a moment already in local time."""
     return f"{_MONTHS[moment.month - 1]} {moment.day}, {moment:%Y %H:%M}"
+
+
+def milligrams(amount: Decimal) -> str:
+    """A strength as ``floatformat:"-2"`` shows it: 4.50, 0.75, 3."""
+    kept = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole = kept.to_integral_value()
+    return f"{whole:f}" if kept == whole else f"{kept:f}"

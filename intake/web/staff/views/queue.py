@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.forms import BoundField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from intake.services.workflow import (
     prescription_claim_next,
 )
 from intake.web.staff.access import staff_required, staff_user
-from intake.web.staff.queue_formats import short_datetime, waiting
+from intake.web.staff.queue_formats import milligrams, short_datetime, waiting
 from intake.web.staff.review_page import to_review
 
 S = PrescriptionStatus
@@ -71,7 +71,7 @@ def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
             reference=rx.reference,
             rush=rx.rush,
             patient=f"{rx.patient_last_name}, {rx.patient_first_name}",
-            medication=f"{floatformat(rx.strength_mg, -2)} mg {_FORM_LABELS.get(rx.dosage_form, rx.dosage_form)}",
+            medication=f"{milligrams(rx.strength_mg)} mg {_FORM_LABELS.get(rx.dosage_form, rx.dosage_form)}",
             flags=flags_by_code(rx.flags),
             status_label=S(rx.status).label,
             status_class=_STATUS_CLASSES.get(rx.status, "primary"),
@@ -94,6 +94,22 @@ def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
 _QUEUE_SELECTS = ("status", "dosage_form", "flag_level", "age", "claimed")
 
 
+@dataclass(frozen=True)
+class FilterSelect:
+    """A drop-down of the queue's filter with its options, the chosen one marked."""
+
+    field: BoundField
+    options: list[tuple[str, str, bool]]  # (value, label, selected)
+
+
+def filter_select(field: BoundField) -> FilterSelect:
+    current = "" if field.value() is None else str(field.value())
+    return FilterSelect(
+        field=field,
+        options=[(str(value), str(label), str(value) == current) for value, label in field.field.choices],  # type: ignore[attr-defined]
+    )
+
+
 def queue_count_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
     """(status, label, count) for each working status, in the order of the work."""
     return [(status, S(status).label, counts.get(status, 0)) for status in WORK_STATUSES]
@@ -113,7 +129,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "staff/queue.html",
         {
             "filter": queue_filter,
-            "selects": [queue_filter.form[name] for name in _QUEUE_SELECTS],
+            "selects": [filter_select(queue_filter.form[name]) for name in _QUEUE_SELECTS],
             "page": page,
             # The rows by Jinja2: fifty rows of the Django template language cost more than the rest of the page.
             "rows": mark_safe(  # noqa: S308 (a template's output, escaped by Jinja2)
