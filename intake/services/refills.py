@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -117,6 +117,11 @@ def refill_state(prescription: Prescription, *, today: date | None = None) -> Re
     )
 
 
+def dispensed_fills_newest_first(prescription: Prescription) -> QuerySet[Fill]:
+    """The fills handed over (picked up or shipped), the last one first: what a refill counts from."""
+    return Fill.objects.filter(prescription=prescription, dispensed_at__isnull=False).order_by("-number")
+
+
 def refill_facts(prescription: Prescription) -> tuple[Fill | None, list[RenewalRequest], datetime | None]:
     """What the refill rules read about a dispensed prescription: its last dispensed fill, its
     renewal requests (newest first, each with its new prescription) and when its questionnaire was
@@ -124,9 +129,8 @@ def refill_facts(prescription: Prescription) -> tuple[Fill | None, list[RenewalR
     # Only the columns the refill rules read: the patient's status lookup asks this on every call,
     # and building the full column lists cost more than the two queries themselves.
     last = (
-        prescription.fills.filter(dispensed_at__isnull=False)
+        dispensed_fills_newest_first(prescription)
         .only("prescription_id", "number", "dispensed_at", "days_supply")
-        .order_by("-number")
         .first()
     )
     renewals = list(
@@ -190,7 +194,7 @@ def refill_lapse(prescription: Prescription) -> None:
     Fill.objects.filter(prescription=prescription, number=prescription.fill_number).update(
         status=S.CANCELLED, closed_at=now
     )
-    previous = Fill.objects.filter(prescription=prescription, dispensed_at__isnull=False).order_by("-number").first()
+    previous = dispensed_fills_newest_first(prescription).first()
     prescription.refills_used = max(prescription.refills_used - 1, 0)
     if previous is not None:
         prescription.fill_number = previous.number
