@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +14,27 @@ from intake.models import AuditAction, AuditRecord, Prescription
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a reverse proxy the client address is the last hop the proxy appended.
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+    """The client's address, as the throttles, the audit trail and the sign-in lockout all count it.
+
+    With TRUST_X_FORWARDED_FOR (one trusted reverse proxy in front), the last X-Forwarded-For
+    entry: the one that proxy appended. Earlier entries come from the client and prove nothing.
+    Without it, the header is ignored: anyone can send it.
+    """
+    if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+        last_hop = forwarded.rsplit(",", 1)[-1].strip()
+        if _is_ip_address(last_hop):
+            return last_hop
+    remote = request.META.get("REMOTE_ADDR", "")
+    return remote if _is_ip_address(remote) else None
+
+
+def _is_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

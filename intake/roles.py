@@ -21,6 +21,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.ADMIN: (
         "review_prescription",
         "view_audit",
+        # The accounts list in the Django admin, where an administrator unlocks sign-in.
+        "accounts.view_user",
         "intake.change_prescriber",
         "intake.view_prescriber",
         "intake.view_statelicence",

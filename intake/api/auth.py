@@ -21,7 +21,7 @@ WRONG_CREDENTIALS = "That email address and password do not match an account."
 
 
 class AccountLocked(exceptions.Throttled):
-    default_detail = "Too many wrong passwords for this account: sign-in is locked for a while."
+    default_detail = "Too many wrong passwords for this account or from this address: sign-in is locked for a while."
     default_code = "account_locked"
 
 
@@ -39,7 +39,7 @@ def token_obtain(*, request: HttpRequest, email: str, password: str, otp: str = 
     """The user's API token, or ValidationError (wrong credentials, a missing or wrong second-factor
     code) / AccountLocked (429). An expired token is replaced by a new one.
 
-    `request` is Django's request: django-axes counts the failures per account on it, so ten
+    `request` is Django's request: django-axes counts the failures on it (accounts/lockout.py), so
     wrong passwords lock the account here exactly as on the web login page.
     """
     # Accounts are stored with lower-case emails; one spelling also means one lockout counter.

@@ -99,6 +99,46 @@ def test_an_enrolled_second_factor_is_asked_for(pharmacist):
     assert right.status_code == 200 and right.json()["token"] == Token.objects.get(user=pharmacist).key
 
 
+def _enrolled(user) -> TOTP:
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+
+
+@pytest.mark.parametrize("otp", [None, "", "   "])
+def test_a_staff_account_with_a_second_factor_gets_no_token_without_a_code(technician, otp):
+    _enrolled(technician)
+    body = {"email": technician.email, "password": PASSWORD} | ({"otp": otp} if otp is not None else {})
+
+    response = APIClient().post(TOKEN, body, format="json")
+
+    assert response.status_code == 400
+    assert "otp" in response.json()
+    assert "token" not in response.json()
+    assert not Token.objects.exists()
+
+
+def test_a_staff_account_with_a_second_factor_gets_no_token_with_a_wrong_code(technician):
+    totp = _enrolled(technician)
+    wrong = f"{(totp.token() + 1) % 1_000_000:06d}"
+
+    response = APIClient().post(TOKEN, {"email": technician.email, "password": PASSWORD, "otp": wrong}, format="json")
+
+    assert response.status_code == 400
+    assert "otp" in response.json()
+    assert "token" not in response.json()
+    assert not Token.objects.exists()
+
+
+def test_a_right_code_with_a_wrong_password_gets_no_token(technician):
+    totp = _enrolled(technician)
+
+    response = APIClient().post(TOKEN, {"email": technician.email, "password": "wrong-password-123",
+                                        "otp": f"{totp.token():06d}"}, format="json")  # fmt: skip
+
+    assert response.status_code in (400, 401)
+    assert not Token.objects.exists()
+
+
 def test_the_token_authenticates_later_calls(prescriber):
     token = sign_in(prescriber.user.email, PASSWORD).json()["token"]
     client = APIClient()

@@ -12,9 +12,13 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email address and password do not match an account. Both are case-sensitive.",
+        "invalid_login": "That email address and password do not match an account. The password is case-sensitive.",
         "inactive": "This account is switched off. Call the pharmacy.",
     }
+
+    def clean_username(self) -> str:
+        # Emails are stored lower-case: any spelling signs in, and counts towards one lockout.
+        return self.cleaned_data["username"].lower()
 
 
 class TOTPCodeForm(forms.Form):
