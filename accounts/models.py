@@ -76,6 +76,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    def clean(self) -> None:
+        # Sign-in lower-cases what is typed: an email saved in capitals (the admin's forms) could never sign in.
+        super().clean()
+        self.email = self.email.strip().lower()
+
     def get_full_name(self) -> str:
         return full_name(self.first_name, self.last_name)
 

@@ -4,10 +4,12 @@ the web and the API together), and the second factor asked for after the passwor
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from tests.factories import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
@@ -73,3 +75,31 @@ def test_the_web_sign_in_asks_an_enrolled_person_for_the_code_before_any_staff_p
     assert staff_page.status_code == 302
     assert staff_page["Location"].startswith("/accounts/two-factor/verify/")
     assert api.status_code == 403
+
+
+def test_an_account_added_in_the_admin_is_stored_lower_case_and_signs_in(client, login, superuser):
+    admin_client = Client()
+    login(admin_client, superuser)
+
+    response = admin_client.post("/admin/accounts/user/add/", {"email": "New.Person@Example.TEST", "usable_password": "true",
+                                 "password1": "a-long-password-123", "password2": "a-long-password-123"})  # fmt: skip
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="new.person@example.test").exists()
+    signed_in = client.post(LOGIN_URL, {"username": "New.Person@Example.TEST", "password": "a-long-password-123"})
+    assert signed_in.status_code == 302
+
+
+def test_an_email_changed_to_another_spelling_of_an_existing_one_is_refused(login, superuser, pharmacist, technician):
+    admin_client = Client()
+    login(admin_client, superuser)
+    change = f"/admin/accounts/user/{technician.pk}/change/"
+    form = {"email": pharmacist.email.upper(), "first_name": technician.first_name, "last_name": technician.last_name,
+            "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00"}  # fmt: skip
+
+    response = admin_client.post(change, form)
+
+    assert response.status_code == 200
+    assert "email" in response.context["adminform"].form.errors
+    technician.refresh_from_db()
+    assert technician.email == "technician@example.test"
