@@ -80,9 +80,10 @@ def test_the_web_sign_in_asks_an_enrolled_person_for_the_code_before_any_staff_p
 def test_an_account_added_in_the_admin_is_stored_lower_case_and_signs_in(client, login, superuser):
     admin_client = Client()
     login(admin_client, superuser)
+    form = {"email": "New.Person@Example.TEST", "usable_password": "true",
+            "password1": "a-long-password-123", "password2": "a-long-password-123"}  # fmt: skip
 
-    response = admin_client.post("/admin/accounts/user/add/", {"email": "New.Person@Example.TEST", "usable_password": "true",
-                                 "password1": "a-long-password-123", "password2": "a-long-password-123"})  # fmt: skip
+    response = admin_client.post("/admin/accounts/user/add/", form)
 
     assert response.status_code == 302
     assert User.objects.filter(email="new.person@example.test").exists()
