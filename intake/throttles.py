@@ -6,15 +6,16 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]:
 
 - "questionnaire": every request to a private link, per client and per token;
 - "patient_lookup" (5 per 15 minutes) and "patient_lookup_daily" (20 a day): wrong birth dates
-  (or order numbers) per client, whichever reference and door they came through. The short
-  window forgives a patient's typos; the daily cap makes one address guess slowly: 20 a day,
-  where a birth date has some 365 values a year of age;
+  (or order numbers) per client, whichever order number and door they came through. The short
+  window leaves room for a patient's typos and stops a burst; the daily cap makes one address
+  guess slowly: 20 a day, where one year of possible ages alone holds 365 birth dates;
 - "patient_reference" (10 a day): wrong birth dates per order number, from any client. It never
   refuses a client that has not missed this order number, so strangers cannot lock the patient
   out of their own status. Past it, each client gets one try at that order number a day: one
-  that has missed it already is refused. Guessing from many addresses then costs one address per
-  guess, and the pharmacy is told (an audit record, "order number" with the number) when an
-  order number crosses the mark.
+  that has missed it already is refused. A day's guesses at one number are then at most 10 plus
+  one per address the guesser holds, and the pharmacy is told (an audit record of object type
+  "order number") when a number crosses the mark. The cost: a patient who mistyped their own
+  birth date on a day their number is being guessed waits until the next day, or calls.
 
 A client is its address, or its /64 for IPv6: one subscriber is given a whole /64.
 
