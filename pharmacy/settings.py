@@ -284,8 +284,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "intake.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "patient_lookup": env_str("THROTTLE_PATIENT_LOOKUP", "10/min"),
-        "patient_reference": env_str("THROTTLE_PATIENT_REFERENCE", "5/min"),
+        # Wrong birth dates: per client, and per order number (intake/throttles.py says how they combine).
+        "patient_lookup": env_str("THROTTLE_PATIENT_LOOKUP", "5/15min"),
+        "patient_lookup_daily": env_str("THROTTLE_PATIENT_LOOKUP_DAILY", "20/day"),
+        "patient_reference": env_str("THROTTLE_PATIENT_REFERENCE", "10/day"),
         "questionnaire": env_str("THROTTLE_QUESTIONNAIRE", "20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

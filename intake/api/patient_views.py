@@ -37,13 +37,13 @@ from intake.services.follow_up import PATIENT_CHECK_IN, follow_up_by_token, foll
 from intake.services.questionnaire import PATIENT_LINK, questionnaire_prescription, questionnaire_submit
 from intake.services.refills import refill_request, refill_state, renewal_request
 from intake.services.status import PATIENT_STATUS_LOOKUP, patient_status, status_lookup
-from intake.throttles import birth_date_guesses_blocked, birth_date_missed, private_link_allowed, retry_after_seconds
+from intake.throttles import QUESTIONNAIRE, birth_date_try, private_link_allowed
 
-TOO_MANY = "Too many attempts. Wait a few minutes and try again, or call the pharmacy."
+TOO_MANY = "Too many attempts. Try again later, or call the pharmacy."
 
 
-def _throttled() -> exceptions.Throttled:
-    return exceptions.Throttled(wait=retry_after_seconds(), detail=TOO_MANY)
+def _throttled(wait: int) -> exceptions.Throttled:
+    return exceptions.Throttled(wait=wait, detail=TOO_MANY)
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -78,27 +78,28 @@ class QuestionnaireAnswerView(APIView):
     )
     def post(self, request: Request, token: str) -> Response:
         if not private_link_allowed(request, token):
-            raise _throttled()
+            raise _throttled(QUESTIONNAIRE.wait_seconds())
         prescription = questionnaire_prescription(token)  # 404 unknown, 410 expired
-        if birth_date_guesses_blocked(request, prescription.reference):
-            raise _throttled()
-        serializer = QuestionnaireAnswersSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        answers = dict(serializer.validated_data)
-        first_answer = prescription.status == PrescriptionStatus.AWAITING_QUESTIONNAIRE
-        try:
-            answered = questionnaire_submit(
-                token=token,
-                date_of_birth=answers.pop("date_of_birth"),
-                answers=answers,
-                ip_address=client_ip(request),
-            )
-        except ValidationError as exc:
-            if "date_of_birth" in exc.message_dict:
-                birth_date_missed(request, prescription.reference)
-                audit(request, AuditAction.DENIED, prescription=prescription, actor_label=PATIENT_LINK,
-                      description="questionnaire API: date of birth did not match")  # fmt: skip
-            raise
+        with birth_date_try(request, prescription.reference) as attempt:
+            if attempt.refused:
+                raise _throttled(attempt.retry_after)
+            serializer = QuestionnaireAnswersSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            answers = dict(serializer.validated_data)
+            first_answer = prescription.status == PrescriptionStatus.AWAITING_QUESTIONNAIRE
+            try:
+                answered = questionnaire_submit(
+                    token=token,
+                    date_of_birth=answers.pop("date_of_birth"),
+                    answers=answers,
+                    ip_address=client_ip(request),
+                )
+            except ValidationError as exc:
+                if "date_of_birth" in exc.message_dict:
+                    attempt.missed()
+                    audit(request, AuditAction.DENIED, prescription=prescription, actor_label=PATIENT_LINK,
+                          description="questionnaire API: date of birth did not match")  # fmt: skip
+                raise
         what = "questionnaire answered (API)" if first_answer else "questionnaire corrected (API)"
         audit(request, AuditAction.UPDATE, prescription=answered, actor_label=PATIENT_LINK, description=what)
         return Response(
@@ -136,14 +137,7 @@ class PatientStatusView(APIView):
     def get(self, request: Request) -> Response:
         query = StatusQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        reference = query.validated_data["reference"]
-        if birth_date_guesses_blocked(request, reference):
-            raise _throttled()
-        try:
-            prescription = status_lookup(reference=reference, date_of_birth=query.validated_data["date_of_birth"])
-        except NotFound:
-            birth_date_missed(request, reference)
-            raise
+        prescription = _identified(request, query.validated_data)
         audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="status (API)")  # fmt: skip
         return _status_answer(prescription)
@@ -199,14 +193,19 @@ def patient_identified(request: Request) -> Prescription:
     """The prescription named by the body's reference and birth date, with the status lookup's throttles."""
     body = PatientRequestSerializer(data=request.data if request.data is not None else {})
     body.is_valid(raise_exception=True)
-    reference = body.validated_data["reference"]
-    if birth_date_guesses_blocked(request, reference):
-        raise _throttled()
-    try:
-        return status_lookup(reference=reference, date_of_birth=body.validated_data["date_of_birth"])
-    except NotFound:
-        birth_date_missed(request, reference)
-        raise
+    return _identified(request, body.validated_data)
+
+
+def _identified(request: Request, pair: dict[str, Any]) -> Prescription:
+    """The status lookup behind the throttles, whether the pair came in the body or the query string."""
+    with birth_date_try(request, pair["reference"]) as attempt:
+        if attempt.refused:
+            raise _throttled(attempt.retry_after)
+        try:
+            return status_lookup(reference=pair["reference"], date_of_birth=pair["date_of_birth"])
+        except NotFound:
+            attempt.missed()
+            raise
 
 
 class PatientRefillView(APIView):
@@ -290,28 +289,29 @@ class CheckInAnswerView(APIView):
     def post(self, request: Request, check_in_token: str) -> Response:
         token = check_in_token
         if not private_link_allowed(request, token):
-            raise _throttled()
+            raise _throttled(QUESTIONNAIRE.wait_seconds())
         follow_up = follow_up_by_token(token)  # 404 unknown, 410 expired
         prescription = follow_up.prescription
-        if birth_date_guesses_blocked(request, prescription.reference):
-            raise _throttled()
-        body = CheckInAnswersSerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
-        answers = body.validated_data
-        try:
-            answered = follow_up_submit(
-                token=token,
-                date_of_birth=answers["date_of_birth"],
-                symptoms={code: answers[code] for code in symptom_labels()},
-                other_effects=answers["other_effects"],
-                wants_call=answers["wants_call"],
-            )
-        except ValidationError as exc:
-            if "date_of_birth" in exc.message_dict:
-                birth_date_missed(request, prescription.reference)
-                audit(request, AuditAction.DENIED, prescription=prescription, actor_label=PATIENT_CHECK_IN,
-                      description="check-in API: date of birth did not match")  # fmt: skip
-            raise
+        with birth_date_try(request, prescription.reference) as attempt:
+            if attempt.refused:
+                raise _throttled(attempt.retry_after)
+            body = CheckInAnswersSerializer(data=request.data if request.data is not None else {})
+            body.is_valid(raise_exception=True)
+            answers = body.validated_data
+            try:
+                answered = follow_up_submit(
+                    token=token,
+                    date_of_birth=answers["date_of_birth"],
+                    symptoms={code: answers[code] for code in symptom_labels()},
+                    other_effects=answers["other_effects"],
+                    wants_call=answers["wants_call"],
+                )
+            except ValidationError as exc:
+                if "date_of_birth" in exc.message_dict:
+                    attempt.missed()
+                    audit(request, AuditAction.DENIED, prescription=prescription, actor_label=PATIENT_CHECK_IN,
+                          description="check-in API: date of birth did not match")  # fmt: skip
+                raise
         audit(request, AuditAction.UPDATE, prescription=prescription, actor_label=PATIENT_CHECK_IN,
               description="check-in answered (API)")  # fmt: skip
         return Response(

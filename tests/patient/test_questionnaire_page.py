@@ -145,7 +145,7 @@ def test_unlock_is_for_that_link_only(patient_client: Client, prescription: Pres
 
 def test_wrong_birth_dates_are_throttled(client: Client, prescription: Prescription, settings) -> None:
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    misses_allowed = int(rates["patient_reference"].split("/")[0])
+    misses_allowed = int(rates["patient_lookup"].split("/")[0])
 
     for _ in range(misses_allowed):
         assert client.post(link(prescription), {"date_of_birth": "1970-01-01"}).status_code == 200

@@ -88,7 +88,7 @@ def test_a_wrong_birth_date_shows_nothing_and_opens_nothing(client: Client, foll
 
 
 def test_birth_date_guesses_are_throttled(client: Client, follow_up: FollowUp, settings) -> None:
-    misses_allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["patient_reference"].split("/")[0])
+    misses_allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["patient_lookup"].split("/")[0])
 
     for _ in range(misses_allowed):
         assert client.post(link(follow_up), {"date_of_birth": "1970-01-01"}).status_code == 200

@@ -262,7 +262,7 @@ def test_another_patients_proof_does_not_open_the_refill(
 
 def test_unproven_refill_posts_are_throttled_like_the_lookup(client, prescriber, settings) -> None:
     prescription = make_prescription(prescriber)
-    misses_allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["patient_reference"].split("/")[0])
+    misses_allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["patient_lookup"].split("/")[0])
 
     for _ in range(misses_allowed):
         assert client.post("/status/refill/", {"reference": prescription.reference}).status_code == 404

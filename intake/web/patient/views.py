@@ -42,13 +42,7 @@ from intake.services.questionnaire import (
 )
 from intake.services.refills import long_date, refill_request, refill_state, renewal_request
 from intake.services.status import PATIENT_STATUS_LOOKUP, patient_status, status_lookup
-from intake.throttles import (
-    birth_date_guesses_blocked,
-    birth_date_missed,
-    normalize_reference,
-    private_link_allowed,
-    retry_after_seconds,
-)
+from intake.throttles import GUESSED_REFERENCE, QUESTIONNAIRE, birth_date_try, normalize_reference, private_link_allowed
 from intake.web.patient.forms import (
     LOOKUP_MISS,
     AllergyFormSet,
@@ -72,13 +66,18 @@ Found = TypeVar("Found")  # what a private link's token finds: a prescription, a
 # --- The birth-date proof and the gate in front of every private link --------------------------
 
 
-def _proof_key(prescription: Prescription) -> str:
+def _proof_key(prescription: Prescription | None) -> str:
     # Keyed by a keyed hash of the id: neither the link's token nor the order number sits in the session.
-    return "patient_proof:" + salted_hmac("intake.patient.proof", str(prescription.pk)).hexdigest()[:32]
+    pk = str(prescription.pk) if prescription is not None else ""
+    return "patient_proof:" + salted_hmac("intake.patient.proof", pk).hexdigest()[:32]
 
 
-def is_proven(request: HttpRequest, prescription: Prescription) -> bool:
-    """This browser confirmed the prescription's birth date within the last UNLOCK_SECONDS."""
+def is_proven(request: HttpRequest, prescription: Prescription | None) -> bool:
+    """This browser confirmed the prescription's birth date within the last UNLOCK_SECONDS.
+
+    None, an unknown order number, is never proven, but the session is read all the same: a miss
+    costs the same whether or not the number exists.
+    """
     proven_at = request.session.get(_proof_key(prescription))
     return isinstance(proven_at, int | float) and 0 <= timezone.now().timestamp() - proven_at < UNLOCK_SECONDS
 
@@ -89,9 +88,9 @@ def prove(request: HttpRequest, prescription: Prescription) -> None:
         request.session.set_expiry(UNLOCK_SECONDS)
 
 
-def too_many_attempts(request: HttpRequest) -> HttpResponse:
-    response = render(request, "patient/too_many_attempts.html", status=429)
-    response["Retry-After"] = str(retry_after_seconds())
+def too_many_attempts(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(request, "patient/too_many_attempts.html", {"wait_minutes": -(-retry_after // 60)}, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -116,7 +115,7 @@ def birth_date_gate(
         def wrapped(request: HttpRequest, **kwargs: str) -> HttpResponse:
             token = kwargs[link_kwarg]
             if not private_link_allowed(request, token):
-                return too_many_attempts(request)
+                return too_many_attempts(request, QUESTIONNAIRE.wait_seconds())
             try:
                 found = find(token)
             except LinkExpired:
@@ -147,12 +146,13 @@ def _confirm_birth_date(request: HttpRequest, prescription: Prescription, *, act
     answers_lost = lost and bool(set(request.POST) - {"csrfmiddlewaretoken"})
     form = BirthDateForm(request.POST if request.method == "POST" and not lost else None)
     if form.is_bound and form.is_valid():
-        if birth_date_guesses_blocked(request, prescription.reference):
-            return too_many_attempts(request)
-        if date_of_birth_matches(prescription, form.cleaned_data["date_of_birth"]):
-            prove(request, prescription)
-            return redirect(request.path)
-        birth_date_missed(request, prescription.reference)
+        with birth_date_try(request, prescription.reference) as attempt:
+            if attempt.refused:
+                return too_many_attempts(request, attempt.retry_after)
+            if date_of_birth_matches(prescription, form.cleaned_data["date_of_birth"]):
+                prove(request, prescription)
+                return redirect(request.path)
+            attempt.missed()
         audit(request, AuditAction.DENIED, prescription=prescription, actor_label=actor_label,
               description="private link: date of birth did not match")  # fmt: skip
         form.mismatch()
@@ -358,19 +358,25 @@ def status_by_link(request: HttpRequest, prescription: Prescription, token: str)
 def status_lookup_page(request: HttpRequest) -> HttpResponse:
     """Order number and date of birth; POST so the birth date stays out of URLs and server logs."""
     if request.method == "GET":
+        if request.GET:
+            # An old link with the pair in its query: the address bar and history keep the page's
+            # address, so it is sent to the bare page and the pair is typed again, never read from it.
+            return redirect("patient:status")
         return render(request, "patient/status_lookup.html", {"form": StatusLookupForm()})
     form = StatusLookupForm(request.POST)
     if not form.is_valid():
         return render(request, "patient/status_lookup.html", {"form": form})
-    reference = form.cleaned_data["reference"]
-    if birth_date_guesses_blocked(request, reference):
-        return too_many_attempts(request)
-    try:
-        prescription = status_lookup(reference=reference, date_of_birth=form.cleaned_data["date_of_birth"])
-    except NotFound:
-        birth_date_missed(request, reference)
-        form.mismatch()
-        return render(request, "patient/status_lookup.html", {"form": form}, status=404)
+    with birth_date_try(request, form.cleaned_data["reference"]) as attempt:
+        if attempt.refused:
+            return too_many_attempts(request, attempt.retry_after)
+        try:
+            prescription = status_lookup(
+                reference=form.cleaned_data["reference"], date_of_birth=form.cleaned_data["date_of_birth"]
+            )
+        except NotFound:
+            attempt.missed()
+            form.mismatch()
+            return render(request, "patient/status_lookup.html", {"form": form}, status=404)
     # The refill and renewal buttons on this page post back without the birth date.
     prove(request, prescription)
     audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
@@ -459,13 +465,19 @@ def _from_lookup(request: HttpRequest, ask: Ask) -> HttpResponse:
     prescription = (
         Prescription.objects.select_related("patient").filter(reference=reference).first() if reference else None
     )
-    if prescription is None or not is_proven(request, prescription):
-        if birth_date_guesses_blocked(request, reference):
-            return too_many_attempts(request)
-        birth_date_missed(request, reference)
+    if not is_proven(request, prescription) or prescription is None:
+        with birth_date_try(request, reference) as attempt:
+            if attempt.refused:
+                return too_many_attempts(request, attempt.retry_after)
+            attempt.missed()
+        # Recorded for an unknown number too: both misses cost the same, so neither says the number exists.
+        unproven = "status page button without a confirmed date of birth"
         if prescription is not None:
             audit(request, AuditAction.DENIED, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
-                  description="status page button without a confirmed date of birth")  # fmt: skip
+                  description=unproven)  # fmt: skip
+        else:
+            audit(request, AuditAction.DENIED, object_type=GUESSED_REFERENCE, object_id=reference,
+                  actor_label=PATIENT_STATUS_LOOKUP, description=unproven)  # fmt: skip
         return render(
             request, "patient/status_lookup.html", {"form": StatusLookupForm(), "missed": LOOKUP_MISS}, status=404
         )
