@@ -5,10 +5,11 @@ in the cache (Redis in production, so every web process sees the same counts). R
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]:
 
 - "questionnaire": every request to a private link, per client and per token;
-- "patient_lookup" (5 per 15 minutes) and "patient_lookup_daily" (20 a day): wrong birth dates
+- "patient_lookup" (5 per 15 minutes) and "patient_lookup_daily" (50 a day): wrong birth dates
   (or order numbers) per client, whichever order number and door they came through. The short
   window leaves room for a patient's typos and stops a burst; the daily cap makes one address
-  guess slowly: 20 a day, where one year of possible ages alone holds 365 birth dates;
+  guess slowly (50 a day, where one year of possible ages alone holds 365 birth dates) while
+  patients behind one mobile carrier's shared address rarely reach it together;
 - "patient_reference" (10 a day): wrong birth dates per order number, from any client. It never
   refuses a client that has not missed this order number, so strangers cannot lock the patient
   out of their own status. Past it, each client gets one try at that order number a day: one

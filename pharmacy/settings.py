@@ -286,7 +286,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         # Wrong birth dates: per client, and per order number (intake/throttles.py says how they combine).
         "patient_lookup": env_str("THROTTLE_PATIENT_LOOKUP", "5/15min"),
-        "patient_lookup_daily": env_str("THROTTLE_PATIENT_LOOKUP_DAILY", "20/day"),
+        "patient_lookup_daily": env_str("THROTTLE_PATIENT_LOOKUP_DAILY", "50/day"),
         "patient_reference": env_str("THROTTLE_PATIENT_REFERENCE", "10/day"),
         "questionnaire": env_str("THROTTLE_QUESTIONNAIRE", "20/min"),
     },
