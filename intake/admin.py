@@ -1,11 +1,18 @@
-"""Django admin for pharmacy administrators: verify prescribers, read history and the audit trail."""
+"""Django admin for pharmacy administrators: verify prescribers, read history and the audit trail.
+
+Patient data read or changed here leaves an audit record, as on every other path. What records
+the pharmacy's work (prescriptions, compounding, the workflow's events, the audit trail) is
+read-only here and never deleted: a pharmacy keeps its records, and a change made beside the
+workflow would falsify them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -19,12 +26,97 @@ from intake.models import (
     Patient,
     Prescriber,
     Prescription,
+    PrescriptionEvent,
     StateLicence,
 )
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A record's past versions, to read. Restoring one is refused: simple-history saves the old
+    version over the record whole, its read-only fields included (a prescriber's verification, say)."""
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every list, record and history page shown leaves an audit record: who, from where, what."""
+
+    audit_object_type = ""  # the model's name unless set
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if response.status_code < 400:
+            audit(request, AuditAction.LIST, object_type=self.object_type(), description="Django admin")
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # A saved change redirects; a form sent back with errors has only shown the record again.
+        saved = request.method == "POST" and response.status_code == 302
+        self.audit_object(request, object_id, AuditAction.UPDATE if saved else AuditAction.VIEW, response)
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        self.audit_object(request, object_id, AuditAction.VIEW, response, "Django admin: history")
+        return response
+
+    def object_type(self) -> str:
+        return self.audit_object_type or self.model._meta.model_name or ""
+
+    def prescription_of(self, obj: Any) -> Prescription | None:
+        """The prescription the record belongs to, so the prescription's access log lists the read."""
+        return None
+
+    def audit_object(
+        self, request: HttpRequest, object_id: str, action: str, response: HttpResponse,
+        description: str = "Django admin",
+    ) -> None:  # fmt: skip
+        if response.status_code >= 400:
+            return
+        found = self.get_object(request, object_id)
+        if found is None:
+            return
+        audit(request, action, prescription=self.prescription_of(found), object_type=self.object_type(),
+              object_id=found.pk, description=description)  # fmt: skip
+
+
+class AuditedHistoryAdmin(AuditedAdmin, HistoryAdmin):
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        self.audit_object(request, object_id, AuditAction.VIEW, response, f"Django admin: past version {version_id}")
+        return response
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed nor deleted here (the bulk delete action goes with the permission)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(Prescriber)
-class PrescriberAdmin(SimpleHistoryAdmin):
+class PrescriberAdmin(HistoryAdmin):
     list_display = ("__str__", "license_state", "license_expires", "verified_at")
     list_filter = ("credential", "license_state")
     search_fields = ("user__email", "user__last_name", "npi", "license_number")
@@ -37,93 +129,73 @@ class PrescriberAdmin(SimpleHistoryAdmin):
         self.message_user(request, f"{count} prescriber(s) verified.", messages.SUCCESS)
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
-    """Patient data read or changed in the admin leaves an audit record, as everywhere else."""
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        audit(request, AuditAction.LIST, object_type=self.model._meta.model_name or "", description="Django admin")
-        return super().changelist_view(request, extra_context)
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        self.audit_object(request, object_id, AuditAction.UPDATE if request.method == "POST" else AuditAction.VIEW)
-        return response
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().history_view(request, object_id, extra_context)
-        self.audit_object(request, object_id, AuditAction.VIEW, "Django admin: history")
-        return response
-
-    def audit_object(
-        self, request: HttpRequest, object_id: str, action: str, description: str = "Django admin"
-    ) -> None:
-        found = self.model._default_manager.filter(pk=object_id).first()
-        if found is None:
-            return
-        if isinstance(found, Prescription):
-            audit(request, action, prescription=found, description=description)
-        else:
-            audit(request, action, object_type=self.model._meta.model_name or "", object_id=found.pk,
-                  description=description)  # fmt: skip
-
-
 @admin.register(Patient)
-class PatientAdmin(AuditedAdmin):
+class PatientAdmin(AuditedHistoryAdmin):
+    # Details can be corrected here (history keeps the old); patients arrive with their first
+    # prescription and their record is kept as long as the pharmacy keeps prescriptions.
     list_display = ("last_name", "first_name", "date_of_birth", "state")
     search_fields = ("last_name", "first_name")
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
 
 @admin.register(Prescription)
-class PrescriptionAdmin(AuditedAdmin):
-    # Status changes go through the workflow service only: nothing here is editable.
+class PrescriptionAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
+    # Prescriptions arrive signed and change status through the workflow service only.
     list_display = ("reference", "status", "prescriber", "submitted_at", "flag_level")
     list_filter = ("status", "dosage_form", "flag_level")
+    list_select_related = ("prescriber__user",)
     search_fields = ("reference", "patient__last_name")
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    def prescription_of(self, obj: Prescription) -> Prescription:
+        return obj
 
 
 @admin.register(CompoundingRecord)
-class CompoundingRecordAdmin(SimpleHistoryAdmin):
+class CompoundingRecordAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
+    # The batch record of what was made, from which lots, by whom: written by the compounding service.
     list_display = ("prescription", "compounded_at", "compounded_by", "beyond_use_date", "checked_by")
+    list_select_related = ("prescription", "compounded_by", "checked_by")
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    def prescription_of(self, obj: CompoundingRecord) -> Prescription:
+        return obj.prescription
+
+
+@admin.register(PrescriptionEvent)
+class PrescriptionEventAdmin(ReadOnlyAdmin, AuditedAdmin):
+    # Each status change as it happened, written by the workflow service in the change's transaction.
+    list_display = ("created_at", "prescription", "action", "from_status", "to_status", "actor")
+    list_filter = ("action",)
+    list_select_related = ("prescription", "actor")
+    search_fields = ("prescription__reference",)
+
+    def prescription_of(self, obj: PrescriptionEvent) -> Prescription:
+        return obj.prescription
 
 
 @admin.register(StateLicence)
-class StateLicenceAdmin(SimpleHistoryAdmin):
+class StateLicenceAdmin(HistoryAdmin):
     list_display = ("state", "licence_number", "expires_on", "active")
     list_filter = ("active",)
     search_fields = ("state", "licence_number")
 
 
 admin.site.register(DosageForm)
-admin.site.register(MasterFormulation, SimpleHistoryAdmin)
+admin.site.register(MasterFormulation, HistoryAdmin)
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin, AuditedAdmin):
+    # Reading the trail is itself recorded, as on the pharmacy's own audit page.
+    audit_object_type = "audit_trail"
     list_display = (
         "created_at", "actor", "actor_label", "action", "object_type", "prescription_reference", "ip_address",
     )  # fmt: skip
     list_filter = ("action", "object_type")
+    list_select_related = ("actor",)
     search_fields = ("prescription_reference", "actor__email", "path")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -1,19 +1,25 @@
 """Send staff who owe a second factor to enrol or verify before any other page; push an active
-session's idle limit back without writing the session on every request; keep answers out of caches."""
+session's idle limit back without writing the session on every request; keep answers out of caches;
+answer "busy, try again" when the database's write lock could not be had in time."""
 
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.cache import add_never_cache_headers
 
 from intake.security import SecondFactorStep, second_factor_step
+
+logger = logging.getLogger(__name__)
 
 _STEP_URLS = {SecondFactorStep.ENROL: "security:totp_enrol", SecondFactorStep.VERIFY: "security:totp_verify"}
 
@@ -102,3 +108,40 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+class DatabaseBusyMiddleware:
+    """On SQLite one request writes at a time and the others wait for it (settings: timeout). One
+    that waited the whole timeout answers 503 with Retry-After instead of a 500: its transaction
+    was rolled back whole, so nothing happened and the same request can simply be sent again."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not _database_busy(exception):
+            return None
+        logger.warning("Database busy: %s %s answered 503", request.method, request.path_info)
+        if request.path_info.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                {"detail": "The pharmacy's system is busy. Nothing was changed; try again in a moment."}, status=503
+            )
+        else:
+            response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response
+
+
+def _database_busy(exception: Exception) -> bool:
+    # Django wraps the driver's error; SQLITE_BUSY (extended codes included) is "database is locked".
+    cause = exception.__cause__
+    return (
+        isinstance(exception, OperationalError)
+        and isinstance(cause, sqlite3.OperationalError)
+        and getattr(cause, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+    )

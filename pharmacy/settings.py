@@ -7,6 +7,7 @@ Celery tasks run in-process after the commit, mail printed to the console.
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,6 +111,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # SQLite's write lock not had within the timeout: 503 "try again" rather than a 500.
+    "intake.middleware.DatabaseBusyMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 # /health/ fails when a notification has waited longer than this for delivery.
@@ -149,9 +152,20 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, in-process tasks, tests) share the file: wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several processes and threads (web, in-process tasks, tests) write one file. A transaction
+    # takes the write lock at BEGIN (IMMEDIATE), so a second writer waits there, up to the timeout,
+    # then reads what the first committed: two simultaneous approvals give one approval and a 409,
+    # as row locks do on PostgreSQL. A deferred BEGIN would fail at its first write instead
+    # ("database is locked") without waiting. WAL lets pages read while one request writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a file rather than Django's shared in-memory database: threads in a test
+    # (simultaneous requests) then wait for each other as separate processes do. One per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"pharmacy-test-{os.getpid()}.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DATABASE_PREPARED_STATEMENTS", True
 ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,17 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from intake.models import Prescriber
 from tests.factories import PrescriberFactory, UserFactory
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On SQLite the test database is a file (pharmacy/settings.py). Django deletes it at the end;
+    its write-ahead log and index stay behind when a thread's connection outlived the run."""
+    from django.conf import settings
+
+    test_file = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and test_file:
+        for sidecar in ("-wal", "-shm"):
+            Path(f"{test_file}{sidecar}").unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,36 @@ def test_check_deploy_is_clean_with_production_settings():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env())
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_check_deploy_fails_on_a_warning():
+    # The check above would pass unnoticed if warnings did not fail it: one that must.
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env(SECURE_HSTS_SECONDS="0")
+    )
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr
+
+
+def test_check_deploy_runs_the_libraries_checks_and_silences_only_what_is_justified():
+    script = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "from django.core.checks.registry import registry;"
+        "checks = registry.get_checks(include_deployment_checks=True);"
+        "print(json.dumps({'modules': sorted({c.__module__ for c in checks}),"
+        "'silenced': settings.SILENCED_SYSTEM_CHECKS}))"
+    )
+
+    result = _run(["-c", script], _production_env(DJANGO_SETTINGS_MODULE="pharmacy.settings"))
+
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"axes.checks", "csp.checks", "django.core.checks.security.base"} <= set(found["modules"])
+    # Accounts, not addresses, are locked (pharmacy/settings.py says why); nothing else is hidden.
+    assert found["silenced"] == ["axes.W006"]
 
 
 def test_production_settings_protect_cookies_and_transport():

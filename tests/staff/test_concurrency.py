@@ -1,7 +1,7 @@
 """Two people press the same button at the same moment: one wins, the other gets a conflict.
 
-Needs PostgreSQL's row locks (SELECT ... FOR UPDATE, SKIP LOCKED) and real concurrent
-transactions; SQLite serialises writers, so these tests only run where DATABASE_URL is PostgreSQL.
+On PostgreSQL the services' row locks (SELECT ... FOR UPDATE, SKIP LOCKED) decide; on SQLite each
+transaction takes the write lock at BEGIN, so the second waits and then sees the first's change.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from intake.errors import Conflict
@@ -22,12 +21,7 @@ from tests.workflow_helpers import advance
 S = PrescriptionStatus
 
 pytestmark = [
-    pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="needs PostgreSQL row locks and concurrent transactions; set DATABASE_URL=postgres://… (CI does)",
-    ),
 ]
 
 
