@@ -111,9 +111,10 @@ class NoStoreMiddleware:
 
 
 class DatabaseBusyMiddleware:
-    """On SQLite one request writes at a time and the others wait for it (settings: timeout). One
-    that waited the whole timeout answers 503 with Retry-After instead of a 500: its transaction
-    was rolled back whole, so nothing happened and the same request can simply be sent again."""
+    """A request that waited too long for a lock answers 503 with Retry-After instead of a 500: on
+    SQLite the one write lock (settings: timeout), on PostgreSQL a row another request holds
+    (lock_timeout). Its transaction was rolled back whole, so nothing happened and the same
+    request can simply be sent again."""
 
     RETRY_AFTER_SECONDS = 5
 
@@ -137,11 +138,15 @@ class DatabaseBusyMiddleware:
         return response
 
 
+# PostgreSQL's lock_not_available: lock_timeout passed while waiting for a row.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 def _database_busy(exception: Exception) -> bool:
     # Django wraps the driver's error; SQLITE_BUSY (extended codes included) is "database is locked".
+    if not isinstance(exception, OperationalError):
+        return False
     cause = exception.__cause__
-    return (
-        isinstance(exception, OperationalError)
-        and isinstance(cause, sqlite3.OperationalError)
-        and getattr(cause, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
-    )
+    if isinstance(cause, sqlite3.OperationalError):
+        return getattr(cause, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+    return getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE

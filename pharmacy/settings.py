@@ -166,19 +166,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests get a file rather than Django's shared in-memory database: threads in a test
     # (simultaneous requests) then wait for each other as separate processes do. One per test run.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"pharmacy-test-{os.getpid()}.sqlite3")}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DATABASE_PREPARED_STATEMENTS", True
-):
-    # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a connection
-    # is prepared there: PostgreSQL parses it once per connection instead of once per request.
-    # Off (DATABASE_PREPARED_STATEMENTS=false) behind a transaction-mode PgBouncer.
-    # Planned for each run's own values: a plan blind to the bound status walks the date index for a rare one.
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     database_options = DATABASES["default"].setdefault("OPTIONS", {})
-    database_options.update(
-        server_side_binding=True,
-        prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2),
-        options=f"{database_options.get('options', '')} -c plan_cache_mode=force_custom_plan".strip(),
-    )
+    # A request waits for a row another holds at most this long, then answers 503 "try again"
+    # (intake.middleware.DatabaseBusyMiddleware) rather than holding a web worker indefinitely.
+    server_settings = [f"-c lock_timeout={env_int('DATABASE_LOCK_TIMEOUT_MS', 10_000)}"]
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a
+        # connection is prepared there: PostgreSQL parses it once per connection instead of once per
+        # request. Off (DATABASE_PREPARED_STATEMENTS=false) behind a transaction-mode PgBouncer.
+        # Planned for each run's own values: a plan blind to the bound status walks the date index for a rare one.
+        database_options.update(server_side_binding=True, prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2))
+        server_settings.append("-c plan_cache_mode=force_custom_plan")
+    database_options["options"] = " ".join([database_options.get("options", ""), *server_settings]).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
