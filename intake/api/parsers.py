@@ -7,7 +7,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE, which DRF applies by reading request.body (intake.a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -16,7 +17,9 @@ MAX_DEPTH = 32
 
 
 class BoundedJSONParser(JSONParser):
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             parsed = super().parse(stream, media_type, parser_context)
         except RecursionError:
