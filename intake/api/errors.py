@@ -1,6 +1,7 @@
 """One JSON shape for every API error, whoever raised it.
 
-- 400: the fields that are wrong, nested like the request ({"patient": {"weight_kg": ["…"]}}).
+- 400: the fields that are wrong, nested like the request ({"patient": {"weight_kg": ["…"]}}),
+  or {"detail": "…"} for a body that is not JSON, nests too deep or is too large.
 - 403, 404, 409, 410, 415, 422, 429: {"detail": "…"}.
 
 Services raise django's ValidationError (keys such as "patient.weight_kg") and the errors of
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -74,6 +76,8 @@ def api_exception_for(exc: Exception) -> Exception:
                     return ServiceError(" ".join(errors[field]), STATUS_FOR_FIELD[field], code=field)
             return exceptions.ValidationError(nest_errors(errors))
         return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+    if isinstance(exc, RequestDataTooBig):
+        return exceptions.ParseError(f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     if isinstance(exc, WorkflowError):
         return ServiceError(exc.message, exc.status_code, code=type(exc).__name__.lower())
     return exc

@@ -15,6 +15,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from intake.models import LiverCondition, Pregnancy, PrescriptionStatus, RenewalStatus, SymptomLevel
 from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
+from intake.validators import validate_free_text, validate_single_line
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -67,7 +68,9 @@ class RenewalStatusField(serializers.ChoiceField):
 
 def text_list(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=StrictCharField(max_length=MAX_ITEM_LENGTH, allow_blank=True, trim_whitespace=True),
+        child=StrictCharField(
+            max_length=MAX_ITEM_LENGTH, allow_blank=True, trim_whitespace=True, validators=[validate_single_line]
+        ),
         max_length=MAX_LIST_ITEMS,
         allow_empty=True,
         **kwargs,
@@ -172,7 +175,9 @@ class CheckInAnswersSerializer(serializers.Serializer):
     vivid_dreams = SymptomLevelField()
     nausea = SymptomLevelField()
     headache = SymptomLevelField()
-    other_effects = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    other_effects = StrictCharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[validate_free_text]
+    )
     wants_call = StrictBooleanField(required=False, default=False, help_text="True: the patient would like a call.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from intake.services.compounding import ContainerInput, LotInput
 from intake.services.dispensing import fill_plan
 from intake.services.final_check import CHECKLIST
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Step
+from intake.validators import validate_free_text, validate_single_line
 
 MAX_TEXT = 1000
 MAX_TITRATION_STEPS = 20
@@ -45,18 +47,34 @@ def encodable(value: str) -> None:
 
 
 class Text(serializers.CharField):
-    """A CharField that takes only JSON strings (not 42 nor true) of valid Unicode."""
+    """A CharField that takes only JSON strings (not 42 nor true) of valid Unicode, on one line:
+    a name, an address, a code or a number, without line breaks nor control characters."""
 
     default_error_messages = {"invalid": "Send text (a JSON string)."}
+    characters: Callable[[str], None] | None = staticmethod(validate_single_line)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.append(encodable)
+        if self.characters is not None:
+            self.validators.append(self.characters)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class FreeText(Text):
+    """Directions, notes, messages and reasons: line breaks and tabs allowed, other controls not."""
+
+    characters = staticmethod(validate_free_text)
+
+
+class Secret(Text):
+    """A password: any character the person chose."""
+
+    characters = None
 
 
 class Milligrams(serializers.DecimalField):
@@ -112,7 +130,7 @@ class ErrorSerializer(serializers.Serializer):
 
 class TokenRequestSerializer(serializers.Serializer):
     email = Text(max_length=254)
-    password = Text(max_length=1024, trim_whitespace=False)
+    password = Secret(max_length=1024, trim_whitespace=False)
     otp = Text(max_length=12, required=False, default="", help_text="The authenticator app's current code, "
                "for an account that enrolled two-step sign-in.")  # fmt: skip
 
@@ -166,7 +184,7 @@ class PrescribedFieldsSerializer(serializers.Serializer):
 
     dosage_form = serializers.ChoiceField(choices=DosageFormCode.choices)
     strength_mg = Milligrams(help_text='mg, more than 0, at most two decimal places; a string ("4.5") or a number.')
-    directions = Text(max_length=MAX_TEXT)
+    directions = FreeText(max_length=MAX_TEXT)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     days_supply = serializers.IntegerField(min_value=1, max_value=MAX_DAYS_SUPPLY)
     refills = serializers.IntegerField(min_value=0, max_value=11)
@@ -177,7 +195,7 @@ class PrescribedFieldsSerializer(serializers.Serializer):
     )  # fmt: skip
     titration = StepSerializer(many=True, required=False, default=list, max_length=MAX_TITRATION_STEPS)  # type: ignore[call-arg]
     dose_timing = serializers.ChoiceField(choices=DoseTiming.choices)
-    prescriber_notes = Text(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+    prescriber_notes = FreeText(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     repeat_titration = serializers.BooleanField(
         required=False, default=False,
         help_text="true: every refill starts the titration again; false: refills are the prescribed strength only.",
@@ -222,11 +240,11 @@ class EmptySerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.Serializer):
-    message = Text(max_length=MAX_TEXT)
+    message = FreeText(max_length=MAX_TEXT)
 
 
 class RescreenSerializer(serializers.Serializer):
-    message = Text(
+    message = FreeText(
         max_length=MAX_TEXT,
         help_text="Why the patient is asked to answer again (kept in the history; the patient's message says "
         "nothing clinical).",
@@ -234,7 +252,7 @@ class RescreenSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = Text(max_length=MAX_TEXT)
+    reason = FreeText(max_length=MAX_TEXT)
 
 
 class VerifyFlagSerializer(serializers.Serializer):
@@ -242,7 +260,7 @@ class VerifyFlagSerializer(serializers.Serializer):
     method = serializers.ChoiceField(
         choices=list(METHODS.items()), help_text="How the pharmacist checked it (the NCPDP professional service)."
     )
-    note = Text(
+    note = FreeText(
         max_length=MAX_TEXT,
         help_text="What was checked and what it showed: a sentence a colleague could act on (15 characters, "
         "3 words at least).",
@@ -256,7 +274,7 @@ class VerifyFlagSerializer(serializers.Serializer):
 
 class ApproveSerializer(serializers.Serializer):
     override_reasons = serializers.DictField(
-        child=Text(max_length=MAX_TEXT, allow_blank=True), required=False, default=dict,
+        child=FreeText(max_length=MAX_TEXT, allow_blank=True), required=False, default=dict,
         help_text='The pharmacist\'s reason for each warning flag, by flag code: {"pregnancy": "…"}.',
     )  # fmt: skip
 
@@ -266,7 +284,7 @@ class CorrectionsSerializer(serializers.Serializer):
 
     dosage_form = serializers.ChoiceField(choices=DosageFormCode.choices, required=False)
     strength_mg = Milligrams(required=False)
-    directions = Text(max_length=MAX_TEXT, required=False)
+    directions = FreeText(max_length=MAX_TEXT, required=False)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
     days_supply = serializers.IntegerField(min_value=1, max_value=MAX_DAYS_SUPPLY, required=False)
     refills = serializers.IntegerField(min_value=0, max_value=11, required=False)
@@ -277,7 +295,7 @@ class CorrectionsSerializer(serializers.Serializer):
     )  # fmt: skip
     titration = StepSerializer(many=True, required=False, max_length=MAX_TITRATION_STEPS)  # type: ignore[call-arg]
     dose_timing = serializers.ChoiceField(choices=DoseTiming.choices, required=False)
-    prescriber_notes = Text(max_length=MAX_TEXT, required=False, allow_blank=True)
+    prescriber_notes = FreeText(max_length=MAX_TEXT, required=False, allow_blank=True)
     weight_kg = Kilograms(required=False)
     repeat_titration = serializers.BooleanField(required=False)
 
@@ -285,7 +303,7 @@ class CorrectionsSerializer(serializers.Serializer):
 class RespondSerializer(CorrectionsSerializer):
     """The prescriber's answer; corrected fields go beside the message or inside "corrections"."""
 
-    message = Text(max_length=MAX_TEXT)
+    message = FreeText(max_length=MAX_TEXT)
     corrections = CorrectionsSerializer(required=False)
     signature = SignatureSerializer(required=False)
 
@@ -342,8 +360,8 @@ class RecordCompoundingSerializer(serializers.Serializer):
         min_value=1, max_value=MAX_QUANTITY, help_text="The whole batch: the total of the fill's dispense plan."
     )
     master_formulation_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
-    quality_checks = Text(max_length=2000, required=False, allow_blank=True, default="")
-    deviations = Text(max_length=2000, required=False, allow_blank=True, default="")
+    quality_checks = FreeText(max_length=2000, required=False, allow_blank=True, default="")
+    deviations = FreeText(max_length=2000, required=False, allow_blank=True, default="")
     containers = ContainerMadeSerializer(
         many=True, required=False, max_length=50,  # type: ignore[call-arg]
         help_text="Optional: per container of the plan, in order, the quantity made, weights and its own lots.",

@@ -14,7 +14,12 @@ RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # A page to read: its OPTIONS answer would need a template it does not have (a 500).
+    re_path(
+        r"^docs/?$",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     re_path(r"^v1/auth/token/?$", views.TokenView.as_view(), name="api-token"),
     re_path(r"^v1/prescriptions/?$", views.PrescriptionListCreateView.as_view(), name="api-prescriptions"),
     re_path(rf"^v1/prescriptions/{ID}/?$", views.PrescriptionDetailView.as_view(), name="api-prescription"),

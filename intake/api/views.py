@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from intake.api import serializers as api
 from intake.api.auth import TokenAuthentication, token_expires_at, token_obtain, token_revoke
+from intake.api.parsers import BoundedJSONParser
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
@@ -65,7 +66,7 @@ class AsciiJSONRenderer(JSONRenderer):
 class JsonApiView(APIView):
     """JSON in, JSON out: another content type answers 415, errors are JSON too."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [AsciiJSONRenderer]
 
 
@@ -75,7 +76,7 @@ class JsonApiView(APIView):
 class TokenView(JsonApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [BoundedJSONParser, FormParser]
 
     @extend_schema(
         operation_id="auth_token",
@@ -131,6 +132,26 @@ class PrescriptionPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF would quietly answer 25 for "page_size=lots": the caller is told instead, as the schema says.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1)
+        return parameters
+
 
 class PrescriptionFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PrescriptionStatus.choices)
@@ -181,7 +202,7 @@ def _validated_submission(data: Any) -> dict[str, Any]:
 
 
 class PrescriptionListCreateView(generics.GenericAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [AsciiJSONRenderer]
     serializer_class = api.PrescriptionSerializer
     pagination_class = PrescriptionPagination

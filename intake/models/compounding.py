@@ -11,6 +11,7 @@ from django.db.models import Q
 from intake.models.formulary import BudRuleName, MasterFormulation
 from intake.models.history import history_of
 from intake.models.prescriptions import Prescription
+from intake.validators import validate_free_text, validate_single_line
 
 
 class CompoundingRecord(models.Model):
@@ -25,9 +26,9 @@ class CompoundingRecord(models.Model):
     quantity_made = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     bud_rule = models.CharField(max_length=30, choices=BudRuleName.choices)
     beyond_use_date = models.DateField()
-    storage = models.CharField(max_length=120)
-    quality_checks = models.TextField(blank=True)
-    deviations = models.TextField(blank=True)
+    storage = models.CharField(max_length=120, validators=[validate_single_line])
+    quality_checks = models.TextField(blank=True, validators=[validate_free_text])
+    deviations = models.TextField(blank=True, validators=[validate_free_text])
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -86,11 +87,11 @@ class IngredientLot(models.Model):
     container = models.ForeignKey(
         CompoundedContainer, null=True, blank=True, on_delete=models.CASCADE, related_name="lots"
     )
-    ingredient = models.CharField(max_length=120)
-    manufacturer = models.CharField(max_length=120, blank=True)
-    lot = models.CharField(max_length=60)
+    ingredient = models.CharField(max_length=120, validators=[validate_single_line])
+    manufacturer = models.CharField(max_length=120, blank=True, validators=[validate_single_line])
+    lot = models.CharField(max_length=60, validators=[validate_single_line])
     expires = models.DateField()
-    quantity_used = models.CharField(max_length=40, blank=True)
+    quantity_used = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
 
     class Meta:
         ordering = ("record", "id")

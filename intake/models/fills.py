@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from intake.models.prescriptions import Prescription, PrescriptionStatus
+from intake.validators import validate_free_text, validate_single_line
 
 
 class Requester(models.TextChoices):
@@ -42,8 +43,8 @@ class Fill(models.Model):
     dispensed_at = models.DateTimeField(null=True, blank=True)
     # 7 days before the supply runs out (intake.clinical.refills), set when dispensed.
     refill_reminder_on = models.DateField(null=True, blank=True)
-    carrier = models.CharField(max_length=40, blank=True)
-    tracking_number = models.CharField(max_length=60, blank=True)
+    carrier = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
+    tracking_number = models.CharField(max_length=60, blank=True, validators=[validate_single_line])
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -89,7 +90,7 @@ class RenewalRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    denial_reason = models.TextField(blank=True)
+    denial_reason = models.TextField(blank=True, validators=[validate_free_text])
     new_prescription = models.OneToOneField(
         Prescription, null=True, blank=True, on_delete=models.PROTECT, related_name="renewal_of"
     )
@@ -127,7 +128,7 @@ class FollowUp(models.Model):
     vivid_dreams = models.CharField(max_length=12, choices=SymptomLevel.choices, blank=True)
     nausea = models.CharField(max_length=12, choices=SymptomLevel.choices, blank=True)
     headache = models.CharField(max_length=12, choices=SymptomLevel.choices, blank=True)
-    other_effects = models.TextField(blank=True)
+    other_effects = models.TextField(blank=True, validators=[validate_free_text])
     wants_call = models.BooleanField(default=False)
     # Set from the answers by intake.clinical.follow_up; the pharmacist's list reads these.
     needs_pharmacist = models.BooleanField(default=False)
@@ -137,7 +138,7 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
+    review_note = models.TextField(blank=True, validators=[validate_free_text])
 
     class Meta:
         ordering = ("-answered_at",)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from intake.models.history import history_of
+from intake.validators import validate_free_text, validate_single_line
 
 
 class DosageFormCode(models.TextChoices):
@@ -57,9 +58,13 @@ class DosageForm(models.Model):
     """One line of the formulary: a dosage form the pharmacy makes, and how it is measured."""
 
     code = models.CharField(max_length=20, choices=DosageFormCode.choices, unique=True)
-    name = models.CharField(max_length=60)
-    strength_unit = models.CharField(max_length=30, help_text='How a dose is written, e.g. "mg per capsule".')
-    quantity_unit = models.CharField(max_length=20, help_text='What quantity counts, e.g. "capsules", "mL".')
+    name = models.CharField(max_length=60, validators=[validate_single_line])
+    strength_unit = models.CharField(
+        max_length=30, help_text='How a dose is written, e.g. "mg per capsule".', validators=[validate_single_line]
+    )
+    quantity_unit = models.CharField(
+        max_length=20, help_text='What quantity counts, e.g. "capsules", "mL".', validators=[validate_single_line]
+    )
     # One unit is one dose (capsules): the quantity must then cover the days supply.
     unit_dose = models.BooleanField(default=False)
     concentration_mg_per_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
@@ -91,13 +96,18 @@ class MasterFormulation(models.Model):
     """USP <795> master formulation record: how one preparation is made, stored and dated."""
 
     dosage_form = models.ForeignKey(DosageForm, on_delete=models.PROTECT, related_name="formulations")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_single_line])
     # Blank strength: the formula covers every strength of its dosage form (made to order).
     strength_mg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     ingredients = models.JSONField(
         default=list, help_text='[{"name": "Naltrexone HCl", "quantity": "4.5", "unit": "mg"}, ...]'
     )
-    filler = models.CharField(max_length=120, blank=True, help_text="Recorded because patients may be allergic.")
+    filler = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Recorded because patients may be allergic.",
+        validators=[validate_single_line],
+    )
     # The numbers of the worksheet's calculation, which a pharmacist may correct.
     salt_factor = models.DecimalField(
         max_digits=6, decimal_places=4, default=Decimal(1),
@@ -118,13 +128,15 @@ class MasterFormulation(models.Model):
     )  # fmt: skip
     aqueous = models.BooleanField()
     preserved = models.BooleanField(default=False)
-    storage = models.CharField(max_length=120)
-    equipment = models.TextField(blank=True)
-    steps = models.TextField(help_text="Mixing steps, one per line.")
-    quality_checks = models.TextField(blank=True)
-    container = models.CharField(max_length=120, blank=True)
+    storage = models.CharField(max_length=120, validators=[validate_single_line])
+    equipment = models.TextField(blank=True, validators=[validate_free_text])
+    steps = models.TextField(help_text="Mixing steps, one per line.", validators=[validate_free_text])
+    quality_checks = models.TextField(blank=True, validators=[validate_free_text])
+    container = models.CharField(max_length=120, blank=True, validators=[validate_single_line])
     bud_rule = models.CharField(max_length=30, choices=BudRuleName.choices)
-    bud_reference = models.CharField(max_length=200, default="USP <795> (2023), Table 4")
+    bud_reference = models.CharField(
+        max_length=200, default="USP <795> (2023), Table 4", validators=[validate_single_line]
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -11,6 +11,7 @@ from django.db import models, transaction
 
 from intake.models.history import history_of
 from intake.models.people import US_STATES
+from intake.validators import validate_single_line
 
 # The active licences as this process last read them: (read at, state -> expiry).
 _active: tuple[float, dict[str, date]] | None = None
@@ -41,7 +42,7 @@ class StateLicence(models.Model):
     """A licence the pharmacy holds in one state; past its expiry it no longer counts."""
 
     state = models.CharField(max_length=2, choices=US_STATES, unique=True)
-    licence_number = models.CharField(max_length=60)
+    licence_number = models.CharField(max_length=60, validators=[validate_single_line])
     expires_on = models.DateField("expires on", help_text="The last day the licence is valid.")
     active = models.BooleanField(default=True, help_text="Untick for a licence surrendered or suspended.")
     updated_at = models.DateTimeField(auto_now=True)

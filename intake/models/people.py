@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from intake.models.history import history_of
-from intake.validators import validate_npi
+from intake.validators import validate_npi, validate_single_line
 
 US_STATES = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"), ("CA", "California"),
@@ -48,16 +48,16 @@ class Prescriber(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriber")
     npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
     credential = models.CharField(max_length=8, choices=Credential.choices)
-    license_number = models.CharField("state licence number", max_length=40)
+    license_number = models.CharField("state licence number", max_length=40, validators=[validate_single_line])
     license_state = models.CharField("licence state", max_length=2, choices=US_STATES)
     license_expires = models.DateField("licence expires")
-    practice_name = models.CharField(max_length=200, blank=True)
-    address_line1 = models.CharField("practice address", max_length=200)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100)
+    practice_name = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    address_line1 = models.CharField("practice address", max_length=200, validators=[validate_single_line])
+    address_line2 = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    city = models.CharField(max_length=100, validators=[validate_single_line])
     state = models.CharField(max_length=2, choices=US_STATES)
-    postal_code = models.CharField("ZIP code", max_length=10, validators=[postal_code_validator])
-    phone = models.CharField(max_length=25, validators=[phone_validator])
+    postal_code = models.CharField("ZIP code", max_length=10, validators=[validate_single_line, postal_code_validator])
+    phone = models.CharField(max_length=25, validators=[validate_single_line, phone_validator])
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -119,23 +119,23 @@ class ContactPreference(models.TextChoices):
 
 
 class Patient(models.Model):
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100, validators=[validate_single_line])
+    last_name = models.CharField(max_length=100, validators=[validate_single_line])
     # Identity key: a returning patient (same name and birth date whatever the case or accents)
     # is the same record.
     name_key = models.CharField(max_length=220, editable=False)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=25, blank=True, validators=[phone_validator])
+    email = models.EmailField(blank=True, validators=[validate_single_line])
+    phone = models.CharField(max_length=25, blank=True, validators=[validate_single_line, phone_validator])
     weight_kg = models.DecimalField(
         max_digits=5, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0.5)]
     )
-    address_line1 = models.CharField(max_length=200)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100)
+    address_line1 = models.CharField(max_length=200, validators=[validate_single_line])
+    address_line2 = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    city = models.CharField(max_length=100, validators=[validate_single_line])
     state = models.CharField(max_length=2, choices=US_STATES)
-    postal_code = models.CharField(max_length=10, validators=[postal_code_validator])
+    postal_code = models.CharField(max_length=10, validators=[validate_single_line, postal_code_validator])
     contact_preference = models.CharField(
         max_length=5, choices=ContactPreference.choices, default=ContactPreference.EMAIL
     )

@@ -21,6 +21,7 @@ from intake.clinical.refills import prescription_expires_on
 from intake.models.formulary import DosageFormCode
 from intake.models.history import history_of
 from intake.models.people import Patient, Prescriber
+from intake.validators import validate_free_text, validate_single_line
 
 
 class PrescriptionStatus(models.TextChoices):
@@ -201,14 +202,14 @@ class Prescription(models.Model):
     # Prescribed content: covered by the signature's digest.
     dosage_form = models.CharField(max_length=20, choices=DosageFormCode.choices)
     strength_mg = models.DecimalField(max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    directions = models.TextField(validators=[text_limit])
+    directions = models.TextField(validators=[validate_free_text, text_limit])
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     days_supply = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     refills = models.PositiveSmallIntegerField(validators=[MaxValueValidator(11)])
-    indication = models.CharField(max_length=200)
-    icd10 = models.CharField("ICD-10 code", max_length=8, blank=True)
+    indication = models.CharField(max_length=200, validators=[validate_single_line])
+    icd10 = models.CharField("ICD-10 code", max_length=8, blank=True, validators=[validate_single_line])
     dose_timing = models.CharField(max_length=10, choices=DoseTiming.choices, default=DoseTiming.BEDTIME)
-    prescriber_notes = models.TextField(blank=True, validators=[text_limit])
+    prescriber_notes = models.TextField(blank=True, validators=[validate_free_text, text_limit])
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     rush = models.BooleanField(default=False)
     # A refill of a titration dispenses the prescribed strength only, unless this asks for the
@@ -216,7 +217,7 @@ class Prescription(models.Model):
     repeat_titration = models.BooleanField(default=False)
 
     # Signature: typed name and attestation, when and from where, and the digest of the content.
-    signature_name = models.CharField(max_length=200)
+    signature_name = models.CharField(max_length=200, validators=[validate_single_line])
     signed_at = models.DateTimeField()
     signed_from_ip = models.GenericIPAddressField(null=True, blank=True)
     content_digest = models.CharField(max_length=64)
@@ -242,8 +243,8 @@ class Prescription(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals", editable=False
     )
     beyond_use_date = models.DateField(null=True, blank=True)
-    carrier = models.CharField(max_length=40, blank=True)
-    tracking_number = models.CharField(max_length=60, blank=True)
+    carrier = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
+    tracking_number = models.CharField(max_length=60, blank=True, validators=[validate_single_line])
 
     submitted_at = models.DateTimeField(db_index=True)
     ready_at = models.DateTimeField(null=True, blank=True)
@@ -460,7 +461,7 @@ class PrescriptionEvent(models.Model):
     )
     # Who acted when nobody signed in: "patient (private link)", "system".
     actor_label = models.CharField(max_length=60, blank=True)
-    message = models.TextField(blank=True)
+    message = models.TextField(blank=True, validators=[validate_free_text])
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -480,10 +481,10 @@ class Clarification(models.Model):
     """A pharmacist's question to the prescriber and the prescriber's answer."""
 
     prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="clarifications")
-    question = models.TextField(validators=[text_limit])
+    question = models.TextField(validators=[validate_free_text, text_limit])
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     asked_at = models.DateTimeField()
-    response = models.TextField(blank=True, validators=[text_limit])
+    response = models.TextField(blank=True, validators=[validate_free_text, text_limit])
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

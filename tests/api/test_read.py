@@ -122,3 +122,24 @@ def test_paths_without_the_trailing_slash_work(prescriber_api, prescriber):
 
     assert prescriber_api.get(PRESCRIPTIONS.rstrip("/")).status_code == 200
     assert prescriber_api.get(detail_url(prescription).rstrip("/")).status_code == 200
+
+
+@pytest.mark.parametrize("page_size", ["null", "0", "101", "-1", "2.5", "٣"])
+def test_a_page_size_outside_the_schema_is_refused_not_ignored(prescriber_api, prescriber, page_size):
+    make_prescription(prescriber)
+
+    response = prescriber_api.get(PRESCRIPTIONS, {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["A whole number from 1 to 100."]}
+
+
+def test_a_page_size_within_the_schema_is_kept(prescriber_api, prescriber):
+    for _ in range(3):
+        make_prescription(prescriber)
+
+    response = prescriber_api.get(PRESCRIPTIONS, {"page_size": "2"})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2
+    assert response.json()["count"] == 3

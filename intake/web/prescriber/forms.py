@@ -14,6 +14,7 @@ from intake.clinical.dose_confirmation import unusual_doses
 from intake.models import ContactPreference, DosageForm, DoseTiming, Sex
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step
+from intake.validators import validate_free_text, validate_single_line
 
 STRENGTH_HELP = "mg per dose, up to two decimal places (LDN is usually 0.5–4.5 mg)."
 
@@ -34,22 +35,30 @@ class DateInput(forms.DateInput):
 
 
 class PatientForm(forms.Form):
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=100, validators=[validate_single_line])
+    last_name = forms.CharField(max_length=100, validators=[validate_single_line])
     date_of_birth = forms.DateField(widget=DateInput)
     sex = forms.ChoiceField(choices=Sex.choices)
     weight_kg = forms.DecimalField(
         label="Weight (kg)", required=False, max_digits=5, decimal_places=1, min_value=Decimal("0.5"),
         help_text="Required for a patient under 18.",
     )  # fmt: skip
-    email = forms.EmailField(required=False, help_text="Where the patient receives the questionnaire link.")
-    phone = forms.CharField(required=False, max_length=25, validators=[phone_validator])
+    email = forms.EmailField(
+        required=False,
+        help_text="Where the patient receives the questionnaire link.",
+        validators=[validate_single_line],
+    )
+    phone = forms.CharField(required=False, max_length=25, validators=[validate_single_line, phone_validator])
     contact_preference = forms.ChoiceField(choices=ContactPreference.choices, initial=ContactPreference.EMAIL)
-    address_line1 = forms.CharField(label="Address", max_length=200)
-    address_line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
-    city = forms.CharField(max_length=100)
+    address_line1 = forms.CharField(label="Address", max_length=200, validators=[validate_single_line])
+    address_line2 = forms.CharField(
+        label="Address line 2", max_length=200, required=False, validators=[validate_single_line]
+    )
+    city = forms.CharField(max_length=100, validators=[validate_single_line])
     state = forms.ChoiceField(choices=US_STATES)
-    postal_code = forms.CharField(label="ZIP code", max_length=10, validators=[postal_code_validator])
+    postal_code = forms.CharField(
+        label="ZIP code", max_length=10, validators=[validate_single_line, postal_code_validator]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,20 +96,26 @@ class PatientForm(forms.Form):
 class PrescriptionForm(forms.Form):
     dosage_form = forms.ChoiceField(choices=())
     strength_mg = strength_field()
-    directions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    directions = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
     dose_timing = forms.ChoiceField(choices=DoseTiming.choices, initial=DoseTiming.BEDTIME)
     quantity = forms.IntegerField(
         min_value=1, max_value=100_000, help_text="Capsules, or mL / g for liquids and creams."
     )
     days_supply = forms.IntegerField(min_value=1, max_value=365)
     refills = forms.IntegerField(min_value=0, max_value=11, initial=0)
-    indication = forms.CharField(max_length=200, help_text="e.g. fibromyalgia")
+    indication = forms.CharField(max_length=200, help_text="e.g. fibromyalgia", validators=[validate_single_line])
     icd10 = forms.RegexField(
         label="ICD-10 code", required=False, max_length=8, regex=r"^[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?$",
-        error_messages={"invalid": "Enter an ICD-10 code such as M79.7 or G35."},
+        error_messages={"invalid": "Enter an ICD-10 code such as M79.7 or G35."}, validators=[validate_single_line]
     )  # fmt: skip
     prescriber_notes = forms.CharField(
-        label="Notes to the pharmacist", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Notes to the pharmacist",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_free_text],
     )
     rush = forms.BooleanField(required=False, label="Rush: the patient needs this urgently")
     repeat_titration = forms.BooleanField(
@@ -171,7 +186,9 @@ def titration_steps(formset: Any) -> tuple[Step, ...]:
 
 
 class SignatureForm(forms.Form):
-    signature_name = forms.CharField(label="Type your full name to sign", max_length=200)
+    signature_name = forms.CharField(
+        label="Type your full name to sign", max_length=200, validators=[validate_single_line]
+    )
     signature_attestation = forms.BooleanField(
         label=(
             "I am the prescriber named above, I have examined this patient, and I authorise this "
@@ -196,16 +213,21 @@ class SignatureForm(forms.Form):
 
 class RespondForm(forms.Form):
     message = forms.CharField(
-        label="Your answer to the pharmacy", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Your answer to the pharmacy",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_free_text],
     )
     correct = forms.BooleanField(required=False, label="I also correct the prescription below")
     strength_mg = strength_field("Corrected strength (mg)")
-    directions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    directions = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
     quantity = forms.IntegerField(min_value=1, max_value=100_000)
     days_supply = forms.IntegerField(min_value=1, max_value=365)
     refills = forms.IntegerField(min_value=0, max_value=11)
     signature_name = forms.CharField(label="Type your full name to sign the correction", max_length=200,
-                                     required=False)  # fmt: skip
+                                     required=False, validators=[validate_single_line])  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -232,7 +254,7 @@ class RespondForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text])
 
 
 # The prescriber's decision on a renewal request: sign a new prescription, or deny with a reason.
@@ -254,6 +276,7 @@ class RenewalDenyForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write why the prescription is not renewed."},
+        validators=[validate_free_text],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -18,6 +18,7 @@ from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotI
 from intake.services.dispensing import ContainerDetails
 from intake.services.final_check import CHECKLIST
 from intake.services.licences import LICENCE_FIELDS
+from intake.validators import validate_free_text, validate_single_line
 
 TEXT_LIMIT = 1000
 
@@ -33,7 +34,9 @@ def _no_form_tag() -> FormHelper:
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
 
 
 class ClarificationForm(forms.Form):
@@ -42,6 +45,7 @@ class ClarificationForm(forms.Form):
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The prescriber sees it on their home page; the notification itself carries no clinical detail.",
+        validators=[validate_free_text],
     )
 
 
@@ -61,6 +65,7 @@ class ApproveForm(forms.Form):
                 required=False,
                 max_length=TEXT_LIMIT,
                 widget=forms.Textarea(attrs={"rows": 2}),
+                validators=[validate_free_text],
             )
 
     @staticmethod
@@ -87,14 +92,15 @@ class ApproveForm(forms.Form):
 class VerifyFlagForm(forms.Form):
     """How a pharmacist checked one flag: the method as a choice, and a note a colleague could act on."""
 
-    code = forms.CharField(max_length=40, widget=forms.HiddenInput)
-    field = forms.CharField(max_length=60, required=False, widget=forms.HiddenInput)
+    code = forms.CharField(max_length=40, widget=forms.HiddenInput, validators=[validate_single_line])
+    field = forms.CharField(max_length=60, required=False, widget=forms.HiddenInput, validators=[validate_single_line])
     method = forms.ChoiceField(label="How you checked it", choices=[("", "Choose…"), *METHODS.items()])
     note = forms.CharField(
         label="What you checked and what it showed",
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example: PDMP shows the last oxycodone fill 8 months ago; patient confirms stopped.",
+        validators=[validate_free_text],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -116,15 +122,18 @@ class RescreenForm(forms.Form):
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the history. The patient gets a new link; the message to them says nothing clinical.",
+        validators=[validate_free_text],
     )
 
 
 class LotForm(forms.Form):
-    ingredient = forms.CharField(max_length=120)
-    manufacturer = forms.CharField(max_length=120, required=False)
-    lot = forms.CharField(label="Lot number", max_length=60)
+    ingredient = forms.CharField(max_length=120, validators=[validate_single_line])
+    manufacturer = forms.CharField(max_length=120, required=False, validators=[validate_single_line])
+    lot = forms.CharField(label="Lot number", max_length=60, validators=[validate_single_line])
     expires = forms.DateField(widget=DateInput)
-    quantity_used = forms.CharField(label="Quantity used", max_length=40, required=False)
+    quantity_used = forms.CharField(
+        label="Quantity used", max_length=40, required=False, validators=[validate_single_line]
+    )
 
     def lot_input(self) -> LotInput:
         data = self.cleaned_data
@@ -147,12 +156,15 @@ def lot_inputs(formset: Any) -> list[LotInput]:
 
 class CompoundingForm(forms.Form):
     master_formulation = forms.ModelChoiceField(queryset=MasterFormulation.objects.none(), empty_label=None)
-    quality_checks = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    quality_checks = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
     deviations = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Anything that differed from the master formulation; leave blank if none.",
+        validators=[validate_free_text],
     )
 
     def __init__(self, *args: Any, formulations: Any = None, **kwargs: Any) -> None:
@@ -219,6 +231,7 @@ class FinalCheckForm(forms.Form):
                 max_length=60,
                 error_messages={"required": f"Scan container {details.number}'s label."},
                 widget=forms.TextInput(attrs={"data-scan": "", "autocomplete": "off", "spellcheck": "false"}),
+                validators=[validate_single_line],
             )
 
     @staticmethod
@@ -241,13 +254,15 @@ class FinalCheckForm(forms.Form):
 
 
 class ShipForm(forms.Form):
-    carrier = forms.CharField(max_length=40, widget=forms.TextInput(attrs={"list": "carriers"}))
-    tracking_number = forms.CharField(max_length=60)
+    carrier = forms.CharField(
+        max_length=40, widget=forms.TextInput(attrs={"list": "carriers"}), validators=[validate_single_line]
+    )
+    tracking_number = forms.CharField(max_length=60, validators=[validate_single_line])
 
 
 class MasterFormulationForm(forms.Form):
     dosage_form = forms.ModelChoiceField(queryset=DosageForm.objects.all(), empty_label=None)
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(max_length=120, validators=[validate_single_line])
     strength_mg = forms.DecimalField(
         label="Strength (mg)",
         required=False,
@@ -256,14 +271,27 @@ class MasterFormulationForm(forms.Form):
         min_value=Decimal("0.01"),
         help_text="Leave blank when the formula covers every strength of its dosage form.",
     )
-    filler = forms.CharField(max_length=120, required=False, help_text="Recorded because patients may be allergic.")
+    filler = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="Recorded because patients may be allergic.",
+        validators=[validate_single_line],
+    )
     aqueous = forms.BooleanField(required=False, help_text="Water activity of 0.6 or more.")
     preserved = forms.BooleanField(required=False, help_text="Contains an antimicrobial preservative.")
-    storage = forms.CharField(max_length=120)
-    equipment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    steps = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), help_text="Mixing steps, one per line.")
-    quality_checks = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    container = forms.CharField(max_length=120, required=False)
+    storage = forms.CharField(max_length=120, validators=[validate_single_line])
+    equipment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
+    steps = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Mixing steps, one per line.",
+        validators=[validate_free_text],
+    )
+    quality_checks = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
+    container = forms.CharField(max_length=120, required=False, validators=[validate_single_line])
     salt_factor = forms.DecimalField(
         max_digits=6, decimal_places=4, initial=Decimal(1), required=False,
         help_text="mg of naltrexone HCl weighed per mg of labelled strength: 1 (or blank) when strengths are the "
@@ -282,7 +310,9 @@ class MasterFormulationForm(forms.Form):
         help_text="Liquids and drops: mg per mL; creams: mg per g. Blank: the dosage form's.",
     )  # fmt: skip
     bud_rule = forms.ChoiceField(label="Beyond-use date rule", choices=BudRuleName.choices)
-    bud_reference = forms.CharField(label="BUD reference", max_length=200, initial="USP <795> (2023), Table 4")
+    bud_reference = forms.CharField(
+        label="BUD reference", max_length=200, initial="USP <795> (2023), Table 4", validators=[validate_single_line]
+    )
     active = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -320,9 +350,9 @@ class MasterFormulationForm(forms.Form):
 
 
 class IngredientForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    quantity = forms.CharField(max_length=40, required=False)
-    unit = forms.CharField(max_length=20, required=False)
+    name = forms.CharField(max_length=120, validators=[validate_single_line])
+    quantity = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
+    unit = forms.CharField(max_length=20, required=False, validators=[validate_single_line])
 
 
 IngredientFormSet = formset_factory(IngredientForm, extra=0, min_num=1, validate_min=True, max_num=20)
@@ -334,7 +364,7 @@ def ingredient_values(formset: Any) -> list[dict[str, str]]:
 
 class StateLicenceForm(forms.Form):
     state = forms.ChoiceField(choices=US_STATES)
-    licence_number = forms.CharField(max_length=60)
+    licence_number = forms.CharField(max_length=60, validators=[validate_single_line])
     expires_on = forms.DateField(label="Expires on", widget=DateInput, help_text="The last day the licence is valid.")
     active = forms.BooleanField(
         required=False, initial=True, help_text="Untick for a licence surrendered or suspended."
@@ -361,4 +391,5 @@ class FollowUpReviewForm(forms.Form):
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Who was called and what was agreed; it goes into the prescription's history.",
+        validators=[validate_free_text],
     )
