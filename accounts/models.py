@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from intake.validators import validate_single_line
+
 
 class Role(models.TextChoices):
     PRESCRIBER = "prescriber", "Prescriber"
@@ -57,8 +59,8 @@ def full_name(first_name: str, last_name: str) -> str:
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
+    last_name = models.CharField(max_length=100, blank=True, validators=[validate_single_line])
     is_active = models.BooleanField(default=True)
     # Django admin access; pharmacy roles are groups (see Role).
     is_staff = models.BooleanField(default=False)

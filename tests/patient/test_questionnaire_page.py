@@ -306,3 +306,18 @@ def test_thanks_page_needs_the_birth_date_too(client: Client, prescription: Pres
 
     assert prescription.reference not in body
     assert 'name="date_of_birth"' in body
+
+
+@pytest.mark.parametrize("row", ["medications-0-text", "allergies-0-text"])
+def test_a_control_character_in_a_medication_or_allergy_line_is_refused_on_the_field(
+    client: Client, prescription: Prescription, row: str
+) -> None:
+    client.post(link(prescription), {"date_of_birth": "02/29/1980"})
+
+    response = client.post(link(prescription), form_data(**{row: "Norco\x1b[2J 5/325"}))
+
+    assert response.status_code == 200
+    assert "no line breaks or control characters" in response.content.decode()
+    prescription.refresh_from_db()
+    assert prescription.status == S.AWAITING_QUESTIONNAIRE
+    assert not Questionnaire.objects.filter(prescription=prescription, submitted_at__isnull=False).exists()

@@ -136,3 +136,13 @@ def test_the_patient_model_refuses_a_line_break_in_a_name(prescriber):
 
     assert refused.value.message_dict["first_name"] == [SINGLE_LINE_MESSAGE]
     assert refused.value.message_dict["city"] == [SINGLE_LINE_MESSAGE]
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_an_account_name_refuses_a_line_break(pharmacist, field):
+    setattr(pharmacist, field, "Pat\r\nBcc: x")
+
+    with pytest.raises(ValidationError) as refused:
+        pharmacist.full_clean()
+
+    assert refused.value.message_dict[field] == [SINGLE_LINE_MESSAGE]

@@ -19,6 +19,7 @@ from intake.clinical.follow_up import symptom_labels
 from intake.models import LiverCondition, Pregnancy, Questionnaire, SymptomLevel
 from intake.services.questionnaire import BOOLEAN_ANSWERS, MAX_ITEM_LENGTH, MAX_LIST_ITEMS, RESCREEN_ANSWERS
 from intake.services.workflow import MAX_TEXT
+from intake.validators import validate_free_text, validate_single_line
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 REFERENCE_PATTERN = re.compile(r"^RX-[0-9A-Z]{4,8}$")
@@ -222,11 +223,18 @@ class QuestionnaireForm(forms.Form):
 class MedicationRowForm(forms.Form):
     """One line as the patient writes it: a medicine, vitamin or herb (blank lines are dropped)."""
 
-    text = forms.CharField(label="Medicine, vitamin or herb", max_length=MAX_ITEM_LENGTH, required=False)
+    text = forms.CharField(
+        label="Medicine, vitamin or herb",
+        max_length=MAX_ITEM_LENGTH,
+        required=False,
+        validators=[validate_single_line],
+    )
 
 
 class AllergyRowForm(forms.Form):
-    text = forms.CharField(label="Allergy", max_length=MAX_ITEM_LENGTH, required=False)
+    text = forms.CharField(
+        label="Allergy", max_length=MAX_ITEM_LENGTH, required=False, validators=[validate_single_line]
+    )
 
 
 def _formset(form: type[forms.Form]) -> type[forms.BaseFormSet]:
@@ -268,6 +276,7 @@ class CheckInForm(forms.Form):
         max_length=MAX_TEXT,
         help_text="Any other effect you noticed, or a question for the pharmacist. Leave empty if nothing.",
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_free_text],
         error_messages={"max_length": f"Keep it to {MAX_TEXT} characters."},
     )
     wants_call = forms.BooleanField(label="I would like a pharmacist to call me", required=False)
