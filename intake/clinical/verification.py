@@ -26,16 +26,16 @@ from intake.clinical.flags import (
     value_of,
 )
 from intake.clinical.screening import screening_data
+from intake.clinical.words import method_label
 
 PRESCRIBER_CONFIRMED: Final = "prescriber_confirmed"
 PDMP_REVIEWED: Final = "pdmp_reviewed"
 PATIENT_INTERVIEW: Final = "patient_interview"
 RECORDS_REVIEWED: Final = "records_reviewed"
+# Each method in words, as the verify form offers it (data/words.json).
 METHODS: Final[dict[str, str]] = {
-    PRESCRIBER_CONFIRMED: "Confirmed with the prescriber",
-    PDMP_REVIEWED: "Checked the state PDMP report",
-    PATIENT_INTERVIEW: "Spoke with the patient",
-    RECORDS_REVIEWED: "Reviewed the patient's records",
+    method: method_label(method)
+    for method in (PRESCRIBER_CONFIRMED, PDMP_REVIEWED, PATIENT_INTERVIEW, RECORDS_REVIEWED)
 }
 
 # A hard stop from a medication line, earlier answers or other orders may be old, misread or
@@ -82,7 +82,7 @@ def method_problem(flag: Flag | Mapping[str, Any], method: str) -> str | None:
     if needs_prescriber_confirmation(flag) and method != PRESCRIBER_CONFIRMED:
         return (
             f"A strength above {LDN_MAX_MG} mg is verified only by confirming it with the prescriber "
-            f"({PRESCRIBER_CONFIRMED})."
+            f"(“{METHODS[PRESCRIBER_CONFIRMED]}”)."
         )
     return None
 

@@ -1,4 +1,5 @@
-"""Words for a screening flag's source and a verification's method, for the pages that show flags."""
+"""Words for a screening flag on the pages that show one: its title and sentence, its severity, what
+raised it, the field it names and how it was verified. The words are in intake/clinical/words.py."""
 
 from __future__ import annotations
 
@@ -7,28 +8,49 @@ from datetime import datetime
 from django import template
 from django.utils.dateparse import parse_datetime
 
-from intake.clinical.verification import METHODS
+from intake.clinical import words
 
 register = template.Library()
 
-_SOURCES = {
-    "prescription": "the prescription",
-    "answers": "the patient's answers",
-    "medications": "the medication list",
-    "allergies": "the allergies",
-    "history": "the patient's earlier answers",
-    "orders": "the patient's other orders",
-}
+
+@register.filter
+def flag_title(code: str) -> str:
+    return words.flag_title(code)
+
+
+@register.filter
+def flag_explanation(code: str) -> str:
+    return words.flag_words(code).explanation
+
+
+@register.filter
+def flag_titles(codes: list[str]) -> str:
+    return words.flag_titles(list(codes or []))
+
+
+@register.filter
+def severity_label(severity: str) -> str:
+    return words.severity_label(severity)
+
+
+@register.filter
+def severity_explanation(severity: str) -> str:
+    return words.severity_explanation(severity)
 
 
 @register.filter
 def flag_source(source: str) -> str:
-    return _SOURCES.get(source or "", source or "")
+    return words.source_label(source)
+
+
+@register.filter
+def field_label(path: str) -> str:
+    return words.field_label(path)
 
 
 @register.filter
 def verification_method(method: str) -> str:
-    return METHODS.get(method or "", method or "")
+    return words.method_label(method)
 
 
 @register.filter

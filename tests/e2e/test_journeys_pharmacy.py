@@ -105,7 +105,7 @@ def test_a_clean_prescription_is_approved_compounded_checked_labelled_and_shippe
     sign_in(page, "paula@example.test", PASSWORD)
     page.goto(f"/pharmacy/prescriptions/{prescription.pk}/")
     page.get_by_role("button", name="Claim for review").click()
-    page.get_by_label("Why the thyroid warning does not stop this prescription").fill(
+    page.get_by_label("Why the “Thyroid medication” warning does not stop this prescription").fill(
         "Prescriber monitors TSH; patient told to report palpitations."
     )
     screenshot(page, "08-approve-with-reason")
@@ -209,7 +209,7 @@ def test_the_pharmacist_verifies_an_old_opioid_line_on_the_review_page_and_appro
     )
     assert_accessible(page, "review with a verify form")
     page.get_by_role("button", name="Record verification").click()
-    page.get_by_text("The opioid_use flag is verified.").wait_for()
+    page.get_by_text("The flag “Opioid use” is verified.").wait_for()
     assert "Verified by Paula Pharmacist" in page.locator(".verification").inner_text()
     assert_accessible(page, "review with a verified flag")
     screenshot(page, "07b-review-verified")

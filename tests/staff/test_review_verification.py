@@ -43,7 +43,7 @@ def test_each_verifiable_flag_has_a_verify_form_with_the_methods(client, login, 
         assert label in body
     assert 'name="verify-note"' in body
     assert 'id="id_verify0_verify-method"' in body and 'id="id_verify1_verify-method"' in body  # one id per form
-    assert "A hard stop blocks approval until it is verified: opioid_use" in body
+    assert "A hard stop blocks approval until it is verified: Opioid use" in body
     assert 'name="approve-reason_thyroid"' in body
 
 
@@ -56,14 +56,14 @@ def test_a_pharmacist_verifies_on_the_page_and_sees_who_how_and_when(client, log
     (stop,) = [flag for flag in flags_of(old_line) if flag["code"] == "opioid_use"]
     assert stop["verification"]["method"] == "pdmp_reviewed"
     body = review(client, old_line).content.decode()
-    assert "The opioid_use flag is verified." in body
+    assert "The flag “Opioid use” is verified." in body
     assert "Verified</strong> by Paula Pharmacist on" in body
     assert "Checked the state PDMP report." in body
     assert NOTE in body
     assert "A hard stop blocks approval" not in body
     # the history (audit trail) names it too
     assert "Flag verified" in body
-    assert AuditRecord.objects.filter(actor=pharmacist, description="verified opioid_use").exists()
+    assert AuditRecord.objects.filter(actor=pharmacist, description="verified the flag “Opioid use”").exists()
 
 
 def test_the_approve_form_says_which_warnings_are_verified(client, login, old_line, pharmacist):

@@ -82,7 +82,7 @@ def test_review_page_shows_everything_the_pharmacist_needs(client, login, prescr
     assert "From the medication list, current_medications[0]" in body
     assert "matched as" in body
     assert "Signed content intact" in body
-    assert "A hard stop blocks approval until it is verified: opioid_use" in body
+    assert "A hard stop blocks approval until it is verified: Opioid use" in body
     assert 'name="approve-reason_pregnancy"' in body
     assert "Claimed for review" in body  # history
     assert AuditRecord.objects.filter(actor=pharmacist, action="view", prescription_reference=prescription.reference)

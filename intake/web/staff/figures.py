@@ -20,12 +20,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from intake.clinical.screening import HARD_STOP, INFO, SEVERITIES, WARNING
+from intake.clinical.words import severity_label
 from intake.models import Prescription, PrescriptionStatus
 
 WEEKS = 8
 _ROWS_PER_FETCH = 2000
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}  # hard_stop first
-SEVERITY_LABELS = {HARD_STOP: "Hard stop", WARNING: "Warning", INFO: "Information"}
+SEVERITY_LABELS = {severity: severity_label(severity) for severity in (HARD_STOP, WARNING, INFO)}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django import forms
 from django.forms import formset_factory
 
 from intake.clinical.verification import METHODS, reason_problem, reasons_needed
+from intake.clinical.words import flag_title
 from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence
 from intake.models.people import US_STATES
 from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotInput
@@ -60,7 +61,7 @@ class ApproveForm(forms.Form):
         for code in self.warning_codes:
             messages = [str(f.get("message", "")) for f in flags if f.get("code") == code and not f.get("verification")]
             self.fields[self.field_name(code)] = forms.CharField(
-                label=f"Why the {code.replace('_', ' ')} warning does not stop this prescription",
+                label=f"Why the “{flag_title(code)}” warning does not stop this prescription",
                 help_text=" ".join(dict.fromkeys(messages)),
                 required=False,
                 max_length=TEXT_LIMIT,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from intake.audit import AuditAction, audit
+from intake.clinical.words import flag_title, severity_label
 from intake.errors import WorkflowError
 from intake.models import DosageFormCode, PrescriptionStatus
 from intake.models.prescriptions import flags_by_code, overdue, overdue_before, past_beyond_use_date
@@ -58,6 +59,11 @@ class QueueRow:
     past_bud: bool  # ready, but its beyond-use date has passed: not to be handed over
 
 
+def flag_badge(flag: dict[str, str]) -> dict[str, str]:
+    """A queue badge's words: the flag's title, and its severity for those who cannot see the colour."""
+    return {**flag, "title": flag_title(flag["code"]), "severity_label": severity_label(flag["severity"])}
+
+
 def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
     # One reverse for the page; each row's link is the prefix and its id.
     review_url = reverse("staff:review", args=[0]).removesuffix("0/")
@@ -72,7 +78,7 @@ def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
             rush=rx.rush,
             patient=f"{rx.patient_last_name}, {rx.patient_first_name}",
             medication=f"{milligrams(rx.strength_mg)} mg {_FORM_LABELS.get(rx.dosage_form, rx.dosage_form)}",
-            flags=flags_by_code(rx.flags),
+            flags=[flag_badge(flag) for flag in flags_by_code(rx.flags)],
             status_label=S(rx.status).label,
             status_class=_STATUS_CLASSES.get(rx.status, "primary"),
             submitted=short_datetime(rx.submitted_at.astimezone(zone)),

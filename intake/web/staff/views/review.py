@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from intake.audit import AuditAction, audit
+from intake.clinical.words import flag_title
 from intake.errors import WorkflowError
 from intake.models import (
     Prescription,
@@ -170,8 +171,9 @@ def verify_flag(request: HttpRequest, prescription_id: int) -> HttpResponse:
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return to_review(prescription.pk)
-    audit(request, AuditAction.ACTION, prescription=prescription, description=f"verified {data['code']}")
-    messages.success(request, f"The {data['code']} flag is verified.")
+    title = flag_title(data["code"])
+    audit(request, AuditAction.ACTION, prescription=prescription, description=f"verified the flag “{title}”")
+    messages.success(request, f"The flag “{title}” is verified.")
     return to_review(prescription.pk)
 
 
