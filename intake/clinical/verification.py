@@ -82,7 +82,7 @@ def method_problem(flag: Flag | Mapping[str, Any], method: str) -> str | None:
     if needs_prescriber_confirmation(flag) and method != PRESCRIBER_CONFIRMED:
         return (
             f"A strength above {LDN_MAX_MG} mg is verified only by confirming it with the prescriber "
-            f"(“{METHODS[PRESCRIBER_CONFIRMED]}”)."
+            f"({PRESCRIBER_CONFIRMED})."
         )
     return None
 

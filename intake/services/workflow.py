@@ -20,7 +20,6 @@ from accounts.models import Role, User
 from intake.clinical.refills import refill_reminder_on
 from intake.clinical.verification import (
     METHODS,
-    PRESCRIBER_CONFIRMED,
     confirmations_missing,
     hard_stops_blocking,
     is_verifiable,
@@ -28,7 +27,6 @@ from intake.clinical.verification import (
     reason_problem,
     reasons_needed,
 )
-from intake.clinical.words import field_label, flag_title, flag_titles
 from intake.errors import Conflict, Forbidden, NotFound
 from intake.links import new_questionnaire_token
 from intake.models import (
@@ -265,7 +263,7 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
         blocking = hard_stops_blocking(prescription.flags)
         if blocking:
             raise Conflict(
-                f"A hard stop not verified blocks approval: {flag_titles(sorted(blocking))}. Verify it where it can be "
+                f"A hard stop not verified blocks approval: {', '.join(sorted(blocking))}. Verify it where it can be "
                 "verified; otherwise reject, ask the prescriber, or ask the patient to answer again."
             )
         if prescription.is_altered:
@@ -275,8 +273,7 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
             raise ValidationError(
                 {"override_reasons": [
                     f"A strength above the usual LDN range is approved only once verified with the prescriber "
-                    f"(verified as “{METHODS[PRESCRIBER_CONFIRMED]}”), never with a written reason: "
-                    f"{flag_titles(unconfirmed)}."
+                    f"(verify_flag with prescriber_confirmed), never with a written reason: {', '.join(unconfirmed)}."
                 ]}
             )  # fmt: skip
         needed = reasons_needed(prescription.flags)
@@ -284,7 +281,7 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
         if missing:
             raise ValidationError(
                 {"override_reasons": [
-                    f"Write why each warning does not stop this prescription, or verify it: {flag_titles(missing)}."
+                    f"Write why each warning does not stop this prescription, or verify it: {', '.join(missing)}."
                 ]}
             )  # fmt: skip
         too_long = [code for code, text in reasons.items() if len(text) > MAX_TEXT]
@@ -293,7 +290,7 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
         for code in needed:
             problem = reason_problem(reasons[code])
             if problem:
-                raise ValidationError({"override_reasons": [f"{flag_title(code)}: {problem}"]})
+                raise ValidationError({"override_reasons": [f"{code}: {problem}"]})
 
     warned = {code: text for code, text in reasons.items() if text}
     return transition(
@@ -474,13 +471,13 @@ def prescription_verify_flag(
         if flag.get("code") == code and (not field or flag.get("field") == field)
     ]
     if not chosen:
-        where = f" from {field_label(field)}" if field else ""
-        raise ValidationError({"code": [f"This prescription carries no “{flag_title(code)}” flag{where} to verify."]})
+        where = f" from {field}" if field else ""
+        raise ValidationError({"code": [f"This prescription carries no '{code}' flag{where} to verify."]})
     flags = [prescription.flags[position] for position in chosen]
     if not all(is_verifiable(flag) for flag in flags):
         raise Conflict(
-            f"The “{flag_title(code)}” hard stop cannot be verified: it comes from the patient's own answers or is a "
-            "dose that is not LDN. Reject it, ask the prescriber to correct it, or ask the patient to answer again."
+            f"The {code} hard stop cannot be verified: it comes from the patient's own answers or is a dose that is "
+            "not LDN. Reject it, ask the prescriber to correct it, or ask the patient to answer again."
         )
     if method not in METHODS:
         raise ValidationError({"method": [f"Choose how the flag was checked: {', '.join(METHODS)}."]})

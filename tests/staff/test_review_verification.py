@@ -75,7 +75,7 @@ def test_the_approve_form_says_which_warnings_are_verified(client, login, old_li
 
     body = review(client, old_line).content.decode()
 
-    assert 'thyroid (thyroid_medication): <span class="text-success">verified by Paula Pharmacist' in body
+    assert 'Thyroid medication (Thyroid medication): <span class="text-success">verified by Paula Pharmacist' in body
     assert 'name="approve-reason_thyroid"' not in body
     approved = client.post(reverse("staff:approve", args=[old_line.pk]), {})
     assert approved.status_code == 302

@@ -79,7 +79,7 @@ def test_review_page_shows_everything_the_pharmacist_needs(client, login, prescr
     assert prescription.reference in body
     assert "Ada Lovelace" in body
     assert "Norco 5/325 prn" in body  # questionnaire answer and the flag's source value
-    assert "From the medication list, current_medications[0]" in body
+    assert "From the medication list, Current medications, line 1" in body
     assert "matched as" in body
     assert "Signed content intact" in body
     assert "A hard stop blocks approval until it is verified: Opioid use" in body

@@ -15,7 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from intake.audit import AuditAction, audit
-from intake.clinical.words import flag_title
+from intake.clinical.verification import hard_stops_blocking
+from intake.clinical.words import flag_title, flag_titles
 from intake.errors import WorkflowError
 from intake.models import (
     Prescription,
@@ -75,6 +76,13 @@ def release(request: HttpRequest, prescription_id: int) -> HttpResponse:
     return run_action(request, prescription, call, done="Released back to the queue.", what="released")
 
 
+def approval_blocked_text(codes: list[str]) -> str:
+    return (
+        f"A hard stop not verified blocks approval: {flag_titles(codes)}. Verify it where it can be verified; "
+        "otherwise reject, ask the prescriber, or ask the patient to answer again."
+    )
+
+
 @staff_required
 @require_POST
 def approve(request: HttpRequest, prescription_id: int) -> HttpResponse:
@@ -92,7 +100,9 @@ def approve(request: HttpRequest, prescription_id: int) -> HttpResponse:
             form.add_error(None, error_text(exc))
         return render_review_errors(request, prescription, approve_form=form)
     except WorkflowError as exc:
-        messages.error(request, exc.message)
+        # The service names the codes for API callers; the page names the flags.
+        blocking = hard_stops_blocking(prescription.flags)
+        messages.error(request, approval_blocked_text(blocking) if blocking else exc.message)
         return to_review(prescription.pk)
     audit(request, AuditAction.ACTION, prescription=prescription, description="approved")
     messages.success(request, f"{prescription.reference} approved.")
