@@ -46,4 +46,30 @@
       event.preventDefault();
     }
   });
+
+  // A table wider than the screen scrolls inside its box; that box then takes keyboard focus (so the
+  // arrow keys scroll it) and is named after the table's caption for screen readers.
+  function markScrollingTables(root) {
+    var boxes = root.querySelectorAll(".table-responsive");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.scrollWidth <= box.clientWidth) {
+        if (box.hasAttribute("data-scrolls")) {
+          box.removeAttribute("data-scrolls");
+          box.removeAttribute("tabindex");
+          box.removeAttribute("role");
+          box.removeAttribute("aria-label");
+        }
+        return;
+      }
+      if (box.hasAttribute("tabindex")) { return; }
+      var caption = box.querySelector("caption");
+      box.setAttribute("data-scrolls", "");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { markScrollingTables(document); });
+  window.addEventListener("resize", function () { markScrollingTables(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { markScrollingTables(event.target); });
 })();
