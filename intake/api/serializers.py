@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from intake.api.patient_serializers import RenewalStatusField
+from intake.api.patient_serializers import RenewalStatusField, text_list
 from intake.clinical.flags import SOURCES
 from intake.clinical.verification import METHODS
 from intake.links import questionnaire_url
@@ -160,6 +160,11 @@ class PatientInSerializer(serializers.Serializer):
     phone = Text(max_length=25, required=False, allow_blank=True, default="", validators=[phone_validator])
     weight_kg = Kilograms(required=False, allow_null=True, default=None, help_text="Required for a patient under 18.")
     address = AddressSerializer()
+    allergies = text_list(
+        required=False, default=list,
+        help_text='The allergies the prescriber knows of, one an item ("penicillin: rash"); screened as the '
+        "patient's own.",
+    )  # fmt: skip
 
 
 class StepSerializer(serializers.Serializer):
@@ -229,6 +234,7 @@ def prescribed_content(data: dict[str, Any]) -> PrescribedContent:
         indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
         prescriber_notes=data["prescriber_notes"], rush=data["rush"], repeat_titration=data["repeat_titration"],
         titration=tuple(Step(strength_mg=s["strength_mg"], days=s["days"]) for s in data["titration"]),
+        allergies=tuple(line for line in data["patient"].get("allergies", ()) if line),
     )  # fmt: skip
 
 

@@ -124,6 +124,7 @@ class PrescriptionFacts:
     quantity: int = 0  # 0: not known
     days_supply: int = 0
     patient_state: str = ""  # two-letter state of the patient's address
+    allergies: tuple[str, ...] = ()  # the patient's allergies as the prescriber wrote them
 
     def dose_facts(self) -> DoseFacts:
         return DoseFacts(
@@ -205,6 +206,7 @@ def screen(
     """Dose flags always, questionnaire flags when answered, the patient's picture when given:
     hard stops, then warnings, then info."""
     flags = dose_flags(facts.dose_facts())
+    flags.extend(prescription_allergy_flags(facts.allergies))
     if answers is not None:
         flags.extend(questionnaire_flags(answers))
     if context is not None:
@@ -219,6 +221,17 @@ def questionnaire_flags(answers: QuestionnaireAnswers) -> list[Flag]:
         flags.extend(_medication_line_flags(f"current_medications[{position}]", line))
     for position, line in enumerate(answers.allergies):
         flags.extend(_allergy_line_flags(f"allergies[{position}]", line))
+    return flags
+
+
+def prescription_allergy_flags(allergies: Iterable[str]) -> list[Flag]:
+    """The allergies the prescriber wrote, read as the patient's own list is; the prescriber
+    raised them, so they cannot be verified away (only corrected, or the order rejected)."""
+    flags: list[Flag] = []
+    for position, line in enumerate(allergies):
+        flags.extend(
+            _allergy_line_flags(f"prescriber_allergies[{position}]", line, source=SOURCE_PRESCRIPTION, by="prescriber")
+        )
     return flags
 
 
@@ -541,7 +554,7 @@ def _medication_findings(reading: LineReading) -> tuple[_Finding, ...]:
     return tuple(findings)
 
 
-def _allergy_line_flags(field: str, line: str) -> list[Flag]:
+def _allergy_line_flags(field: str, line: str, *, source: str = SOURCE_ALLERGIES, by: str = "patient") -> list[Flag]:
     # Only naltrexone matters here: an opioid named among allergies is not opioid use, and a
     # denied allergy ("not allergic to naltrexone", "NKDA") names nothing.
     named = [match for match in read_line(line).matches if match.role == NALTREXONE]
@@ -551,10 +564,10 @@ def _allergy_line_flags(field: str, line: str) -> list[Flag]:
         Flag(
             code=NALTREXONE_ALLERGY,
             severity=HARD_STOP,
-            message=f"The patient lists an allergy to '{line}', which is naltrexone.",
+            message=f"The {by} lists an allergy to '{line}', which is naltrexone.",
             field=field,
             value=line,
-            source=SOURCE_ALLERGIES,
+            source=source,
             matched_as=_described(named),
         )
     ]

@@ -215,6 +215,9 @@ class Prescription(models.Model):
     # A refill of a titration dispenses the prescribed strength only, unless this asks for the
     # titration again on every fill.
     repeat_titration = models.BooleanField(default=False)
+    # The patient's allergies as the prescriber wrote them, one line each; screened like the
+    # patient's own list.
+    prescriber_allergies = models.JSONField(default=list, blank=True)
 
     # Signature: typed name and attestation, when and from where, and the digest of the content.
     signature_name = models.CharField(max_length=200, validators=[validate_single_line])
@@ -365,6 +368,7 @@ class Prescription(models.Model):
             "signed_at": self.signed_at.isoformat(),
             # Present only when asked for: a prescription without it keeps the digest it was signed with.
             **({"repeat_titration": True} if self.repeat_titration else {}),
+            **({"allergies": list(self.prescriber_allergies)} if self.prescriber_allergies else {}),
         }
 
     def compute_digest(self, steps: Iterable[TitrationStep] | None = None) -> str:

@@ -92,6 +92,8 @@ class PrescribedContent:
     titration: tuple[Step, ...] = field(default_factory=tuple)
     rush: bool = False
     repeat_titration: bool = False
+    # The patient's allergies as the prescriber knows them, one line each ("penicillin: rash").
+    allergies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,24 @@ def _replay(prescriber: Prescriber, key: str, digest: str) -> Prescription | Non
     return Prescription.objects.get(pk=prescription_id)
 
 
+def form_token_key(token: str) -> str:
+    """The idempotency key of a web form's one-time token, apart from the API's own keys."""
+    return f"web-form:{token}"
+
+
+def prescription_sent_with(*, prescriber: Prescriber, form_token: str) -> Prescription | None:
+    """The prescription that a showing of the web form already made, whatever was changed on the
+    form since: a form is sent once."""
+    if not form_token:
+        return None
+    stored = (
+        IdempotencyKey.objects.select_related("prescription")
+        .filter(prescriber=prescriber, key=form_token_key(form_token))
+        .first()
+    )
+    return None if stored is None else stored.prescription
+
+
 def prescription_submit(
     *,
     prescriber: Prescriber,
@@ -325,6 +345,7 @@ def prescription_create_signed(
         weight_kg=patient.weight_kg,
         rush=content.rush,
         repeat_titration=content.repeat_titration,
+        prescriber_allergies=[line.strip() for line in content.allergies if line.strip()],
         signature_name=signature.name.strip(),
         signed_at=now,
         signed_from_ip=signature.ip_address,
@@ -387,6 +408,7 @@ def _screen_new(
         quantity=content.quantity,
         days_supply=content.days_supply,
         patient_state=patient.state,
+        allergies=content.allergies,
     )
     screen_new(prescription, facts, picture)
     plan = plan_of(

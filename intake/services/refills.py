@@ -268,6 +268,7 @@ def renewal_content(old: Prescription, *, refills: int) -> tuple[PatientDetails,
         dosage_form=old.dosage_form, strength_mg=old.strength_mg, directions=old.directions,
         quantity=old.quantity, days_supply=old.days_supply, refills=refills, indication=old.indication,
         icd10=old.icd10, dose_timing=old.dose_timing, prescriber_notes="", titration=tuple[Step, ...](),
+        allergies=tuple(old.prescriber_allergies),
     )  # fmt: skip
     return details, content
 

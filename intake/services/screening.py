@@ -48,6 +48,7 @@ def prescription_facts(
     quantity: int = 0,
     days_supply: int = 0,
     patient_state: str = "",
+    allergies: Iterable[str] = (),
 ) -> PrescriptionFacts:
     return PrescriptionFacts(
         dosage_form=dosage_form,
@@ -58,6 +59,7 @@ def prescription_facts(
         quantity=quantity,
         days_supply=days_supply,
         patient_state=patient_state,
+        allergies=tuple(allergies),
     )
 
 
@@ -162,6 +164,7 @@ def facts_of(prescription: Prescription) -> PrescriptionFacts:
         quantity=prescription.quantity,
         days_supply=prescription.days_supply,
         patient_state=patient.state,
+        allergies=prescription.prescriber_allergies or (),
     )
 
 

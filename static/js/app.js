@@ -35,6 +35,31 @@
     if (next) { next.focus(); }
   });
 
+  // A form's one-time token (input[data-form-token]). Back after sending it shows the form again
+  // as a new page with a new token, but the browser puts back what was typed: sent again, that
+  // would be a second prescription. So the token sent is remembered for the tab, and a form that
+  // comes back filled in takes it again: the server then shows what it already made.
+  function sentTokenKey() { return "sent-form-token:" + window.location.pathname; }
+
+  document.addEventListener("submit", function (event) {
+    var token = event.target.querySelector && event.target.querySelector("input[data-form-token]");
+    if (token) {
+      try { window.sessionStorage.setItem(sentTokenKey(), token.value); } catch (ignored) { /* storage off */ }
+    }
+  });
+
+  window.addEventListener("pageshow", function () {
+    var token = document.querySelector("input[data-form-token]");
+    if (!token || !token.form) { return; }
+    var typed = Array.prototype.some.call(
+      token.form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), textarea"),
+      function (field) { return field.value !== field.defaultValue; }
+    );
+    var sent = null;
+    try { sent = window.sessionStorage.getItem(sentTokenKey()); } catch (ignored) { /* storage off */ }
+    if (typed && sent) { token.value = sent; }
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-formset-add]");
     if (button) {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +16,11 @@ from intake.clinical.dose_confirmation import unusual_doses
 from intake.models import ContactPreference, DosageForm, DoseTiming, Sex
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step
+from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
 from intake.validators import validate_free_text, validate_single_line
+
+# The first option of a choice the prescriber must make: nothing is chosen for them.
+CHOOSE = ("", "Choose…")
 
 STRENGTH_HELP = "mg per dose, up to two decimal places (LDN is usually 0.5–4.5 mg)."
 
@@ -34,11 +40,44 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def must_choose(choices: list[tuple[str, str]], what: str) -> forms.ChoiceField:
+    """A choice with an empty first option and a message that names what is missing."""
+    return forms.ChoiceField(choices=[CHOOSE, *choices], error_messages={"required": f"Choose the {what}."})
+
+
+class AllergiesField(forms.CharField):
+    """The patient's allergies, one a line or separated by commas; empty when none are given."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = str(super().to_python(value) or "")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if len(lines) == 1:
+            lines = [item.strip() for item in lines[0].split(",") if item.strip()]
+        return lines
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if len(value) > MAX_LIST_ITEMS:
+            raise forms.ValidationError(f"List at most {MAX_LIST_ITEMS} allergies.")
+        for line in value:
+            if len(line) > MAX_ITEM_LENGTH:
+                raise forms.ValidationError(f"Keep each allergy under {MAX_ITEM_LENGTH} characters: '{line[:40]}…'")
+            validate_single_line(line)
+
+    def run_validators(self, value: Any) -> None:
+        return None
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+
 class PatientForm(forms.Form):
     first_name = forms.CharField(max_length=100, validators=[validate_single_line])
     last_name = forms.CharField(max_length=100, validators=[validate_single_line])
     date_of_birth = forms.DateField(widget=DateInput)
-    sex = forms.ChoiceField(choices=Sex.choices)
+    sex = must_choose(Sex.choices, "patient's sex")
     weight_kg = forms.DecimalField(
         label="Weight (kg)", required=False, max_digits=5, decimal_places=1, min_value=Decimal("0.5"),
         help_text="Required for a patient under 18.",
@@ -55,7 +94,7 @@ class PatientForm(forms.Form):
         label="Address line 2", max_length=200, required=False, validators=[validate_single_line]
     )
     city = forms.CharField(max_length=100, validators=[validate_single_line])
-    state = forms.ChoiceField(choices=US_STATES)
+    state = must_choose(US_STATES, "state of the patient's address")
     postal_code = forms.CharField(
         label="ZIP code", max_length=10, validators=[validate_single_line, postal_code_validator]
     )
@@ -94,7 +133,7 @@ class PatientForm(forms.Form):
 
 
 class PrescriptionForm(forms.Form):
-    dosage_form = forms.ChoiceField(choices=())
+    dosage_form = must_choose([], "dosage form")
     strength_mg = strength_field()
     directions = forms.CharField(
         max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
@@ -110,6 +149,13 @@ class PrescriptionForm(forms.Form):
         label="ICD-10 code", required=False, max_length=8, regex=r"^[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?$",
         error_messages={"invalid": "Enter an ICD-10 code such as M79.7 or G35."}, validators=[validate_single_line]
     )  # fmt: skip
+    allergies = AllergiesField(
+        label="The patient's allergies",
+        required=False,
+        max_length=MAX_LIST_ITEMS * (MAX_ITEM_LENGTH + 1),
+        help_text="One a line, or separated by commas, e.g. penicillin: rash. Leave empty or write "
+        "'none known' if there are none.",
+    )
     prescriber_notes = forms.CharField(
         label="Notes to the pharmacist",
         required=False,
@@ -132,7 +178,9 @@ class PrescriptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         forms_available = DosageForm.objects.filter(active=True).order_by("code")
         choices = [(f.code, f"{f.name} ({f.strength_unit})") for f in forms_available]
-        self.fields["dosage_form"].choices = choices  # type: ignore[attr-defined]
+        # The form decides what the quantity counts (capsules, mL or g): chosen, never assumed,
+        # unless the pharmacy makes only one.
+        self.fields["dosage_form"].choices = choices if len(choices) == 1 else [CHOOSE, *choices]  # type: ignore[attr-defined]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -142,6 +190,7 @@ class PrescriptionForm(forms.Form):
                 "directions",
                 Row(Column("quantity"), Column("days_supply"), Column("refills")),
                 Row(Column("indication"), Column("icd10")),
+                "allergies",
                 "prescriber_notes",
                 "rush",
             )
@@ -154,7 +203,7 @@ class PrescriptionForm(forms.Form):
             quantity=data["quantity"], days_supply=data["days_supply"], refills=data["refills"],
             indication=data["indication"], icd10=data["icd10"], dose_timing=data["dose_timing"],
             prescriber_notes=data["prescriber_notes"], titration=steps, rush=data["rush"],
-            repeat_titration=bool(steps) and data["repeat_titration"],
+            repeat_titration=bool(steps) and data["repeat_titration"], allergies=tuple(data["allergies"]),
         )  # fmt: skip
 
 
@@ -167,6 +216,21 @@ def dose_check(content: PrescribedContent) -> list[str]:
         quantity=content.quantity,
         days_supply=content.days_supply,
     )
+
+
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_form_token() -> str:
+    """A random token for one showing of the prescription form: it is sent back with the form,
+    and a second submission carrying it finds the prescription the first one made."""
+    return secrets.token_urlsafe(24)
+
+
+def posted_form_token(data: Any) -> str:
+    """The form's token as posted, or "" when it is missing or not one this site issues."""
+    token = str(data.get("form_token", ""))
+    return token if _FORM_TOKEN.fullmatch(token) else ""
 
 
 class TitrationStepForm(forms.Form):

@@ -17,7 +17,7 @@ from intake.errors import WorkflowError
 from intake.links import questionnaire_url
 from intake.models import Clarification, Prescriber, Prescription, RenewalRequest, RenewalStatus, Requester
 from intake.selectors import prescription_for_user
-from intake.services.prescriptions import prescription_submit
+from intake.services.prescriptions import form_token_key, prescription_sent_with, prescription_submit
 from intake.services.refills import (
     pending_renewals_for,
     refill_request,
@@ -37,8 +37,12 @@ from intake.web.prescriber.forms import (
     SignatureForm,
     TitrationFormSet,
     dose_check,
+    new_form_token,
+    posted_form_token,
     titration_steps,
 )
+
+ALREADY_SENT = "This prescription was already sent: here it is."
 
 
 def prescriber_required(view):  # type: ignore[no-untyped-def]
@@ -105,7 +109,13 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
     signature_form = SignatureForm(data, prefix="sign")
     titration_problems: list[str] = []
     unusual: list[str] = []
+    # Kept across a re-shown form (errors, the dose check) so that it is still one form.
+    form_token = (posted_form_token(request.POST) if data is not None else "") or new_form_token()
     if request.method == "POST" and not blocker:
+        # Back and submit again, or a second click: the prescription is already made.
+        sent = prescription_sent_with(prescriber=prescriber, form_token=posted_form_token(request.POST))
+        if sent is not None:
+            return _already_sent(request, sent)
         forms_valid = all(
             [patient_form.is_valid(), prescription_form.is_valid(), formset.is_valid(), signature_form.is_valid()]
         )
@@ -117,19 +127,27 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
             # prescriber has seen the usual range and confirmed the dose.
             prescription_form.add_error("dose_confirmed", "Confirm the dose outside the usual range, or correct it.")
         elif content is not None:
+            posted_token = posted_form_token(request.POST)
             try:
-                prescription, _ = prescription_submit(
+                prescription, created = prescription_submit(
                     prescriber=prescriber,
                     patient=patient_form.details(),
                     content=content,
                     signature=signature_form.signature(client_ip(request), dose_confirmed=confirmed),
+                    idempotency_key=form_token_key(posted_token) if posted_token else "",
                     audit=AuditEntry.of(request, description="submitted on the web"),
                 )
             except ValidationError as exc:
+                # Two submissions of one form at the same moment, the form changed in between.
+                sent = prescription_sent_with(prescriber=prescriber, form_token=posted_token)
+                if sent is not None:
+                    return _already_sent(request, sent)
                 titration_problems = _place_errors(exc, patient_form, prescription_form, signature_form)
             except WorkflowError as exc:
                 blocker = exc.message
             else:
+                if not created:
+                    return _already_sent(request, prescription)
                 messages.success(request, f"Prescription {prescription.reference} received and signed.")
                 return redirect("prescriber:submitted", prescription_id=prescription.pk)
     return render(
@@ -143,9 +161,15 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
             "titration_problems": titration_problems,
             "unusual_doses": unusual,
             "blocker": blocker,
+            "form_token": form_token,
         },
         status=200 if request.method == "GET" or not blocker else 403,
     )
+
+
+def _already_sent(request: HttpRequest, prescription: Prescription) -> HttpResponse:
+    messages.info(request, ALREADY_SENT)
+    return redirect("prescriber:detail", prescription_id=prescription.pk)
 
 
 def _place_errors(exc: ValidationError, patient_form: Any, prescription_form: Any, signature_form: Any) -> list[str]:
