@@ -106,10 +106,11 @@ def session_seconds_left(session: SessionBase) -> int:
     """Seconds before this session ends if no other request comes, counted as the server counts
     them: from its last save (SessionIdleRefreshMiddleware notes it), or a full idle limit when the
     request being answered saves it."""
-    now = int(time.time())
-    if session.modified or _due_for_refresh(session, now):
+    now = time.time()
+    if session.modified or _due_for_refresh(session, int(now)):
         return settings.SESSION_COOKIE_AGE
-    return max(0, session[SessionIdleRefreshMiddleware.KEY] + settings.SESSION_COOKIE_AGE - now)
+    # Rounded down, as the refresh time was: the page never promises more than the server keeps.
+    return max(0, int(session[SessionIdleRefreshMiddleware.KEY] + settings.SESSION_COOKIE_AGE - now))
 
 
 def session_extend(session: SessionBase) -> int:
