@@ -12,6 +12,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -89,10 +90,33 @@ class SessionIdleRefreshMiddleware:
         session = getattr(request, "session", None)
         if session is not None and not session.is_empty():
             now = int(time.time())
-            refreshed = session.get(self.KEY)
-            if not isinstance(refreshed, int) or now - refreshed >= self.EVERY_SECONDS:
+            # A session saved for any other reason gets a new expiry too: note when, so that
+            # session_seconds_left stays exact.
+            if session.modified or _due_for_refresh(session, now):
                 session[self.KEY] = now  # modified: SessionMiddleware saves it with a new expiry
         return response
+
+
+def _due_for_refresh(session: SessionBase, now: int) -> bool:
+    refreshed = session.get(SessionIdleRefreshMiddleware.KEY)
+    return not isinstance(refreshed, int) or now - refreshed >= SessionIdleRefreshMiddleware.EVERY_SECONDS
+
+
+def session_seconds_left(session: SessionBase) -> int:
+    """Seconds before this session ends if no other request comes, counted as the server counts
+    them: from its last save (SessionIdleRefreshMiddleware notes it), or a full idle limit when the
+    request being answered saves it."""
+    now = time.time()
+    if session.modified or _due_for_refresh(session, int(now)):
+        return settings.SESSION_COOKIE_AGE
+    # Rounded down, as the refresh time was: the page never promises more than the server keeps.
+    return max(0, int(session[SessionIdleRefreshMiddleware.KEY] + settings.SESSION_COOKIE_AGE - now))
+
+
+def session_extend(session: SessionBase) -> int:
+    """Push the idle limit back now, whatever the minute's rhythm; the seconds left after it."""
+    session[SessionIdleRefreshMiddleware.KEY] = int(time.time())
+    return settings.SESSION_COOKIE_AGE
 
 
 class NoStoreMiddleware:

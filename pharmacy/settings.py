@@ -224,6 +224,8 @@ AXES_VERBOSE = False
 
 # Sessions end after 15 minutes without a request (HIPAA automatic log-off).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
+# Long forms show the time left and warn this long before the end, offering to stay signed in.
+SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_SECONDS", 2 * 60)
 # API tokens: a pharmacy shift for staff (never more than a day), a month for a prescriber's EHR.
 API_TOKEN_HOURS_STAFF = min(env_int("API_TOKEN_HOURS_STAFF", 12), 24)
 API_TOKEN_HOURS_PRESCRIBER = env_int("API_TOKEN_HOURS_PRESCRIBER", 30 * 24)

@@ -142,6 +142,7 @@ TABLE: tuple[Row, ...] = (
     row("home", outsiders=LOGIN, prescribers=OK, staff=OK),
     row("login", everyone=OK),
     row("logout", "POST", everyone=LOGIN),  # signed out, or never in: back to the sign-in page
+    row("session_extend", "POST", outsiders=DENIED, prescribers=OK, staff=OK),  # a long form's "Stay signed in"
     row("admin:index", everyone=LOGIN, superuser=OK),
     # What operators read: nothing about a patient, open to the load balancer and Prometheus.
     row("health", everyone=OK),

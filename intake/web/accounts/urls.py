@@ -18,5 +18,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.EmailLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/session/stay-signed-in/", views.stay_signed_in, name="session_extend"),
     path("accounts/", include(security_patterns)),
 ]

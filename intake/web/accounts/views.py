@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from intake.audit import AuditAction, audit
+from intake.middleware import session_extend
 from intake.security import (
     otpauth_uri,
     pending_enrol_key,
@@ -23,12 +26,27 @@ from intake.security import (
     totp_device_for,
 )
 from intake.web.accounts.forms import EmailAuthenticationForm, TOTPCodeForm
+from intake.web.drafts import forms_kept_drop_others
 
 
 class EmailLoginView(LoginView):
     form_class = EmailAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        # A form kept when someone else's session ended on this browser is not this account's.
+        forms_kept_drop_others(self.request.session, user_id=self.request.user.pk)  # type: ignore[arg-type]
+        return response
+
+
+@require_POST
+def stay_signed_in(request: HttpRequest) -> HttpResponse:
+    """A long form's "Stay signed in": push the session's end back, answer the seconds left."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Your session has ended. Sign in again.", "seconds_left": 0}, status=403)
+    return JsonResponse({"seconds_left": session_extend(request.session)})
 
 
 def home(request: HttpRequest) -> HttpResponse:

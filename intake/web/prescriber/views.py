@@ -15,7 +15,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from intake.audit import AuditAction, AuditEntry, audit, client_ip
 from intake.errors import WorkflowError
 from intake.links import questionnaire_url
-from intake.models import Clarification, Prescriber, Prescription, RenewalRequest, RenewalStatus, Requester
+from intake.models import (
+    Clarification,
+    Prescriber,
+    Prescription,
+    PrescriptionStatus,
+    RenewalRequest,
+    RenewalStatus,
+    Requester,
+)
 from intake.selectors import prescription_for_user
 from intake.services.prescriptions import form_token_key, prescription_sent_with, prescription_submit
 from intake.services.refills import (
@@ -27,6 +35,7 @@ from intake.services.refills import (
     renewal_request,
 )
 from intake.services.workflow import prescription_cancel, prescription_respond
+from intake.web.drafts import form_restore, keep_form_when_signed_out
 from intake.web.prescriber.forms import (
     PatientForm,
     PrescriptionForm,
@@ -97,12 +106,13 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@keep_form_when_signed_out("prescriber:new")
 @prescriber_required
 @require_http_methods(["GET", "POST"])
 def new_prescription(request: HttpRequest) -> HttpResponse:
     prescriber: Prescriber = request.user.prescriber  # type: ignore[union-attr]
     blocker = prescriber.submission_blocker()
-    data = request.POST if request.method == "POST" else None
+    data = request.POST if request.method == "POST" else form_restore(request)
     patient_form = PatientForm(data, prefix="patient")
     prescription_form = PrescriptionForm(data, prefix="rx")
     formset = TitrationFormSet(data, prefix="titration")
@@ -223,7 +233,9 @@ def _detail_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
 def detail(request: HttpRequest, prescription_id: int) -> HttpResponse:
     prescription = _own(request, prescription_id)
     audit(request, AuditAction.VIEW, prescription=prescription)
-    return render(request, "prescriber/detail.html", _detail_context(prescription))
+    kept = form_restore(request) if prescription.status == PrescriptionStatus.ON_HOLD else None
+    respond_form = RespondForm(kept, prefix="respond") if kept is not None else None
+    return render(request, "prescriber/detail.html", _detail_context(prescription, respond_form=respond_form))
 
 
 def _current(prescription: Prescription) -> dict[str, Any]:
@@ -236,6 +248,7 @@ def _current(prescription: Prescription) -> dict[str, Any]:
     }
 
 
+@keep_form_when_signed_out("prescriber:detail")
 @prescriber_required
 @require_POST
 def respond(request: HttpRequest, prescription_id: int) -> HttpResponse:
