@@ -134,6 +134,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.pharmacy",
             ],
+            # date_words, datetime_words, duration_words: one way to write dates on every page.
+            "builtins": ["intake.templatetags.when"],
         },
     },
     # Jinja2 only where measured: the queue's table rows (intake/web/staff/views/queue.py).
