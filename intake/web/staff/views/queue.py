@@ -23,10 +23,10 @@ from intake.queue import WORK_STATUSES, QueueEntry, queue_counts, queue_for_staf
 from intake.services.workflow import (
     prescription_claim_next,
 )
-from intake.when import datetime_words, duration_from_now
 from intake.web.staff.access import staff_required, staff_user
 from intake.web.staff.queue_formats import milligrams
 from intake.web.staff.review_page import to_review
+from intake.when import datetime_words, duration_from_now
 
 S = PrescriptionStatus
 
