@@ -27,7 +27,7 @@ cat <<'ACCOUNTS'
 Demo accounts (email / password):
   prescriber@demo.test / demo-prescriber-1     prescriber2@demo.test / demo-prescriber-2
   pharmacist@demo.test / demo-pharmacist-1     pharmacist2@demo.test / demo-pharmacist-2
-  technician@demo.test / demo-technician-1
+  technician@demo.test / demo-technician-1     admin@demo.test / demo-admin-1 (Django admin)
 ACCOUNTS
 [ -n "${DEMO_SETUP_ONLY:-}" ] && exit 0
 echo "serving at http://127.0.0.1:${port}/"

@@ -96,7 +96,7 @@ def test_an_order_in_progress_shows_its_fill_refills_and_validity_without_button
     assert "Fill 1" in body
     assert "3 of 3 refills left" in body
     valid_until = prescription.written_on.replace(year=prescription.written_on.year + 1) - timedelta(days=1)
-    assert f"Valid until {valid_until:%B} {valid_until.day}, {valid_until.year}" in body
+    assert f"Valid until {date_words(valid_until)}" in body
     assert "Ask for a refill" not in body
     assert "Ask your prescriber to renew" not in body
     assert_nothing_clinical(body)
