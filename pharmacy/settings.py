@@ -1,7 +1,7 @@
 """Settings for the LDN pharmacy, read from environment variables only.
 
 Unset variables fall back to a self-contained development set-up: SQLite in the project folder,
-Celery tasks run in-process after the commit, mail printed to the console.
+Celery tasks run in-process after the commit, mail printed to the console (or to EMAIL_FILE_PATH).
 """
 
 from __future__ import annotations
@@ -134,6 +134,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.pharmacy",
             ],
+            # date_words, datetime_words, duration_words: one way to write dates on every page.
+            "builtins": ["intake.templatetags.when"],
         },
     },
     # Jinja2 only where measured: the queue's table rows (intake/web/staff/views/queue.py).
@@ -412,9 +414,15 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
-)
+# Without an SMTP server mail is written to the console, or to one file per sending in
+# EMAIL_FILE_PATH (a folder) when that is set: the demo keeps its seed mail out of the terminal.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif EMAIL_FILE_PATH:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{PHARMACY_NAME} <{PHARMACY_EMAIL}>")
 
 LOGGING = {

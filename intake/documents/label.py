@@ -70,6 +70,8 @@ def _one_label(
     patient = prescription.patient
     container = details.container
     form = prescription.get_dosage_form_display()
+    # Dates on the label stay numeric (MM/DD/YYYY) as US prescription labels write them: it fits the
+    # small label. No rule fixes the format; USP <795> asks only that the beyond-use date be on it.
     filled_on = timezone.localtime(record.compounded_at).date()
     if container.strength_mg is not None:
         drug = f"Naltrexone HCl {_mg(container.strength_mg)} mg {form.lower()}s"

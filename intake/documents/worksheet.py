@@ -19,6 +19,7 @@ from intake.clinical.dosing import format_mg
 from intake.documents.common import COMPOUNDED_NOTICE, barcode, escape, medication_name, render, spacer, styles
 from intake.models import CompoundingRecord, Prescription
 from intake.services.dispensing import ContainerDetails, recorded_containers, titrates_this_fill
+from intake.when import date_words, datetime_words
 
 GRID = TableStyle([
     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -65,7 +66,7 @@ def compounding_worksheet_pdf(
                 ],
                 [
                     cell("Patient"),
-                    cell(f"{prescription.patient.full_name}, born {prescription.patient.date_of_birth:%m/%d/%Y}"),
+                    cell(f"{prescription.patient.full_name}, born {date_words(prescription.patient.date_of_birth)}"),
                     cell("Prescriber"),
                     cell(prescription.prescriber.display_name),
                 ],
@@ -77,9 +78,9 @@ def compounding_worksheet_pdf(
                 ],
                 [
                     cell("Compounded"),
-                    cell(f"{compounded:%m/%d/%Y %H:%M} by {record.compounded_by}"),
+                    cell(f"{datetime_words(compounded)} by {record.compounded_by}"),
                     cell("Beyond-use date"),
-                    cell(f"{record.beyond_use_date:%m/%d/%Y}"),
+                    cell(date_words(record.beyond_use_date)),
                 ],
                 [
                     cell("BUD rule"),
@@ -123,7 +124,7 @@ def compounding_worksheet_pdf(
                     cell(lot.ingredient),
                     cell(lot.manufacturer or "-"),
                     cell(lot.lot),
-                    cell(f"{lot.expires:%m/%d/%Y}"),
+                    cell(date_words(lot.expires)),
                     cell(lot.quantity_used or ""),
                 ]
                 for lot in record.lots.all()
@@ -146,7 +147,7 @@ def compounding_worksheet_pdf(
         Paragraph("Verification", style["heading"]),
         Paragraph(f"Compounded by: {_person(record.compounded_by)}", style["body"]),
         Paragraph(
-            f"Final check by: {_person(record.checked_by)}{f' on {checked:%m/%d/%Y %H:%M}' if checked else ''}",
+            f"Final check by: {_person(record.checked_by)}{f' on {datetime_words(checked)}' if checked else ''}",
             style["body"],
         ),  # fmt: skip
         spacer(6),

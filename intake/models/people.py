@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from intake.models.history import history_of
 from intake.validators import validate_npi, validate_single_line
+from intake.when import date_words
 
 US_STATES = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"), ("CA", "California"),
@@ -88,7 +89,7 @@ class Prescriber(models.Model):
             )
         if self.license_expires < today:
             return (
-                f"Your {self.license_state} licence expired on {self.license_expires:%B %-d, %Y}. "
+                f"Your {self.license_state} licence expired on {date_words(self.license_expires)}. "
                 "Send the pharmacy your renewed licence before submitting prescriptions."
             )
         return ""

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from accounts.models import User
 from intake.clinical.refills import RefillDecision, RefillRefusal, refill_decision
@@ -44,6 +43,7 @@ from intake.services.prescriptions import (
     prescription_create_signed,
 )
 from intake.services.workflow import lock_prescription, required_text, transition
+from intake.when import date_words
 
 S = PrescriptionStatus
 
@@ -73,19 +73,15 @@ class RefillState:
         if refusal is None:
             return ""
         if refusal == RefillRefusal.TOO_SOON and self.decision.earliest:
-            return f"Too soon for a refill: you can ask for one from {long_date(self.decision.earliest)}."
+            return f"Too soon for a refill: you can ask for one from {date_words(self.decision.earliest)}."
         if refusal == RefillRefusal.NO_REFILLS_LEFT:
             return "No refills are left on this prescription. The prescriber can renew it."
         if refusal == RefillRefusal.EXPIRED and self.decision.expires_on:
             return (
-                f"This prescription is valid until {long_date(self.decision.expires_on - timedelta(days=1))}"
+                f"This prescription is valid until {date_words(self.decision.expires_on - timedelta(days=1))}"
                 " and cannot be refilled after that. The prescriber can renew it."
             )
         return "A refill can be asked for once the current fill has been handed over."
-
-
-def long_date(day: date) -> str:
-    return date_format(day, "F j, Y")
 
 
 def refill_state(prescription: Prescription, *, today: date | None = None) -> RefillState:

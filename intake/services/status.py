@@ -13,6 +13,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils import timezone
 
+from intake.clinical.verification import hard_stops_blocking
 from intake.errors import NotFound
 from intake.models import Prescription, PrescriptionStatus
 from intake.throttles import normalize_reference
@@ -182,6 +183,9 @@ def expected_ready_date(prescription: Prescription, today: date | None = None) -
         return timezone.localdate(prescription.ready_at) if prescription.ready_at else None
     if prescription.status not in _IN_PROGRESS:
         # Waiting for the answers or the prescriber, or closed: no honest date to give.
+        return None
+    if hard_stops_blocking(prescription.flags):
+        # A hard stop not verified may end in a rejection: no date until a pharmacist clears it.
         return None
     questionnaire = getattr(prescription, "questionnaire", None)
     answered_at = questionnaire.submitted_at if questionnaire is not None else prescription.submitted_at

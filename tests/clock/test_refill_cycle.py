@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from intake.errors import Conflict
 from intake.models import CompoundingRecord, Fill, Prescription, PrescriptionStatus, Requester
-from intake.services.refills import long_date, refill_request
+from intake.services.refills import refill_request
+from intake.when import date_words
 from tests.clock.conftest import at_status
 from tests.workflow_helpers import advance
 
@@ -26,7 +27,7 @@ def test_a_refill_is_a_fill_of_its_own(clock, prescriber, pharmacist, technician
     clock.at(days=22)
     with pytest.raises(Conflict) as too_soon:
         refill_request(prescription_id=prescription.pk, actor=pharmacist, requester=Requester.PHARMACY)
-    assert long_date(handed_over + timedelta(days=23)) in too_soon.value.message
+    assert date_words(handed_over + timedelta(days=23)) in too_soon.value.message
     assert Prescription.objects.get(pk=prescription.pk).refills_used == 0
 
     # and on day 23 the refill opens fill 2, which waits for the patient's re-screen
@@ -80,6 +81,6 @@ def test_no_refill_past_a_year_from_writing(clock, prescriber, pharmacist, techn
         refill_request(prescription_id=prescription.pk, actor=pharmacist, requester=Requester.PHARMACY)
 
     assert "cannot be refilled" in expired.value.message
-    assert long_date(written_on.replace(year=written_on.year + 1) - timedelta(days=1)) in expired.value.message
+    assert date_words(written_on.replace(year=written_on.year + 1) - timedelta(days=1)) in expired.value.message
     fresh = Prescription.objects.get(pk=prescription.pk)
     assert (fresh.status, fresh.fill_number, fresh.refills_used) == (S.COMPLETED, 1, 0)

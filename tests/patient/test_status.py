@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from intake.models import AuditAction, AuditRecord, Prescription, PrescriptionStatus
 from intake.services.status import add_business_days, expected_ready_date, patient_status, tracking_url
+from intake.when import date_words
 from tests.patient.conftest import PATIENT_NAME, PATIENT_SURNAME, assert_nothing_clinical
 from tests.workflow_helpers import advance
 
@@ -295,3 +296,67 @@ def test_the_status_can_be_read_with_a_post_keeping_the_birth_date_out_of_the_ur
     assert response.json()["reference"] == prescription.reference
     assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
     assert wrong.status_code == 404 and "status" not in wrong.json()
+
+
+# --- no estimate where none can be given, each message once ------------------------------------
+
+
+def test_a_miss_on_the_status_page_is_said_once(client: Client, prescription: Prescription) -> None:
+    response = client.post("/status/", {"reference": prescription.reference, "date_of_birth": "1980-03-01"})
+
+    assert response.content.decode().count("could not find an order") == 1
+
+
+HARD_STOP_FLAG = {"code": "opioid_use", "severity": "hard_stop", "message": "Reports opioid use.", "verification": None}
+
+
+def test_no_ready_date_while_a_hard_stop_waits_for_verification(
+    prescription: Prescription, pharmacist, technician
+) -> None:
+    advance(prescription, S.PENDING_REVIEW, pharmacist=pharmacist, technician=technician)
+    prescription = Prescription.objects.select_related("questionnaire").get(pk=prescription.pk)
+    prescription.flags = [HARD_STOP_FLAG]
+
+    assert expected_ready_date(prescription) is None
+
+    prescription.flags = [{**HARD_STOP_FLAG, "verification": {"method": "pdmp", "by": "P", "at": "2026-01-05"}}]
+    assert expected_ready_date(prescription) is not None
+
+
+@pytest.mark.parametrize("status", [S.AWAITING_QUESTIONNAIRE, S.ON_HOLD, S.REJECTED, S.CANCELLED])
+def test_no_ready_date_on_hold_awaiting_answers_or_closed(
+    prescription: Prescription, pharmacist, technician, status: str
+) -> None:
+    advance(prescription, S.PENDING_REVIEW, pharmacist=pharmacist, technician=technician)
+    prescription = Prescription.objects.select_related("questionnaire").get(pk=prescription.pk)
+    prescription.status = status
+
+    assert expected_ready_date(prescription) is None
+
+
+def test_the_status_page_of_a_hard_stopped_order_gives_no_date(
+    client: Client, prescription: Prescription, pharmacist, technician
+) -> None:
+    advance(prescription, S.PENDING_REVIEW, pharmacist=pharmacist, technician=technician)
+    Prescription.objects.filter(pk=prescription.pk).update(flags=[HARD_STOP_FLAG])
+
+    response = client.post("/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Expected ready by" not in body
+    assert_nothing_clinical(body)
+
+
+def test_the_status_page_gives_the_ready_date_in_words(
+    client: Client, prescription: Prescription, pharmacist, technician
+) -> None:
+    advance(prescription, S.PENDING_REVIEW, pharmacist=pharmacist, technician=technician)
+    prescription = Prescription.objects.select_related("questionnaire").get(pk=prescription.pk)
+    expected = expected_ready_date(prescription)
+    assert expected is not None
+
+    response = client.post("/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"})
+
+    assert "Expected ready by" in response.content.decode()
+    assert date_words(expected, weekday=True) in response.content.decode()

@@ -23,7 +23,8 @@ from intake.models import (
     RenewalStatus,
 )
 from intake.services.prescriptions import Signature
-from intake.services.refills import long_date, renewal_approve
+from intake.services.refills import renewal_approve
+from intake.when import date_words
 from tests.factories import make_prescription
 from tests.patient.conftest import assert_nothing_clinical
 from tests.workflow_helpers import advance
@@ -95,7 +96,7 @@ def test_an_order_in_progress_shows_its_fill_refills_and_validity_without_button
     assert "Fill 1" in body
     assert "3 of 3 refills left" in body
     valid_until = prescription.written_on.replace(year=prescription.written_on.year + 1) - timedelta(days=1)
-    assert f"Valid until {valid_until:%B} {valid_until.day}, {valid_until.year}" in body
+    assert f"Valid until {date_words(valid_until)}" in body
     assert "Ask for a refill" not in body
     assert "Ask your prescriber to renew" not in body
     assert_nothing_clinical(body)
@@ -107,7 +108,7 @@ def test_just_handed_over_is_too_soon_with_the_date(client, prescriber, pharmaci
     body = unlocked(client, prescription).get(status_link(prescription)).content.decode()
 
     earliest = timezone.localdate() + timedelta(days=REFILL_AFTER_DAYS)
-    assert f"Too soon for a refill: you can ask for one from {long_date(earliest)}." in body
+    assert f"Too soon for a refill: you can ask for one from {date_words(earliest)}." in body
     assert "3 of 3 refills left" in body
     assert "Ask for a refill" not in body
     assert_nothing_clinical(body)
@@ -158,7 +159,7 @@ def test_a_pending_renewal_says_when_it_was_asked(client, prescriber, pharmacist
 
     body = client.get(status_link(prescription)).content.decode()
 
-    assert f"Renewal asked on {long_date(timezone.localdate())}, waiting for your prescriber." in body
+    assert f"Renewal asked on {date_words(timezone.localdate())}, waiting for your prescriber." in body
     assert "Ask your prescriber to renew" not in body
 
 
@@ -273,7 +274,7 @@ def test_unproven_refill_posts_are_throttled_like_the_lookup(client, prescriber,
 
 def test_too_soon_answers_with_the_date_and_changes_nothing(client, prescriber, pharmacist, technician) -> None:
     prescription = dispensed(prescriber, pharmacist, technician)
-    earliest = long_date(timezone.localdate() + timedelta(days=REFILL_AFTER_DAYS))
+    earliest = date_words(timezone.localdate() + timedelta(days=REFILL_AFTER_DAYS))
     before = state_of(prescription)
 
     by_link = unlocked(client, prescription).post(status_link(prescription, "refill"), follow=True)

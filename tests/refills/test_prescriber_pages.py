@@ -8,11 +8,11 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from intake.models import AuditAction, AuditRecord, Fill, Prescription, RenewalRequest, RenewalStatus
 from intake.services.prescriptions import Signature
 from intake.services.refills import renewal_approve, renewal_deny
+from intake.when import date_words
 from tests.refills.dispensing import REFILL_AFTER_DAYS, days_later, dispensed, waiting_renewal
 
 
@@ -49,8 +49,8 @@ def test_the_page_shows_fills_refills_and_validity(prescriber_client, handed_ove
     assert "Refills: 0 used, 3 left" in html
     written = timezone.localdate(handed_over.signed_at)
     valid_until = written.replace(year=written.year + 1) - timedelta(days=1)
-    assert f"valid until {date_format(valid_until, 'M j, Y')}" in html
-    assert date_format(handed_over.beyond_use_date, "M j, Y") in html
+    assert f"valid until {date_words(valid_until)}" in html
+    assert date_words(handed_over.beyond_use_date) in html
     assert AuditRecord.objects.filter(action=AuditAction.VIEW, prescription_reference=handed_over.reference).exists()
 
 
@@ -58,7 +58,7 @@ def test_too_soon_shows_the_date_and_no_button(prescriber_client, handed_over):
     html = prescriber_client.get(detail_url(handed_over)).content.decode()
 
     possible = timezone.localdate() + timedelta(days=REFILL_AFTER_DAYS)
-    assert f"you can ask for one from {date_format(possible, 'F j, Y')}" in html
+    assert f"you can ask for one from {date_words(possible)}" in html
     assert "Ask the pharmacy for a refill" not in html
 
 

@@ -11,6 +11,7 @@ from intake.documents import compounding_worksheet_pdf, prescription_label_pdf
 from intake.models import PrescriptionStatus
 from intake.services.compounding import ContainerInput, LotInput, compounding_record_create, latest_record
 from intake.services.workflow import prescription_final_check
+from intake.when import date_words
 from tests.factories import make_prescription
 from tests.pdf_layout import pages, text
 from tests.workflow_helpers import advance
@@ -132,7 +133,7 @@ def test_the_worksheet_shows_each_containers_calculation_and_tolerance(prescribe
 
     for needed in [
         prescription.reference, "NTX-24001", "MCC-7781", "Medisca", str(technician), str(pharmacist),
-        f"{record.beyond_use_date:%m/%d/%Y}", "titration kit of",
+        date_words(record.beyond_use_date), "titration kit of",
         "Container 1 of 3: 1.5 mg capsules, days 1-14, 14 capsules",
         # 1.5 mg x 14 x salt factor 1 x 1.02 (the demo formulation's 2% overage)
         "21.42 mg", "19.28-23.56 mg",

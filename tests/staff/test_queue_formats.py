@@ -1,42 +1,12 @@
-"""The queue's own formats say what Django's timesince, date and floatformat filters say."""
+"""The queue's own strength format says what Django's floatformat filter says."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from django.template.defaultfilters import floatformat
-from django.utils import dateformat
-from django.utils.timesince import timesince
 
-from intake.web.staff.queue_formats import milligrams, short_datetime, waiting
-
-NOW = datetime(2026, 12, 3, 11, 30, tzinfo=UTC)
-# Up to four weeks: beyond, Django counts calendar months and years, the queue 30 and 365 days.
-SECONDS = sorted({0, 59, 60, 61, 3_599, 3_600, 3_660, 86_399, 86_400, 90_000, 7 * 86_400 - 1, 7 * 86_400,
-                  8 * 86_400 + 3_600, 13 * 86_400, 27 * 86_400 + 86_399, *range(0, 28 * 86_400, 37_813)})  # fmt: skip
-
-
-@pytest.mark.parametrize("seconds", SECONDS)
-def test_waiting_is_the_timesince_filter(seconds):
-    since = NOW - timedelta(seconds=seconds)
-    assert waiting(since, NOW) == timesince(since, NOW)
-
-
-def test_waiting_never_goes_negative():
-    assert waiting(NOW + timedelta(minutes=5), NOW) == timesince(NOW + timedelta(minutes=5), NOW) == "0\xa0minutes"
-
-
-@pytest.mark.parametrize(
-    "moment",
-    [
-        datetime(2026, month, day, hour, minute)
-        for month, day, hour, minute in [(1, 5, 14, 3), (2, 28, 0, 0), (9, 30, 23, 59), (12, 31, 9, 7), (7, 4, 12, 30)]
-    ],  # fmt: skip
-)
-def test_short_datetime_is_the_date_filter(moment):
-    assert short_datetime(moment) == dateformat.format(moment, "M j, Y H:i")
+from intake.web.staff.queue_formats import milligrams
 
 
 def test_milligrams_is_the_floatformat_filter_for_every_strength_kept():

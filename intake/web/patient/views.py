@@ -40,7 +40,7 @@ from intake.services.questionnaire import (
     questionnaire_prescription,
     questionnaire_submit,
 )
-from intake.services.refills import long_date, refill_request, refill_state, renewal_request
+from intake.services.refills import refill_request, refill_state, renewal_request
 from intake.services.status import PATIENT_STATUS_LOOKUP, patient_status, status_lookup
 from intake.throttles import GUESSED_REFERENCE, QUESTIONNAIRE, birth_date_try, normalize_reference, private_link_allowed
 from intake.web.patient.forms import (
@@ -53,6 +53,7 @@ from intake.web.patient.forms import (
     list_rows,
     questionnaire_answers,
 )
+from intake.when import date_words
 
 S = PrescriptionStatus
 
@@ -421,7 +422,7 @@ def _ask_renewal(request: HttpRequest, prescription: Prescription, *, actor_labe
         return Asked(done=False, message=exc.message)
     audit(request, AuditAction.ACTION, prescription=prescription, actor_label=actor_label,
           description="renewal asked by the patient")  # fmt: skip
-    asked_on = long_date(timezone.localdate(renewal.requested_at))
+    asked_on = date_words(timezone.localdate(renewal.requested_at))
     return Asked(
         done=True,
         message=f"We asked your prescriber on {asked_on} to renew your prescription. We will tell you their answer.",

@@ -26,10 +26,11 @@ from intake.models import (
     Requester,
 )
 from intake.services.follow_up import follow_up_review, follow_ups_for_pharmacist
-from intake.services.refills import long_date, refill_request, renewal_request
+from intake.services.refills import refill_request, renewal_request
 from intake.web.staff.access import error_text, get_prescription, staff_required, staff_user
 from intake.web.staff.forms import FollowUpReviewForm
 from intake.web.staff.review_page import to_review
+from intake.when import date_words
 
 # Refills and renewals asked by the pharmacy -----------------------------------------------------
 
@@ -66,7 +67,7 @@ def renewal_ask(request: HttpRequest, prescription_id: int) -> HttpResponse:
         messages.error(request, error_text(exc))
         return to_review(prescription.pk)
     audit(request, AuditAction.ACTION, prescription=prescription, description="renewal asked of the prescriber")
-    asked_on = long_date(timezone.localdate(renewal.requested_at))
+    asked_on = date_words(timezone.localdate(renewal.requested_at))
     messages.success(request, f"The prescriber was asked to renew it on {asked_on}.")
     return to_review(prescription.pk)
 

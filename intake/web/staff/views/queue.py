@@ -25,8 +25,9 @@ from intake.services.workflow import (
     prescription_claim_next,
 )
 from intake.web.staff.access import staff_required, staff_user
-from intake.web.staff.queue_formats import milligrams, short_datetime, waiting
+from intake.web.staff.queue_formats import milligrams
 from intake.web.staff.review_page import to_review
+from intake.when import datetime_words, duration_from_now
 
 S = PrescriptionStatus
 
@@ -81,13 +82,13 @@ def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
             flags=[flag_badge(flag) for flag in flags_by_code(rx.flags)],
             status_label=S(rx.status).label,
             status_class=_STATUS_CLASSES.get(rx.status, "primary"),
-            submitted=short_datetime(rx.submitted_at.astimezone(zone)),
-            waiting=waiting(rx.submitted_at, now),
+            submitted=datetime_words(rx.submitted_at.astimezone(zone)),
+            waiting=duration_from_now(rx.submitted_at, now),
             claimed_by=rx.claimed_by_name if rx.claimed_by_id is not None else "",
             claimed_by_reader=rx.claimed_by_id == reader.pk,
             prescriber=rx.prescriber_name,
             fill_number=rx.fill_number,
-            overdue_for=waiting(rx.status_changed_at, now)
+            overdue_for=duration_from_now(rx.status_changed_at, now)
             if rx.status_changed_at and overdue(rx.status, rx.status_changed_at, before=overdue_since)
             else "",
             past_bud=past_beyond_use_date(rx.status, rx.beyond_use_date, today),
