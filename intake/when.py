@@ -1,6 +1,7 @@
 """Dates, times and durations as the pharmacy writes them, the same on pages, messages and PDFs.
 
-"Tuesday 8 December 2026", "8 December 2026, 14:05", "30 days": one unit for a duration, never
+"Tuesday, December 8, 2026", "December 8, 2026, 2:05 PM", "30 days", as an American pharmacy
+writes them: one unit for a duration, never
 "4 weeks, 1 day", and days rather than weeks or months because the pharmacy counts in days
 (a link works for 30 days, a beyond-use date is 14 days away). Times are the pharmacy's local time.
 """
@@ -24,16 +25,17 @@ def _local_date(value: date | datetime) -> date:
 
 
 def date_words(value: date | datetime, *, weekday: bool = False) -> str:
-    """'8 December 2026', or with the weekday 'Tuesday 8 December 2026'."""
+    """'December 8, 2026', or with the weekday 'Tuesday, December 8, 2026'."""
     day = _local_date(value)
-    words = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-    return f"{_WEEKDAYS[day.weekday()]} {words}" if weekday else words
+    words = f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]}, {words}" if weekday else words
 
 
 def datetime_words(moment: datetime) -> str:
-    """'8 December 2026, 14:05' in the pharmacy's time zone."""
+    """'December 8, 2026, 2:05 PM' in the pharmacy's time zone."""
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    return f"{date_words(local)}, {local:%H:%M}"
+    hour = local.hour % 12 or 12
+    return f"{date_words(local)}, {hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
 def _count(number: int, unit: str) -> str:

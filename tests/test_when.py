@@ -43,11 +43,11 @@ def test_a_moment_is_read_as_its_distance_from_now_either_way() -> None:
 def test_dates_in_words(settings) -> None:
     settings.TIME_ZONE = "America/Chicago"
 
-    assert date_words(date(2026, 12, 8)) == "8 December 2026"
-    assert date_words(date(2026, 12, 8), weekday=True) == "Tuesday 8 December 2026"
+    assert date_words(date(2026, 12, 8)) == "December 8, 2026"
+    assert date_words(date(2026, 12, 8), weekday=True) == "Tuesday, December 8, 2026"
     # 02:05 UTC is still the evening before in the pharmacy's time zone
-    assert date_words(datetime(2026, 12, 9, 2, 5, tzinfo=UTC)) == "8 December 2026"
-    assert datetime_words(datetime(2026, 12, 9, 2, 5, tzinfo=UTC)) == "8 December 2026, 20:05"
+    assert date_words(datetime(2026, 12, 9, 2, 5, tzinfo=UTC)) == "December 8, 2026"
+    assert datetime_words(datetime(2026, 12, 9, 2, 5, tzinfo=UTC)) == "December 8, 2026, 8:05 PM"
 
 
 def test_the_template_filters_need_no_load_and_leave_nothing_blank() -> None:
@@ -59,7 +59,7 @@ def test_the_template_filters_need_no_load_and_leave_nothing_blank() -> None:
     shown = template.render(Context({"day": date(2026, 12, 8), "moment": datetime(2026, 1, 5, 14, 3),
                                      "length": timedelta(days=30), "missing": None}))  # fmt: skip
 
-    assert shown == "Tuesday 8 December 2026 / 5 January 2026, 14:03 / 30 days / -"
+    assert shown == "Tuesday, December 8, 2026 / January 5, 2026, 2:03 PM / 30 days / -"
 
 
 def test_no_template_uses_djangos_own_duration_or_date_formats() -> None:
@@ -74,3 +74,11 @@ def test_no_template_uses_djangos_own_duration_or_date_formats() -> None:
     ]
 
     assert offenders == []
+
+
+def test_times_read_on_a_twelve_hour_clock_at_midnight_and_noon(settings) -> None:
+    settings.TIME_ZONE = "UTC"
+
+    assert datetime_words(datetime(2026, 12, 8, 0, 7, tzinfo=UTC)) == "December 8, 2026, 12:07 AM"
+    assert datetime_words(datetime(2026, 12, 8, 12, 0, tzinfo=UTC)) == "December 8, 2026, 12:00 PM"
+    assert datetime_words(datetime(2026, 12, 8, 23, 59, tzinfo=UTC)) == "December 8, 2026, 11:59 PM"
