@@ -54,8 +54,8 @@ def _status_page(page, prescription) -> str:
 def test_the_pharmacist_reads_words_and_the_patient_no_date_until_the_stop_is_verified(
     browser,
     live_server,
-    staff,
-    size,  # noqa: F811
+    staff,  # noqa: F811
+    size,
 ):
     prescription = _hard_stopped(staff)
     context = _context(browser, live_server, size)
