@@ -74,7 +74,7 @@ def test_patient_reports_an_opioid_and_the_pharmacist_cannot_approve(browser, li
     sign_in(page, "paula@example.test", PASSWORD)
     page.goto("/pharmacy/queue/")
     row = page.get_by_role("row").filter(has_text=prescription.reference)
-    assert "opioid_use" in row.inner_text()
+    assert "Opioid use" in row.inner_text()
     assert row.locator(".flag-hard_stop").count() >= 1
     assert_accessible(page, "queue")
     screenshot(page, "06-pharmacy-queue")
