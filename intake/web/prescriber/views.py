@@ -119,11 +119,12 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
     signature_form = SignatureForm(data, prefix="sign")
     titration_problems: list[str] = []
     unusual: list[str] = []
+    posted_token = posted_form_token(request.POST)
     # Kept across a re-shown form (errors, the dose check) so that it is still one form.
-    form_token = (posted_form_token(request.POST) if data is not None else "") or new_form_token()
+    form_token = posted_token or new_form_token()
     if request.method == "POST" and not blocker:
         # Back and submit again, or a second click: the prescription is already made.
-        sent = prescription_sent_with(prescriber=prescriber, form_token=posted_form_token(request.POST))
+        sent = prescription_sent_with(prescriber=prescriber, form_token=posted_token)
         if sent is not None:
             return _already_sent(request, sent)
         forms_valid = all(
@@ -137,7 +138,6 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
             # prescriber has seen the usual range and confirmed the dose.
             prescription_form.add_error("dose_confirmed", "Confirm the dose outside the usual range, or correct it.")
         elif content is not None:
-            posted_token = posted_form_token(request.POST)
             try:
                 prescription, created = prescription_submit(
                     prescriber=prescriber,
