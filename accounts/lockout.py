@@ -23,7 +23,7 @@ from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 
 if TYPE_CHECKING:
     from intake.audit import AuditEntry
@@ -36,7 +36,7 @@ def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None) -
         raw = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
     else:
         raw = getattr(request, "data", request.POST).get(settings.AXES_USERNAME_FORM_FIELD)
-    return raw.strip().lower() if isinstance(raw, str) else None
+    return normalise_email(raw) if isinstance(raw, str) else None
 
 
 def account_failures(username: str, *, until: datetime | None = None) -> int:

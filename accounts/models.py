@@ -22,13 +22,19 @@ class Role(models.TextChoices):
 PHARMACY_STAFF_ROLES = frozenset({Role.PHARMACIST, Role.TECHNICIAN, Role.ADMIN})
 
 
+def normalise_email(email: str) -> str:
+    """An account's email as it is stored and looked up: every spelling of one address is one
+    account (and one lockout count)."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -81,7 +87,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         # Sign-in lower-cases what is typed: an email saved in capitals (the admin's forms) could never sign in.
         super().clean()
-        self.email = self.email.strip().lower()
+        self.email = normalise_email(self.email)
 
     def get_full_name(self) -> str:
         return full_name(self.first_name, self.last_name)

@@ -15,7 +15,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 
 WRONG_CREDENTIALS = "That email address and password do not match an account."
 
@@ -43,7 +43,7 @@ def token_obtain(*, request: HttpRequest, email: str, password: str, otp: str = 
     wrong passwords lock the account here exactly as on the web login page.
     """
     # Accounts are stored with lower-case emails; one spelling also means one lockout counter.
-    username = email.strip().lower()
+    username = normalise_email(email)
     user = authenticate(request=request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
         # The API answers the lockout itself, in JSON; the flag would make AxesMiddleware swap

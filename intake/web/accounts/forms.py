@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts.models import normalise_email
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
@@ -18,7 +20,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         # Emails are stored lower-case: any spelling signs in, and counts towards one lockout.
-        return self.cleaned_data["username"].lower()
+        return normalise_email(self.cleaned_data["username"])
 
 
 class TOTPCodeForm(forms.Form):
