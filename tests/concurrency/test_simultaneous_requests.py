@@ -8,13 +8,10 @@ each other as separate server processes would.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -23,6 +20,7 @@ from intake.models import IdempotencyKey, Patient, Prescription, PrescriptionEve
 from tests.api.conftest import PRESCRIPTIONS, action_url
 from tests.conftest import api_client_for
 from tests.factories import UserFactory, api_payload, make_prescription
+from tests.simultaneous import at_once
 from tests.workflow_helpers import advance
 
 S = PrescriptionStatus
@@ -32,26 +30,6 @@ pytestmark = [
     # serialized_rollback: the roles (groups) installed by migrations survive the flush.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.fixture

@@ -129,3 +129,22 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def fill_new_prescription(page) -> None:
+    """The new-prescription form filled for Ada Lovelace, 4.5 mg capsules for 30 days, unsigned."""
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_label("Date of birth").fill("1980-02-29")
+    page.get_by_label("Sex").select_option("F")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.locator("#id_patient-address_line1").fill("1 Main St")
+    page.get_by_label("City").fill("Austin")
+    page.locator("#id_patient-state").select_option("TX")
+    page.get_by_label("ZIP code").fill("78701")
+    page.get_by_label("Dosage form").select_option("capsule")
+    page.locator("#id_rx-strength_mg").fill("4.5")
+    page.get_by_label("Directions").fill("Take 1 capsule by mouth at bedtime")
+    page.get_by_label("Quantity").fill("30")
+    page.get_by_label("Days supply").fill("30")
+    page.get_by_label("Indication").fill("fibromyalgia")

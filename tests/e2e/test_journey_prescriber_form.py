@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Role
 from intake.models import Prescription
-from tests.e2e.conftest import assert_accessible, screenshot, sign_in
+from tests.e2e.conftest import assert_accessible, fill_new_prescription, screenshot, sign_in
 from tests.factories import PASSWORD, PrescriberFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -23,21 +23,7 @@ def fill_and_sign(page) -> None:
     page.goto("/prescriber/prescriptions/new/")
     for select in ("#id_patient-sex", "#id_patient-state", "#id_rx-dosage_form"):
         assert page.locator(select).input_value() == "", select
-    page.get_by_label("First name").fill("Ada")
-    page.get_by_label("Last name").fill("Lovelace")
-    page.get_by_label("Date of birth").fill("1980-02-29")
-    page.get_by_label("Sex").select_option("F")
-    page.get_by_label("Email").fill("ada@example.com")
-    page.locator("#id_patient-address_line1").fill("1 Main St")
-    page.get_by_label("City").fill("Austin")
-    page.locator("#id_patient-state").select_option("TX")
-    page.get_by_label("ZIP code").fill("78701")
-    page.get_by_label("Dosage form").select_option("capsule")
-    page.locator("#id_rx-strength_mg").fill("4.5")
-    page.get_by_label("Directions").fill("Take 1 capsule by mouth at bedtime")
-    page.get_by_label("Quantity").fill("30")
-    page.get_by_label("Days supply").fill("30")
-    page.get_by_label("Indication").fill("fibromyalgia")
+    fill_new_prescription(page)
     page.get_by_label("The patient's allergies").fill("penicillin: rash\nsulfa")
     page.get_by_label("Type your full name to sign").fill("Grace Hopper")
     page.get_by_label("I am the prescriber named above", exact=False).check()

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from intake.models import IdempotencyKey, Prescription, PrescriptionEvent
-from tests.concurrency.test_simultaneous_requests import at_once
 from tests.prescriptions.test_prescriber_web import NEW, form_data
+from tests.simultaneous import at_once
 
 ALREADY_SENT = "This prescription was already sent: here it is."
 

@@ -6,16 +6,13 @@ transaction takes the write lock at BEGIN, so the second waits and then sees the
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from intake.errors import Conflict
 from intake.models import Prescription, PrescriptionEvent, PrescriptionStatus
 from intake.services.workflow import prescription_approve, prescription_claim, prescription_claim_next
 from tests.factories import make_prescription
+from tests.simultaneous import at_once
 from tests.workflow_helpers import advance
 
 S = PrescriptionStatus
@@ -25,33 +22,11 @@ pytestmark = [
 ]
 
 
-def race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls in threads released together; each result is a return value or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the result under test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def test_two_simultaneous_claims_one_wins_one_conflict(prescriber, pharmacist, technician):
     prescription = advance(make_prescription(prescriber), S.PENDING_REVIEW, pharmacist=pharmacist,
                            technician=technician)  # fmt: skip
 
-    results = race(
+    results = at_once(
         lambda: prescription_claim(prescription_id=prescription.pk, actor=pharmacist),
         lambda: prescription_claim(prescription_id=prescription.pk, actor=technician),
     )
@@ -68,7 +43,7 @@ def test_two_simultaneous_claims_one_wins_one_conflict(prescriber, pharmacist, t
 def test_two_simultaneous_approvals_one_wins_one_conflict(prescriber, pharmacist, second_pharmacist, technician):
     prescription = advance(make_prescription(prescriber), S.IN_REVIEW, pharmacist=pharmacist, technician=technician)
 
-    results = race(
+    results = at_once(
         lambda: prescription_approve(prescription_id=prescription.pk, actor=pharmacist, override_reasons={}),
         lambda: prescription_approve(prescription_id=prescription.pk, actor=second_pharmacist, override_reasons={}),
     )
@@ -83,7 +58,7 @@ def test_next_prescription_never_gives_two_people_the_same_one(prescriber, pharm
     second = advance(make_prescription(prescriber, patient={"first_name": "Bo"}), S.PENDING_REVIEW,
                      pharmacist=pharmacist, technician=technician)  # fmt: skip
 
-    results = race(
+    results = at_once(
         lambda: prescription_claim_next(actor=pharmacist),
         lambda: prescription_claim_next(actor=second_pharmacist),
         lambda: prescription_claim_next(actor=technician),
