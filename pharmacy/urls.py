@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", operations.health, name="health"),
     path("health/live/", operations.live, name="health-live"),
+    path("fhir/R4/", include("intake.api.fhir.urls")),
     path("", include("django_prometheus.urls")),  # /metrics
     path("", include("intake.web.urls")),
 ]

@@ -1,0 +1,51 @@
+"""The code systems and the mappings between this pharmacy's codes and FHIR's, kept as data."""
+
+from __future__ import annotations
+
+from typing import Final
+
+FHIR_VERSION: Final = "4.0.1"
+MEDIA_TYPE: Final = "application/fhir+json"
+
+RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
+NALTREXONE_RXCUI: Final = "7243"
+ORDERABLE_DRUG_FORM: Final = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
+SNOMED: Final = "http://snomed.info/sct"
+SUBLINGUAL_ROUTE: Final = "37839007"
+ICD10_CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
+LOINC: Final = "http://loinc.org"
+BODY_WEIGHT_LOINC: Final = "29463-7"
+UCUM: Final = "http://unitsofmeasure.org"
+EVENT_TIMING: Final = "http://hl7.org/fhir/v3/TimingEvent"
+# The pharmacy's own code system for screening flags (DetectedIssue.code).
+FLAG_SYSTEM: Final = "https://ldn-pharmacy.example/fhir/CodeSystem/screening-flag"
+QUESTIONNAIRE_ID: Final = "ldn-screening"
+
+# Dosage form <-> v3 orderableDrugForm.
+DOSAGE_FORM_TO_FHIR: Final = {
+    "capsule": "CAP",
+    "oral_liquid": "ORSOL",
+    "sublingual_drops": "ORDROP",
+    "topical_cream": "TOPCRM",
+}
+DOSAGE_FORM_FROM_FHIR: Final = {code: form for form, code in DOSAGE_FORM_TO_FHIR.items()}
+
+# Dose timing <-> Timing.repeat.when.
+DOSE_TIMING_TO_FHIR: Final = {"bedtime": "HS", "morning": "MORN"}
+DOSE_TIMING_FROM_FHIR: Final = {code: timing for timing, code in DOSE_TIMING_TO_FHIR.items()}
+
+GENDER_TO_FHIR: Final = {"F": "female", "M": "male", "X": "other"}
+# The pharmacy records "other / not specified" for both of FHIR's last two.
+GENDER_FROM_FHIR: Final = {"female": "F", "male": "M", "other": "X", "unknown": "X"}
+
+# Prescription status -> MedicationRequest.status.
+STATUS_TO_FHIR: Final = {
+    "on_hold": "on-hold",
+    "completed": "completed",
+    "rejected": "stopped",
+    "cancelled": "cancelled",
+}
+STATUS_TO_FHIR_DEFAULT: Final = "active"
+
+# Flag severity -> DetectedIssue.severity.
+SEVERITY_TO_FHIR: Final = {"hard_stop": "high", "warning": "moderate", "info": "low"}

@@ -1,0 +1,29 @@
+"""/fhir/R4/: the FHIR interface's routes. Ids are the JSON API's ids."""
+
+from django.urls import re_path
+
+from intake.api.fhir import read_views, transaction
+
+ID = r"(?P<pk>[0-9]{1,18})"
+
+urlpatterns = [
+    re_path(r"^metadata/?$", read_views.MetadataView.as_view(), name="fhir-metadata"),
+    re_path(r"^$", transaction.TransactionView.as_view(), name="fhir-transaction"),
+    re_path(r"^MedicationRequest/?$", read_views.MedicationRequestSearchView.as_view(), name="fhir-medicationrequests"),
+    re_path(
+        rf"^MedicationRequest/{ID}/?$", read_views.MedicationRequestReadView.as_view(), name="fhir-medicationrequest"
+    ),
+    re_path(r"^DetectedIssue/?$", read_views.DetectedIssueSearchView.as_view(), name="fhir-detectedissues"),
+    re_path(r"^MedicationDispense/?$", read_views.MedicationDispenseSearchView.as_view(), name="fhir-dispenses"),
+    re_path(
+        r"^Questionnaire/(?P<questionnaire_id>[A-Za-z0-9\-.]{1,64})/?$",
+        read_views.QuestionnaireReadView.as_view(),
+        name="fhir-questionnaire",
+    ),
+    re_path(
+        r"^QuestionnaireResponse/?$",
+        read_views.QuestionnaireResponseSearchView.as_view(),
+        name="fhir-questionnaireresponses",
+    ),
+    re_path(r"", read_views.NotFoundView.as_view(), name="fhir-not-found"),
+]
