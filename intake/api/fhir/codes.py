@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 FHIR_VERSION: Final = "4.0.1"
@@ -49,3 +50,20 @@ STATUS_TO_FHIR_DEFAULT: Final = "active"
 
 # Flag severity -> DetectedIssue.severity.
 SEVERITY_TO_FHIR: Final = {"hard_stop": "high", "warning": "moderate", "info": "low"}
+
+# The pharmacy's own identifier of a prescription (MedicationRequest.identifier): its order number.
+ORDER_NUMBER_SYSTEM: Final = "https://ldn-pharmacy.example/fhir/sid/order-number"
+# Extension on a transaction-response entry: the patient's private questionnaire link.
+QUESTIONNAIRE_URL_EXTENSION: Final = "https://ldn-pharmacy.example/fhir/StructureDefinition/questionnaire-url"
+
+
+def identifier_key(system: str, value: str) -> str:
+    """The IdempotencyKey.key that stands for a MedicationRequest.identifier sent by a prescriber.
+
+    The identifier is the EHR's idempotency key; keeping it as the key of the JSON API's own
+    idempotency record lets a search by identifier find it, and a repeat answer the first result.
+    """
+    key = f"fhir:{system}|{value}"
+    if len(key) <= 255:
+        return key
+    return "fhir-sha256:" + hashlib.sha256(key.encode()).hexdigest()
