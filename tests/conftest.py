@@ -30,8 +30,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _reference_data_in_transactional_tests(request) -> None:
     """Role groups and the formulary exist in every transactional test.
 
-    A flush after a serialized_rollback test skips post_migrate, which would otherwise recreate
-    them, so the next transactional test could start without groups.
+    Not through serialized_rollback: its restore inserts the groups again with their first ids,
+    which collides with the groups that post_migrate recreated after an earlier test's flush.
     """
     marker = request.node.get_closest_marker("django_db")
     if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:

@@ -20,7 +20,7 @@ from tests.workflow_helpers import advance
 
 S = PrescriptionStatus
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @contextmanager

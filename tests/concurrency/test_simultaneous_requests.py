@@ -27,8 +27,9 @@ S = PrescriptionStatus
 AT_ONCE = 4
 
 pytestmark = [
-    # serialized_rollback: the roles (groups) installed by migrations survive the flush.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Real commits, so that threads see each other's rows; the role groups and the formulary come
+    # back after each flush through tests/conftest.py.
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -93,7 +93,7 @@ def test_another_prescribers_token_finds_nothing_of_theirs(prescriber_client, cl
     assert IdempotencyKey.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_double_click_at_the_same_moment_makes_one_prescription(prescriber):
     clients = []
     for _ in range(2):
