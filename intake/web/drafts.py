@@ -41,6 +41,9 @@ RESTORED_MESSAGE = (
     "Your form was kept when your session ended. Nothing reached the pharmacy: check every field, "
     "then sign and send it again."
 )
+RESTORED_RECORD_MESSAGE = (
+    "Your form was kept when your session ended. Nothing was recorded: check every field, then record it again."
+)
 
 View = Callable[..., HttpResponse]
 
@@ -92,7 +95,7 @@ def form_keep(session: SessionBase, *, url: str, owner: int, posted: QueryDict) 
     session[_SESSION_KEY] = dict(newest)
 
 
-def form_restore(request: HttpRequest) -> QueryDict | None:
+def form_restore(request: HttpRequest, *, notice: str = RESTORED_MESSAGE) -> QueryDict | None:
     """The form kept for this page and this account, taken out of the session (once), with a notice."""
     kept = _fresh(request.session.get(_SESSION_KEY, {}))
     entry = kept.pop(request.path, None)
@@ -102,7 +105,7 @@ def form_restore(request: HttpRequest) -> QueryDict | None:
     restored = QueryDict(mutable=True)
     for name, values in entry["fields"].items():
         restored.setlist(name, values)
-    messages.info(request, RESTORED_MESSAGE)
+    messages.info(request, notice)
     return restored
 
 

@@ -29,6 +29,7 @@ from intake.services.workflow import (
     prescription_ship,
     prescription_start_compounding,
 )
+from intake.web.drafts import RESTORED_RECORD_MESSAGE, form_restore, keep_form_when_signed_out
 from intake.web.staff.access import error_text, get_prescription, staff_required, staff_user
 from intake.web.staff.forms import (
     CompoundingForm,
@@ -64,11 +65,15 @@ def _initial_lots(formulation: MasterFormulation | None) -> list[dict[str, str]]
     return [{"ingredient": str(item.get("name", ""))} for item in formulation.ingredients if item.get("name")]
 
 
+# Lots and weights are typed at the bench, often for longer than the session's idle limit: a
+# record posted after the session ended is kept and given back once signed in again.
+@keep_form_when_signed_out("staff:compounding")
 @staff_required
 @require_http_methods(["GET", "POST"])
 def compounding_record(request: HttpRequest, prescription_id: int) -> HttpResponse:
     """The batch record: formulation, the plan's containers as made, lots, quality checks; then the final check."""
     prescription = get_prescription(request, prescription_id)
+    kept = form_restore(request, notice=RESTORED_RECORD_MESSAGE) if request.method == "GET" else None
     formulations = _formulations(prescription)
     try:
         default = formulation_for(prescription)
@@ -78,7 +83,12 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
     planned = planned_containers(prescription, plan, default)
     status = 200
     lot_problems: list[str] = []
-    if request.method == "POST":
+    if kept is not None:
+        # Shown bound, so the kept values are in the fields; recorded only when posted again.
+        form = CompoundingForm(kept, formulations=formulations, prefix="batch")
+        formset = LotFormSet(kept, prefix="lots")
+        containers = ContainerFormSet(kept, prefix="containers")
+    elif request.method == "POST":
         form = CompoundingForm(request.POST, formulations=formulations, prefix="batch")
         formset = LotFormSet(request.POST, prefix="lots")
         containers = ContainerFormSet(request.POST, prefix="containers")
