@@ -179,3 +179,16 @@ def test_audit_records_refuse_deletion(pharmacist):
         record.delete()
 
     assert AuditRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_the_trail_names_what_was_read_in_words(client, login, pharmacy_admin, pharmacist):
+    _record(actor=pharmacist, object_type="totp_device", object_id="7")
+    _record(actor=pharmacist, object_type="compoundingrecord", object_id="12")
+    login(client, pharmacy_admin)
+
+    rows = client.get(URL).content.decode()
+
+    assert "Authenticator app #7" in rows
+    assert "Compounding record #12" in rows
+    assert "totp_device" not in rows
+    assert "compoundingrecord" not in rows
