@@ -81,8 +81,8 @@ def method_problem(flag: Flag | Mapping[str, Any], method: str) -> str | None:
         return f"Choose how the flag was checked: {', '.join(METHODS)}."
     if needs_prescriber_confirmation(flag) and method != PRESCRIBER_CONFIRMED:
         return (
-            f"A strength above {LDN_MAX_MG} mg is verified only by confirming it with the prescriber "
-            f"({PRESCRIBER_CONFIRMED})."
+            f"A strength above {LDN_MAX_MG} mg is verified only by confirming it with the prescriber: "
+            f"choose “{METHODS[PRESCRIBER_CONFIRMED]}”."
         )
     return None
 

@@ -126,7 +126,7 @@ def test_a_strength_above_the_range_is_verified_only_with_the_prescribers_confir
 
     with pytest.raises(ValidationError) as refused:
         verify(prescription, pharmacist, code="dose_range", method="patient_interview")
-    assert "prescriber_confirmed" in " ".join(refused.value.message_dict["method"])
+    assert "Confirmed with the prescriber" in " ".join(refused.value.message_dict["method"])
     assert snapshot(prescription) == before
 
     verify(prescription, pharmacist, code="dose_range", method="prescriber_confirmed",

@@ -137,7 +137,28 @@ def test_a_strength_above_the_range_asks_for_the_prescribers_confirmation(
     assert "needs the prescriber's confirmation" in body
     assert 'name="approve-reason_dose_range"' not in body
     assert refused.status_code == 400
-    assert "prescriber_confirmed" in refused.content.decode()
+    assert "verified only by confirming it with the prescriber: choose “Confirmed with the prescriber”" in (
+        refused.content.decode()
+    )
+    assert snapshot(prescription) == before
+
+
+def test_approving_a_strength_above_the_range_says_how_to_clear_it_in_words(
+    client, login, prescriber, pharmacist, technician
+):
+    prescription = in_review(prescriber, pharmacist=pharmacist, technician=technician, strength_mg=Decimal("6"),
+                             titration=())  # fmt: skip
+    login(client, pharmacist)
+    before = snapshot(prescription)
+
+    refused = client.post(reverse("staff:approve", args=[prescription.pk]),
+                          {"approve-reason_dose_range": "Prescriber wants a higher dose for pain."})  # fmt: skip
+
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert "approved only once the prescriber has confirmed it" in body
+    assert "Verify the flag with “Confirmed with the prescriber”" in body
+    assert "verify_flag" not in body
     assert snapshot(prescription) == before
 
 

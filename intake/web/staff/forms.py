@@ -11,8 +11,14 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.forms import formset_factory
 
-from intake.clinical.verification import METHODS, reason_problem, reasons_needed
-from intake.clinical.words import flag_title
+from intake.clinical.verification import (
+    METHODS,
+    PRESCRIBER_CONFIRMED,
+    confirmations_missing,
+    reason_problem,
+    reasons_needed,
+)
+from intake.clinical.words import flag_title, flag_titles
 from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence
 from intake.models.people import US_STATES
 from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotInput
@@ -58,6 +64,7 @@ class ApproveForm(forms.Form):
         super().__init__(*args, **kwargs)
         flags = list(flags)
         self.warning_codes: list[str] = reasons_needed(flags)
+        self.confirmations_missing: list[str] = confirmations_missing(flags)
         for code in self.warning_codes:
             messages = [str(f.get("message", "")) for f in flags if f.get("code") == code and not f.get("verification")]
             self.fields[self.field_name(code)] = forms.CharField(
@@ -82,6 +89,13 @@ class ApproveForm(forms.Form):
 
     def missing_reason_errors(self) -> None:
         """Put the reason's problem on each warning's field (after the service refused the reasons)."""
+        if self.confirmations_missing:
+            self.add_error(
+                None,
+                f"{flag_titles(self.confirmations_missing)}: a strength above the usual LDN range is approved only "
+                f"once the prescriber has confirmed it. Verify the flag with “{METHODS[PRESCRIBER_CONFIRMED]}”; "
+                "a written reason does not clear it.",
+            )
         for code in self.warning_codes:
             text = self.cleaned_data.get(self.field_name(code), "").strip()
             if not text:
