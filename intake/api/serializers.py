@@ -459,6 +459,11 @@ class PatientOutSerializer(serializers.Serializer):
     phone = serializers.CharField(source="patient.phone")
     weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     address = AddressOutSerializer(source="patient")
+    allergies = serializers.ListField(
+        child=serializers.CharField(),
+        source="prescriber_allergies",
+        help_text="The allergies the prescriber sent (the patient's own answers are in the questionnaire).",
+    )
 
 
 class PrescriberOutSerializer(serializers.Serializer):

@@ -395,3 +395,15 @@ def test_an_overlong_key_is_refused(prescriber_api):
     assert response.status_code == 400
     assert response.json()["idempotency_key"]
     assert nothing_saved()
+
+
+def test_the_allergies_sent_come_back_on_every_read(prescriber_api):
+    body = with_value(api_payload(), "patient.allergies", ["penicillin: rash", "latex"])
+
+    created = post(prescriber_api, body)
+    read = prescriber_api.get(f"{PRESCRIPTIONS}{created.json()['id']}/")
+
+    assert created.status_code == 201
+    assert created.json()["patient"]["allergies"] == ["penicillin: rash", "latex"]
+    assert read.json()["patient"]["allergies"] == ["penicillin: rash", "latex"]
+    assert post(prescriber_api, api_payload()).json()["patient"]["allergies"] == []
