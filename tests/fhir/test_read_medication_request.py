@@ -42,7 +42,7 @@ def test_a_prescriber_reads_their_prescription_as_the_inbound_mapping_reads_it(p
     }  # fmt: skip
     contained = {resource["id"]: resource for resource in body["contained"]}
     assert contained["medication"]["form"]["coding"][0]["code"] == "CAP"
-    assert {"reference": "#medication"} .items() <= body["supportingInformation"][0].items()
+    assert {"reference": "#medication"}.items() <= body["supportingInformation"][0].items()
     patient = contained[body["subject"]["reference"].removeprefix("#")]
     assert patient["resourceType"] == "Patient"
     assert patient["name"] == [{"given": ["Ada"], "family": "Lovelace"}]
@@ -57,9 +57,7 @@ def test_a_prescriber_reads_their_prescription_as_the_inbound_mapping_reads_it(p
     assert requester["display"] == prescriber.display_name
     assert requester["identifier"] == {"system": "http://hl7.org/fhir/sid/us-npi", "value": prescriber.npi}
     assert body["authoredOn"].startswith(prescription.signed_at.date().isoformat()[:4])
-    assert body["reasonCode"] == [
-        {"coding": [{"system": codes.ICD10_CM, "code": "M79.7"}], "text": "fibromyalgia"}
-    ]
+    assert body["reasonCode"] == [{"coding": [{"system": codes.ICD10_CM, "code": "M79.7"}], "text": "fibromyalgia"}]
     assert body["note"] == [{"text": "Start low; call me if sleep is poor."}]
     dispense = body["dispenseRequest"]
     assert dispense["quantity"]["value"] == 30

@@ -33,7 +33,13 @@ from intake.models import (
     PrescriptionEvent,
     Questionnaire,
 )
-from intake.selectors import prescription_for_user, prescriptions_visible_to, shown_rows_read, shown_steps, with_shown_rows
+from intake.selectors import (
+    prescription_for_user,
+    prescriptions_visible_to,
+    shown_rows_read,
+    shown_steps,
+    with_shown_rows,
+)
 
 
 def _user(request: Request) -> User:

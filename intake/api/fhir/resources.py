@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -28,6 +28,7 @@ from intake.models import (
     CompoundingRecord,
     DosageFormCode,
     Fill,
+    IngredientLot,
     LiverCondition,
     Patient,
     Pregnancy,
@@ -122,8 +123,7 @@ def patient_resource(patient: Patient) -> JSON:
     }
 
 
-def _weight_observation(prescription: Prescription) -> JSON:
-    assert prescription.weight_kg is not None
+def _weight_observation(prescription: Prescription, weight_kg: Decimal) -> JSON:
     return {
         "resourceType": "Observation",
         "id": WEIGHT_ID,
@@ -132,12 +132,17 @@ def _weight_observation(prescription: Prescription) -> JSON:
         "subject": {"reference": f"#{PATIENT_ID}"},
         "effectiveDateTime": _instant(prescription.signed_at),
         "valueQuantity": {
-            "value": plain(prescription.weight_kg),
+            "value": plain(weight_kg),
             "unit": "kg",
             "system": codes.UCUM,
             "code": "kg",
         },
     }
+
+
+SUBLINGUAL: Final = {
+    "coding": [{"system": codes.SNOMED, "code": codes.SUBLINGUAL_ROUTE, "display": "Sublingual route"}]
+}
 
 
 def _dosage_instructions(prescription: Prescription, steps: Sequence[TitrationStep]) -> list[JSON]:
@@ -155,12 +160,7 @@ def _dosage_instructions(prescription: Prescription, steps: Sequence[TitrationSt
                 "sequence": position + 1,
                 **({"text": prescription.directions} if position == 0 else {}),
                 "timing": {"repeat": repeat},
-                **(
-                    {"route": {"coding": [{"system": codes.SNOMED, "code": codes.SUBLINGUAL_ROUTE,
-                                           "display": "Sublingual route"}]}}  # fmt: skip
-                    if drops
-                    else {}
-                ),
+                **({"route": SUBLINGUAL} if drops else {}),
                 "doseAndRate": [{"doseQuantity": _quantity(plain(strength), "mg")}],
             }
         )
@@ -182,7 +182,7 @@ def medication_request(
     # Contained resources are referenced from the resource that holds them.
     supporting = [{"reference": f"#{MEDICATION_ID}", "display": "The compounded preparation and its dosage form"}]
     if prescription.weight_kg is not None:
-        contained.append(_weight_observation(prescription))
+        contained.append(_weight_observation(prescription, prescription.weight_kg))
         supporting.append({"reference": f"#{WEIGHT_ID}", "display": "Body weight"})
     resource: JSON = {
         "resourceType": "MedicationRequest",
@@ -192,7 +192,10 @@ def medication_request(
         "extension": [{"url": codes.DOSAGE_FORM_EXTENSION, "valueCodeableConcept": form}],
         "identifier": [
             {"use": "official", "system": codes.ORDER_NUMBER_SYSTEM, "value": prescription.reference},
-            *({"use": "usual", **({"system": system} if system else {}), "value": value} for system, value in identifiers),
+            *(
+                {"use": "usual", **({"system": system} if system else {}), "value": value}
+                for system, value in identifiers
+            ),
         ],
         "status": codes.STATUS_TO_FHIR.get(prescription.status, codes.STATUS_TO_FHIR_DEFAULT),
         "intent": "order",
@@ -214,7 +217,10 @@ def medication_request(
         **({"note": [{"text": prescription.prescriber_notes}]} if prescription.prescriber_notes else {}),
         "dosageInstruction": _dosage_instructions(prescription, steps),
         "dispenseRequest": {
-            "validityPeriod": {"start": prescription.written_on.isoformat(), "end": prescription.valid_until.isoformat()},
+            "validityPeriod": {
+                "start": prescription.written_on.isoformat(),
+                "end": prescription.valid_until.isoformat(),
+            },
             "numberOfRepeatsAllowed": prescription.refills,
             "quantity": _quantity(prescription.quantity, QUANTITY_UNIT[prescription.dosage_form]),
             "expectedSupplyDuration": _days(prescription.days_supply),
@@ -268,9 +274,7 @@ def _mitigation(flag: Mapping[str, Any], override: Override | None) -> list[JSON
     return []
 
 
-def detected_issues(
-    prescription: Prescription, *, overrides: Mapping[str, Override]
-) -> list[DetectedIssue]:
+def detected_issues(prescription: Prescription, *, overrides: Mapping[str, Override]) -> list[DetectedIssue]:
     """One DetectedIssue per screening flag, with its verification or the approval's written reason."""
     issues = []
     for position, flag in enumerate(prescription.flags):
@@ -280,8 +284,10 @@ def detected_issues(
             "id": f"{prescription.pk}-{position + 1}",
             "status": "final",
             "severity": codes.SEVERITY_TO_FHIR.get(str(flag.get("severity")), "low"),
-            "code": {"coding": [{"system": codes.FLAG_SYSTEM, "code": code, "display": flag_title(code)}],
-                     "text": flag_title(code)},  # fmt: skip
+            "code": {
+                "coding": [{"system": codes.FLAG_SYSTEM, "code": code, "display": flag_title(code)}],
+                "text": flag_title(code),
+            },  # fmt: skip
             "implicated": [{"reference": f"MedicationRequest/{prescription.pk}"}],
             "detail": str(flag.get("message", "")),
         }
@@ -300,7 +306,7 @@ def batch_number(prescription: Prescription, record: CompoundingRecord) -> str:
     return f"{prescription.reference}-{record.pk}"
 
 
-def _ingredient(lot: Any) -> JSON:
+def _ingredient(lot: IngredientLot) -> JSON:
     details: list[JSON] = [
         {"url": "lotNumber", "valueString": lot.lot},
         {"url": "expirationDate", "valueDate": lot.expires.isoformat()},
@@ -326,7 +332,7 @@ def dispense_status(fill: Fill) -> str:
 
 
 def medication_dispense(
-    prescription: Prescription, *, fill: Fill, record: CompoundingRecord, lots: Sequence[Any]
+    prescription: Prescription, *, fill: Fill, record: CompoundingRecord, lots: Iterable[IngredientLot]
 ) -> MedicationDispense:
     """A fill once compounded: its latest batch as a contained Medication. R4 gives a Medication one
     batch, so `batch` is the compounded batch (its number and beyond-use date) and each ingredient
@@ -339,7 +345,8 @@ def medication_dispense(
         "ingredient": [_ingredient(lot) for lot in lots],
         "batch": {
             "lotNumber": batch_number(prescription, record),
-            "expirationDate": _as_date_time(record.beyond_use_date),
+            # A dateTime in R4: the beyond-use date, a date, is one.
+            "expirationDate": record.beyond_use_date.isoformat(),
         },
     }
     if not medication["ingredient"]:
@@ -357,11 +364,6 @@ def medication_dispense(
         **({"whenHandedOver": _instant(fill.dispensed_at)} if fill.dispensed_at else {}),
     }
     return MedicationDispense.model_validate(resource)
-
-
-def _as_date_time(day: date) -> str:
-    # Medication.batch.expirationDate is a dateTime; a date alone is one.
-    return day.isoformat()
 
 
 # --- Questionnaire and QuestionnaireResponse ----------------------------------------------------------
@@ -591,4 +593,3 @@ def searchset(matches: Sequence[Match], *, total: int, links: Mapping[str, str])
             ],
         }
     )
-

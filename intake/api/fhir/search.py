@@ -198,6 +198,8 @@ class Page:
             return f"{base}?{urlencode([*applied, ('_count', str(self.count)), ('_offset', str(offset))])}"
 
         links = {"self": url(self.offset)}
+        if self.count == 0:  # the total alone: no page to go on to
+            return links
         if self.offset + self.count < total:
             links["next"] = url(self.offset + self.count)
         if self.offset > 0:
@@ -215,6 +217,7 @@ def _whole_number(request: Request, name: str, default: int, minimum: int) -> in
 
 
 def page_of(request: Request) -> Page:
-    """_count (25 unless asked; more than 100 is answered with 100, as FHIR lets a server) and _offset."""
-    count = min(_whole_number(request, "_count", DEFAULT_COUNT, 1), MAX_COUNT)
+    """_count (25 unless asked; more than 100 is answered with 100, as FHIR lets a server; 0 asks for
+    the total alone) and _offset."""
+    count = min(_whole_number(request, "_count", DEFAULT_COUNT, 0), MAX_COUNT)
     return Page(count=count, offset=_whole_number(request, "_offset", 0, 0))
