@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+import time_machine
 
 from intake.api.fhir import codes
-from intake.models import AuditAction, AuditRecord, CompoundingRecord, Fill
+from intake.models import AuditAction, AuditRecord, CompoundingRecord, Fill, Requester
+from intake.services import workflow
+from intake.services.refills import refill_request
 from tests.factories import make_prescription
 from tests.fhir.reading import fhir_get, outcome_issue, prescription_at, resources_in, validated
+from tests.refills.dispensing import REFILL_AFTER_DAYS, days_later, dispensed
+from tests.workflow_helpers import advance
 
 
 def dispenses(client, prescription):
@@ -96,8 +101,6 @@ def test_handed_over_is_completed(prescriber_api, prescriber, pharmacist, techni
 
 
 def test_picked_up_straight_from_ready_is_completed(prescriber_api, prescriber, pharmacist, technician):
-    from intake.services import workflow
-
     prescription = prescription_at("ready", prescriber, pharmacist=pharmacist, technician=technician)
     workflow.prescription_complete(prescription_id=prescription.pk, actor=technician)
 
@@ -130,3 +133,18 @@ def test_access(api, prescriber_api, other_prescriber_api, pharmacist_api, presc
     assert dispenses(pharmacist_api, prescription).status_code == 200
     record = AuditRecord.objects.filter(action=AuditAction.VIEW, object_id=str(prescription.pk)).latest("id")
     assert record.description == "dispenses read through FHIR"
+
+
+def test_one_dispense_per_fill_a_refill_with_its_own_batch(prescriber_api, prescriber, pharmacist, technician):
+    prescription = dispensed(prescriber, pharmacist=pharmacist, technician=technician)
+    with time_machine.travel(days_later(REFILL_AFTER_DAYS), tick=False):
+        refill_request(prescription_id=prescription.pk, actor=None, requester=Requester.PATIENT)
+        advance(prescription, "final_check", pharmacist=pharmacist, technician=technician)
+
+        bundle = validated(dispenses(prescriber_api, prescription).json())
+
+    first, second = resources_in(bundle)
+    assert (first["id"], first["status"]) == (f"{prescription.pk}-1", "completed")
+    assert (second["id"], second["status"]) == (f"{prescription.pk}-2", "preparation")
+    assert "whenHandedOver" not in second
+    assert first["contained"][0]["batch"]["lotNumber"] != second["contained"][0]["batch"]["lotNumber"]

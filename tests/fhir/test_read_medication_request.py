@@ -8,9 +8,12 @@ import pytest
 
 from intake.api.fhir import codes
 from intake.models import AuditAction, AuditRecord, IdempotencyKey
+from intake.services.prescriptions import Signature
+from intake.services.refills import renewal_approve
 from tests.conftest import api_client_for
-from tests.factories import make_prescription
+from tests.factories import UserFactory, make_prescription
 from tests.fhir.reading import fhir_get, outcome_issue, prescription_at, validated
+from tests.refills.dispensing import dispensed, waiting_renewal
 
 
 def read(client, prescription):
@@ -166,8 +169,6 @@ def test_without_a_token_the_answer_is_401_with_an_operation_outcome(api, prescr
 
 
 def test_an_account_without_a_role_sees_nothing(prescriber, db):
-    from tests.factories import UserFactory
-
     prescription = make_prescription(prescriber)
     nobody = api_client_for(UserFactory(email="nobody@example.test"))
 
@@ -183,3 +184,17 @@ def test_each_read_is_audited(prescriber_api, prescriber):
     assert record.actor == prescriber.user
     assert record.description == "read through FHIR"
     assert record.prescription_reference == prescription.reference
+
+
+def test_a_renewal_names_the_prescription_it_renews(prescriber_api, prescriber, pharmacist, technician):
+    old = dispensed(prescriber, pharmacist=pharmacist, technician=technician, refills=0)
+    renewal = waiting_renewal(old)
+    new = renewal_approve(
+        renewal_id=renewal.pk, actor=prescriber.user, refills=1,
+        signature=Signature(name=prescriber.user.get_full_name(), attested=True),
+    )  # fmt: skip
+
+    body = validated(read(prescriber_api, new).json())
+
+    assert body["priorPrescription"] == {"reference": f"MedicationRequest/{old.pk}"}
+    assert "priorPrescription" not in read(prescriber_api, old).json()

@@ -8,7 +8,8 @@ import pytest
 from intake.api.fhir import codes
 from intake.models import AuditAction, AuditRecord
 from intake.web.patient.forms import AllergyRowForm, MedicationRowForm, QuestionnaireForm, birth_date_field
-from tests.factories import clean_answers, make_prescription
+from tests.conftest import api_client_for
+from tests.factories import UserFactory, clean_answers, make_prescription
 from tests.fhir.reading import fhir_get, outcome_issue, prescription_at, resources_in, validated
 
 # The keys of the contract's questionnaire answers, in the order the page asks them.
@@ -133,9 +134,6 @@ def test_a_prescriber_is_refused_even_for_their_own(prescriber_api, other_prescr
 
 
 def test_unknown_ids_and_anonymous_callers(api, pharmacist_api, prescriber, db):
-    from tests.conftest import api_client_for
-    from tests.factories import UserFactory
-
     prescription = make_prescription(prescriber)
     nobody = api_client_for(UserFactory(email="nobody@example.test"))
 

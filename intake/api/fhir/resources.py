@@ -215,6 +215,12 @@ def medication_request(
             }
         ],
         **({"note": [{"text": prescription.prescriber_notes}]} if prescription.prescriber_notes else {}),
+        # A renewal names the prescription it renews (an id only: nothing more is read for it).
+        **(
+            {"priorPrescription": {"reference": f"MedicationRequest/{prescription.renewed_from_id}"}}
+            if prescription.renewed_from_id
+            else {}
+        ),
         "dosageInstruction": _dosage_instructions(prescription, steps),
         "dispenseRequest": {
             "validityPeriod": {
@@ -536,7 +542,7 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                     "resource": [
                         {
                             "type": "MedicationRequest",
-                            "interaction": [read, search, {"code": "create"}],
+                            "interaction": [read, search],
                             "documentation": "A prescription; created through a transaction with its Patient.",
                             "searchParam": [
                                 _search("identifier", "token", "The order number, or the identifier the EHR sent."),
