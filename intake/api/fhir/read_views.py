@@ -78,9 +78,9 @@ def _answer(resource: Any) -> Response:
     return Response(resources.dumped(resource))
 
 
-def _searchset(request: Request, matches: list[resources.Match], **links: str) -> Response:
-    self_link = links or {"self": request.build_absolute_uri()}
-    return _answer(resources.searchset(matches, total=len(matches), links=self_link))
+def _searchset(request: Request, matches: list[resources.Match]) -> Response:
+    """A search that names one prescription: every match on one page."""
+    return _answer(resources.searchset(matches, total=len(matches), links={"self": request.build_absolute_uri()}))
 
 
 class MetadataView(FhirView):
