@@ -67,3 +67,39 @@ def identifier_key(system: str, value: str) -> str:
     if len(key) <= 255:
         return key
     return "fhir-sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+# --- The read side --------------------------------------------------------------------------------
+
+# Extension on a MedicationRequest: the dosage form as a v3 orderableDrugForm coding.
+DOSAGE_FORM_EXTENSION: Final = "https://ldn-pharmacy.example/fhir/StructureDefinition/dosage-form"
+# The canonical URL of the patient's questionnaire (Questionnaire.url, QuestionnaireResponse.questionnaire).
+QUESTIONNAIRE_URL: Final = f"https://ldn-pharmacy.example/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
+# How a flag was cleared (DetectedIssue.mitigation.action): a verification's method, or a written reason.
+MITIGATION_SYSTEM: Final = "https://ldn-pharmacy.example/fhir/CodeSystem/flag-mitigation"
+OVERRIDE_REASON: Final = "override_reason"
+# Extension on a contained Medication.ingredient: the lot it was made from (lotNumber, expirationDate,
+# manufacturer as sub-extensions), since R4 Medication keeps one batch for the whole preparation.
+INGREDIENT_LOT_EXTENSION: Final = "https://ldn-pharmacy.example/fhir/StructureDefinition/ingredient-lot"
+US_NPI: Final = "http://hl7.org/fhir/sid/us-npi"
+# Questionnaire answers that are codes: the pharmacy's own code systems for them.
+ANSWER_SYSTEM: Final = "https://ldn-pharmacy.example/fhir/CodeSystem/questionnaire-answer"
+
+# MedicationRequest.status -> the prescription statuses it stands for (`active`: every other status).
+STATUS_FROM_FHIR: Final = {
+    fhir_status: frozenset(status for status, mapped in STATUS_TO_FHIR.items() if mapped == fhir_status)
+    for fhir_status in set(STATUS_TO_FHIR.values())
+}
+# Every MedicationRequest.status code (R4): a search may name any; those the pharmacy never uses find nothing.
+MEDICATION_REQUEST_STATUSES: Final = frozenset(
+    {"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
+)
+
+
+def identifier_from_key(key: str) -> tuple[str, str] | None:
+    """The (system, value) an IdempotencyKey.key made by identifier_key stands for; None for a key
+    from the JSON API's header, or one too long to keep whole (stored as its digest)."""
+    if not key.startswith("fhir:"):
+        return None
+    system, separator, value = key.removeprefix("fhir:").partition("|")
+    return (system, value) if separator else None
