@@ -276,7 +276,20 @@ TABLE: tuple[Row, ...] = (
     row("api-status-refill", "POST", body="lookup", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
     row("api-status-renewal", "POST", body="lookup", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
     row("api-check-in", "POST", body="check_in", everyone=INVALID, patient_a=ALLOWED),
+    # FHIR R4: the JSON API's accounts and rules; a search names A in its query.
+    row("fhir-metadata", everyone=OK),
+    row("fhir-not-found", everyone=NOT_FOUND),
+    row("fhir-medicationrequests", outsiders=DENIED, prescribers=OK, staff=OK),
+    row("fhir-medicationrequest", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    row("fhir-detectedissues", body="implicated", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND,
+        staff=OK),  # fmt: skip
+    row("fhir-dispenses", body="dispensed", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    row("fhir-questionnaire", outsiders=DENIED, prescribers=OK, staff=OK),
+    row("fhir-questionnaireresponses", body="based_on", outsiders=DENIED, prescribers=DENIED, staff=OK),
 )
+
+# The clients that speak JSON with a token rather than a browser's session.
+TOKEN_ROUTES = ("api-", "fhir-")
 
 
 # --- Running a row ------------------------------------------------------------------------------
@@ -317,6 +330,8 @@ class World:
             "follow_up_id": UNKNOWN_ID if unknown else self.follow_up_id,
             "renewal_id": UNKNOWN_ID if unknown else self.renewal_id,
             "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
+            "questionnaire_id": "ldn-screening",
+            "unknown": "Patient/1",
             # The check-in's JSON twin takes the check-in's own token (A's, like "token" above).
             "check_in_token": FollowUp.objects.filter(pk=self.follow_up_id).values_list("token", flat=True).first(),
         }
@@ -442,6 +457,12 @@ def _body(row: Row, persona: str, world: World) -> dict[str, Any]:
         return {"reference": world.a.reference, "date_of_birth": _birth_date(world, persona)}
     if row.body == "reference":  # a status page's button: the order number, the proof is the session's
         return {"reference": world.a.reference}
+    if row.body == "implicated":
+        return {"implicated": f"MedicationRequest/{world.a.pk}"}
+    if row.body == "dispensed":
+        return {"prescription": world.a.pk}
+    if row.body == "based_on":
+        return {"based-on": f"MedicationRequest/{world.a.pk}"}
     if row.body == "check_in":
         return {"date_of_birth": _birth_date(world, persona), "sleep_problems": "mild", "vivid_dreams": "none",
                 "nausea": "none", "headache": "none", "other_effects": "", "wants_call": False}  # fmt: skip
@@ -449,7 +470,7 @@ def _body(row: Row, persona: str, world: World) -> dict[str, Any]:
 
 
 def _client(row: Row, persona: str, world: World) -> Client:
-    if row.route.startswith("api-"):
+    if row.route.startswith(TOKEN_ROUTES):
         return api_client_for(world.users.get(persona)) if persona in world.users else APIClient()
     client = Client()
     if persona in world.users:
@@ -466,7 +487,7 @@ def _client(row: Row, persona: str, world: World) -> Client:
 def _request(client: Client, row: Row, path: str, body: dict[str, Any]) -> Any:
     if row.method == "GET":
         return client.get(path, body)
-    if row.route.startswith("api-"):
+    if row.route.startswith(TOKEN_ROUTES):
         return client.post(path, body, format="json")
     return client.post(path, body)
 
@@ -533,7 +554,7 @@ def test_access_matrix(row: Row, world: World) -> None:
         if unknown_path != path and persona not in SEES_A:
             other, _, _ = _run(row, persona, world, unknown_path)
             same = other.status_code == response.status_code and (
-                not row.route.startswith("api-") or other.content == response.content)  # fmt: skip
+                not row.route.startswith(TOKEN_ROUTES) or other.content == response.content)  # fmt: skip
             if not same:
                 problems.append(f"{persona}: A's id answers {answer}, an unknown id {other.status_code}")
     assert not problems, f"{row.id} {path}:\n  " + "\n  ".join(problems)

@@ -25,5 +25,6 @@ urlpatterns = [
         read_views.QuestionnaireResponseSearchView.as_view(),
         name="fhir-questionnaireresponses",
     ),
-    re_path(r"", read_views.NotFoundView.as_view(), name="fhir-not-found"),
+    # Anything else under the base (the base itself is the transaction endpoint).
+    re_path(r"^(?P<unknown>.+)$", read_views.NotFoundView.as_view(), name="fhir-not-found"),
 ]
