@@ -281,8 +281,9 @@ TABLE: tuple[Row, ...] = (
     row("fhir-not-found", everyone=NOT_FOUND),
     row("fhir-medicationrequests", outsiders=DENIED, prescribers=OK, staff=OK),
     row("fhir-medicationrequest", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
-    row("fhir-detectedissues", body="implicated", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND,
-        staff=OK),  # fmt: skip
+    row(
+        "fhir-detectedissues", body="implicated", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK
+    ),  # fmt: skip
     row("fhir-dispenses", body="dispensed", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
     row("fhir-questionnaire", outsiders=DENIED, prescribers=OK, staff=OK),
     row("fhir-questionnaireresponses", body="based_on", outsiders=DENIED, prescribers=DENIED, staff=OK),
