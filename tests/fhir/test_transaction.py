@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from intake.api.fhir import codes
 from intake.models import AuditRecord, Patient, Prescription
@@ -251,3 +253,12 @@ def test_without_identifier_each_bundle_is_a_new_prescription(prescriber_api):
     submitted(prescriber_api, transaction_bundle(identifier=None))
 
     assert Prescription.objects.count() == 2
+
+
+def test_the_readme_example_bundle_submits(prescriber_api):
+    example = json.loads((Path(settings.BASE_DIR) / "docs" / "fhir" / "transaction-bundle.json").read_text())
+
+    answer, prescription = submitted(prescriber_api, example)
+
+    assert answer["entry"][1]["response"]["status"] == "201 Created"
+    assert prescription.patient.last_name == "Somerville"
