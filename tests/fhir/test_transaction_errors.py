@@ -293,6 +293,32 @@ def test_a_contained_resource_of_an_unknown_type_is_refused(prescriber_api):
     assert nothing_saved()
 
 
+@pytest.mark.parametrize(
+    ("element", "value", "named"),
+    [
+        ("contained", [1], f"{MR}.contained[0]"),
+        ("contained", "x", f"{MR}.contained"),
+        ("contained", [{"resourceType": "Medication", "form": 3}], f"{MR}.contained[0].form"),
+        ("dosageInstruction", "x", f"{MR}.dosageInstruction"),
+        ("dosageInstruction", [{}], f"{MR}.dosageInstruction[0].doseAndRate[0].doseQuantity.value"),
+        ("dispenseRequest", {"quantity": {"value": 1e308}}, f"{MR}.dispenseRequest.quantity.value"),
+        ("dispenseRequest", {"numberOfRepeatsAllowed": -1}, f"{MR}.dispenseRequest.numberOfRepeatsAllowed"),
+        ("subject", {"reference": 5}, f"{MR}.subject.reference"),
+        ("note", [{"text": "\ud800"}], f"{MR}.note[0].text"),
+        ("reasonCode", [{}], f"{MR}.reasonCode[0].text"),
+    ],
+)
+def test_malformed_elements_are_named_never_a_500(prescriber_api, element, value, named):
+    bundle = transaction_bundle()
+    resource_of(bundle, "MedicationRequest")[element] = value
+
+    response = post_bundle(prescriber_api, bundle)
+
+    assert response.status_code == 400
+    assert named in expressions(response)
+    assert nothing_saved()
+
+
 def test_a_body_that_is_not_json_is_refused(prescriber_api):
     response = post_bundle(prescriber_api, "{not json")
 

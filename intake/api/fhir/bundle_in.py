@@ -223,7 +223,7 @@ def _model_issue(error: Mapping[str, Any]) -> Issue:
     for part in error.get("loc", ()):
         if isinstance(part, int):
             path += f"[{part}]"
-        elif isinstance(part, str) and _NAME.match(part):
+        elif isinstance(part, str) and _NAME.match(part) and part != "root":  # "root": a pydantic wrapper, not FHIR
             path += f".{part}"
     kind = error.get("type", "")
     code = {"missing": "required", "extra_forbidden": "structure"}.get(kind, "value")
