@@ -6,10 +6,10 @@ the load test, because it is a tool for the people who build the pharmacy, not p
 Builds a data set (prescriptions over every status with patients, flags, history events and
 compounding records) with set-based inserts (COPY on PostgreSQL, executemany on SQLite), then
 times real requests in-process through Django's test client, with the project's whole middleware,
-after a warm-up: the staff queue, the API submission, the patient's status lookup, and a minimal
-signed-in staff page as the floor they are compared with. The queue is timed at a tenth of the rows
-too (the set is built at that size first, then grown), for the growth ratio. Prints a table, then
-one line of JSON.
+after a warm-up: the staff queue, the API submission (as JSON and as a FHIR transaction Bundle),
+the patient's status lookup, and a minimal signed-in staff page as the floor they are compared
+with. The queue is timed at a tenth of the rows too (the set is built at that size first, then
+grown), for the growth ratio. Prints a table, then one line of JSON.
 
 Where it builds: in the configured database when that holds no prescription of its own (a fresh
 database, or one with only earlier benchmark rows); otherwise it refuses, unless --scratch (a
@@ -527,6 +527,55 @@ def submission_body(unique: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def submission_bundle(unique: str) -> dict[str, Any]:
+    """submission_body(unique) as a FHIR transaction Bundle: the same patient, titration and supply."""
+    body = submission_body(unique)
+    patient, address = body["patient"], body["patient"]["address"]
+    ucum = "http://unitsofmeasure.org"
+
+    def instruction(sequence: int, mg: str, days: int | None) -> dict[str, Any]:
+        repeat: dict[str, Any] = {"when": ["HS"]}
+        if days is not None:
+            repeat["boundsDuration"] = {"value": days, "unit": "days", "system": ucum, "code": "d"}
+        dose = {"value": float(mg), "unit": "mg", "system": ucum, "code": "mg"}
+        return {"sequence": sequence, "timing": {"repeat": repeat}, "doseAndRate": [{"doseQuantity": dose}]}
+
+    steps = [instruction(i + 1, step["strength_mg"], step["days"]) for i, step in enumerate(body["titration"])]
+    steps.append(instruction(len(steps) + 1, body["strength_mg"], None))
+    steps[0]["text"] = body["directions"]
+    patient_url = f"urn:uuid:patient-{unique}"
+    resources = [
+        {"resourceType": "Patient", "name": [{"given": [patient["first_name"]], "family": patient["last_name"]}],
+         "birthDate": patient["date_of_birth"], "gender": "female",
+         "telecom": [{"system": "email", "value": patient["email"]}, {"system": "phone", "value": patient["phone"]}],
+         "address": [{"line": [address["line1"]], "city": address["city"], "state": address["state"],
+                      "postalCode": address["postal_code"]}]},
+        {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+         "subject": {"reference": patient_url},
+         "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                   "code": "7243"}], "text": "Low-dose naltrexone"},
+         "extension": [{"url": "https://ehr.example/fhir/StructureDefinition/dosage-form", "valueCodeableConcept": {
+             "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm", "code": "CAP"}]}}],
+         "dosageInstruction": steps,
+         "dispenseRequest": {"quantity": {"value": body["quantity"]}, "numberOfRepeatsAllowed": body["refills"],
+                             "expectedSupplyDuration": {"value": body["days_supply"], "system": ucum, "code": "d"}},
+         "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": body["icd10"]}],
+                         "text": body["indication"]}]},
+        {"resourceType": "Observation", "status": "final", "subject": {"reference": patient_url},
+         "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+         "valueQuantity": {"value": patient["weight_kg"], "unit": "kg", "system": ucum, "code": "kg"}},
+    ]  # fmt: skip
+    urls = [patient_url, f"urn:uuid:request-{unique}", f"urn:uuid:weight-{unique}"]
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": url, "resource": resource, "request": {"method": "POST", "url": resource["resourceType"]}}
+            for url, resource in zip(urls, resources, strict=True)
+        ],
+    }
+
+
 def behind_the_proxy(headers: dict[str, str] | None = None) -> Client:
     """A client whose requests arrive as production's do, over HTTPS through the proxy: with DEBUG
     off the pharmacy redirects plain HTTP."""
@@ -591,6 +640,12 @@ class Session:
         body = json.dumps(submission_body(f"{self.run}n{self.submitted}"))
         return expect(self.api.post("/api/v1/prescriptions/", body, content_type="application/json"), 201,
                       "a submission")  # fmt: skip
+
+    def submit_fhir(self) -> HttpResponse:
+        self.submitted += 1
+        body = json.dumps(submission_bundle(f"{self.run}f{self.submitted}"))
+        return expect(self.api.post("/fhir/R4/", body, content_type="application/fhir+json"), 200,
+                      "a FHIR transaction")  # fmt: skip
 
     def status(self) -> HttpResponse:
         reference, born = self.lookups[self.submitted % len(self.lookups)]
@@ -846,11 +901,12 @@ class Command(BaseCommand):
                 self.depth = session.depth
                 timings = interleaved(
                     {"floor": session.floor, "queue": session.queue, "queue_deep": session.queue_deep,
-                     "submit": session.submit, "status": session.status},
+                     "submit": session.submit, "submit_fhir": session.submit_fhir, "status": session.status},
                     warmup=warmup, iterations=iterations,
                 )  # fmt: skip
                 counts = {"floor": queries_of(session.floor), "queue": queries_of(session.queue),
-                          "submit": queries_of(session.submit), "status": queries_of(session.status)}  # fmt: skip
+                          "submit": queries_of(session.submit), "submit_fhir": queries_of(session.submit_fhir),
+                          "status": queries_of(session.status)}  # fmt: skip
         finally:
             celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved_celery
         warm = screen_rate(1.5, cold=False)
@@ -870,6 +926,9 @@ class Command(BaseCommand):
             "queue_growth_ratio": round(full_queue.p50 / small_queue.p50, 3),
             "submit_p50_ms": round(timings["submit"].p50, 3),
             "submit_queries": counts["submit"],
+            "submit_fhir_p50_ms": round(timings["submit_fhir"].p50, 3),
+            "submit_fhir_queries": counts["submit_fhir"],
+            "submit_fhir_ratio": round(timings["submit_fhir"].p50 / timings["submit"].p50, 3),
             "status_p50_ms": round(timings["status"].p50, 3),
             "screen_per_s": round(warm),
             "screen_cold_per_s": round(cold),
@@ -920,6 +979,15 @@ class Command(BaseCommand):
                 timings["submit"].p95,
                 result["submit_queries"],
                 "p50 <= 4x floor, <= 12 queries",
+            )
+        )
+        self._log(
+            line(
+                "submit (FHIR Bundle, new patient)",
+                timings["submit_fhir"].p50,
+                timings["submit_fhir"].p95,
+                result["submit_fhir_queries"],
+                f"p50 <= 2x the API submission: {result['submit_fhir_ratio']:.2f}x",
             )
         )
         self._log(line("patient status lookup (API)", timings["status"].p50, timings["status"].p95, "",

@@ -12,14 +12,12 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.exceptions import ErrorDetail
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import User
@@ -27,7 +25,8 @@ from intake.api import serializers as api
 from intake.api.auth import TokenAuthentication, token_expires_at, token_obtain, token_revoke
 from intake.api.parsers import BoundedJSONParser
 from intake.api.permissions import IsPrescriber, action_precheck
-from intake.audit import AuditAction, AuditEntry, audit, client_ip
+from intake.api.submission import submission_submit, validated_submission
+from intake.audit import AuditAction, audit, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
 from intake.selectors import (
     access_log,
@@ -38,7 +37,6 @@ from intake.selectors import (
 )
 from intake.services import workflow
 from intake.services.compounding import compounding_record_create
-from intake.services.prescriptions import Signature, prescription_submit
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 255
@@ -181,24 +179,10 @@ def rendered(prescription: Prescription, **kwargs: Any) -> Response:
     return Response(_PRESCRIPTION_OUT.to_representation(prescription), **kwargs)
 
 
-# One serializer each for reading every submission and writing every answer: DRF deep-copies a
-# serializer's declared fields, nested ones included, each time one is made, which cost more than
-# the database work. Validating (run_validation) and writing a representation keep no state on the
-# serializer, and these need no context, so their fields are bound once.
-_SUBMISSION_IN = api.PrescriptionCreateSerializer()
+# One serializer for writing every answer: DRF deep-copies a serializer's declared fields, nested
+# ones included, each time one is made, which cost more than the database work. Writing a
+# representation keeps no state on the serializer, and it needs no context, so its fields are bound once.
 _PRESCRIPTION_OUT = api.PrescriptionSerializer()
-
-
-def _validated_submission(data: Any) -> dict[str, Any]:
-    """The submission's fields, or a 400 with every field's errors, as `is_valid` would answer."""
-    try:
-        return _SUBMISSION_IN.run_validation(data)  # type: ignore[no-any-return]
-    except exceptions.ValidationError as exc:
-        if isinstance(exc.detail, list):  # a null body: is_valid answers this in the same shape
-            raise exceptions.ValidationError(
-                {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]}
-            ) from None
-        raise
 
 
 class PrescriptionListCreateView(generics.GenericAPIView):
@@ -264,18 +248,8 @@ class PrescriptionListCreateView(generics.GenericAPIView):
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise exceptions.ValidationError({"idempotency_key": [f"At most {MAX_IDEMPOTENCY_KEY} characters."]})
-        data = _validated_submission(request.data)
-        user = signed_in(request)
-        signed = data.get("signature") or {"name": user.get_full_name()}
-        prescription, created = prescription_submit(
-            prescriber=user.prescriber,
-            patient=api.patient_details(data),
-            content=api.prescribed_content(data),
-            # The authenticated call is the prescriber's attestation; with no signature, the account's name signs.
-            signature=Signature(name=signed["name"], attested=True, ip_address=client_ip(request)),
-            idempotency_key=key,
-            audit=AuditEntry.of(request, description="submitted through the API"),
-        )
+        data = validated_submission(request.data)
+        prescription, created = submission_submit(request, data, idempotency_key=key, through="the API")
         if not created:
             audit(request, AuditAction.VIEW, prescription=prescription, description="Idempotency-Key replay")
             prescription = fresh(request, prescription.pk)

@@ -13,7 +13,8 @@ from tests.factories import make_prescription
 
 KEYS = {
     "floor_p50_ms", "queue_p50_ms", "queue_p95_ms", "queue_queries", "queue_deep_ratio", "queue_growth_ratio",
-    "submit_p50_ms", "submit_queries", "status_p50_ms", "screen_per_s", "worker_rss_mb",
+    "submit_p50_ms", "submit_queries", "submit_fhir_p50_ms", "submit_fhir_queries", "submit_fhir_ratio",
+    "status_p50_ms", "screen_per_s", "worker_rss_mb",
 }  # fmt: skip
 
 
@@ -31,6 +32,7 @@ def test_benchmark_prints_a_table_then_one_json_line(tmp_path):
     assert result["queue_rows"] > 0
     assert 0 < result["queue_queries"] <= 10
     assert 0 < result["submit_queries"] <= 15
+    assert 0 < result["submit_fhir_queries"] <= 15
     assert result["screen_per_s"] > 0
     assert any("floor: minimal signed-in staff page" in line for line in lines)
     assert Prescription.objects.filter(reference__startswith="BX-").count() >= 400

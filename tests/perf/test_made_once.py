@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake.api import views
+from intake.api import submission
 from intake.models import Patient, Prescription
 from tests.factories import api_payload
 
@@ -21,4 +21,4 @@ def test_the_submission_serializers_keep_no_state_between_requests(prescriber_ap
     assert bad.status_code == 400 and "quantity" in bad.json()
     assert good.status_code == 201, good.json()
     assert good.json()["id"] == Prescription.objects.get().pk
-    assert not hasattr(views._SUBMISSION_IN, "_validated_data")  # nothing kept on the shared serializer
+    assert not hasattr(submission.SUBMISSION_IN, "_validated_data")  # nothing kept on the shared serializer
