@@ -50,6 +50,7 @@ from intake.models import (
 from intake.models.notifications import DeliveryStatus
 from tests.conftest import api_client_for
 from tests.factories import api_payload, clean_answers, make_prescription
+from tests.fhir.bundles import transaction_bundle
 from tests.security.url_inventory import Route, all_routes
 from tests.workflow_helpers import advance
 
@@ -279,6 +280,7 @@ TABLE: tuple[Row, ...] = (
     # FHIR R4: the JSON API's accounts and rules; a search names A in its query.
     row("fhir-metadata", everyone=OK),
     row("fhir-not-found", everyone=NOT_FOUND),
+    row("fhir-transaction", "POST", body="bundle", outsiders=DENIED, prescribers=OK, staff=DENIED),
     row("fhir-medicationrequests", outsiders=DENIED, prescribers=OK, staff=OK),
     row("fhir-medicationrequest", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
     row(
@@ -458,6 +460,8 @@ def _body(row: Row, persona: str, world: World) -> dict[str, Any]:
         return {"reference": world.a.reference, "date_of_birth": _birth_date(world, persona)}
     if row.body == "reference":  # a status page's button: the order number, the proof is the session's
         return {"reference": world.a.reference}
+    if row.body == "bundle":
+        return transaction_bundle()
     if row.body == "implicated":
         return {"implicated": f"MedicationRequest/{world.a.pk}"}
     if row.body == "dispensed":
