@@ -287,7 +287,10 @@ TABLE: tuple[Row, ...] = (
         "fhir-detectedissues", body="implicated", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK
     ),  # fmt: skip
     row("fhir-dispenses", body="dispensed", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    row("fhir-detectedissue", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    row("fhir-dispense", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
     row("fhir-questionnaire", outsiders=DENIED, prescribers=OK, staff=OK),
+    row("fhir-questionnaireresponse", outsiders=DENIED, prescribers=DENIED, staff=OK),
     row("fhir-questionnaireresponses", body="based_on", outsiders=DENIED, prescribers=DENIED, staff=OK),
 )
 
@@ -335,6 +338,8 @@ class World:
             "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
+            "position": 1,  # A's first flag, A's first fill
+            "answers_id": UNKNOWN_ID if unknown else Questionnaire.objects.get(prescription=self.a).pk,
             # The check-in's JSON twin takes the check-in's own token (A's, like "token" above).
             "check_in_token": FollowUp.objects.filter(pk=self.follow_up_id).values_list("token", flat=True).first(),
         }
@@ -355,7 +360,9 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
     table_row = request.node.callspec.params["row"]
     a = make_prescription(prescriber, patient=PATIENT_A)
     if table_row.at != "awaiting_questionnaire":
-        a = advance(a, table_row.at, pharmacist=pharmacist, technician=technician)
+        # A flag to read for the row that reads one (a warning, approved with a reason).
+        answers = clean_answers(thyroid_medication=True) if table_row.route in WITH_FLAG else None
+        a = advance(a, table_row.at, pharmacist=pharmacist, technician=technician, answers=answers)
     b = make_prescription(other_prescriber, patient=PATIENT_B)
     notification = Notification.objects.filter(prescription=a).first()
     assert notification is not None, "the workflow wrote no notification for A"
@@ -379,6 +386,7 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
     )
 
 
+WITH_FLAG = frozenset({"fhir-detectedissue"})
 # The rows about a renewal request on A (made only for them, so the other rows' A has none).
 WITH_RENEWAL = frozenset({"prescriber:renewal", "prescriber:renewal_approve", "prescriber:renewal_deny",
                           "api-renewals", "api-renewal-approve", "api-renewal-deny"})  # fmt: skip

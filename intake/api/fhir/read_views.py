@@ -117,50 +117,86 @@ class MedicationRequestReadView(FhirView):
         return _answer(_medication_request(prescription, _fhir_identifiers([prescription.pk])))
 
 
+def _detected_issues(request: Request, prescription: Prescription) -> list[resources.Match]:
+    approval = (
+        PrescriptionEvent.objects.filter(prescription=prescription, action=Action.APPROVE)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    overrides: dict[str, resources.Override] = {}
+    if approval is not None:
+        reasons = approval.details.get("override_reasons") or {}
+        overrides = {
+            str(code): resources.Override(reason=str(reason), at=approval.created_at, by=approval.actor_display)
+            for code, reason in reasons.items()
+        }
+    base = _base_url(request)
+    return [
+        resources.Match(f"{base}DetectedIssue/{issue.id}", issue)
+        for issue in resources.detected_issues(prescription, overrides=overrides)
+    ]
+
+
+def _one(matches: list[resources.Match], resource_id: str, what: str) -> Response:
+    for match in matches:
+        if match.resource.id == resource_id:
+            return _answer(match.resource)
+    raise not_found(f"No such {what}.")
+
+
 class DetectedIssueSearchView(FhirView):
     def get(self, request: Request) -> Response:
         search.check_unknown(request, frozenset({"implicated"}))
         prescription = _visible(request, search.prescription_id(request, "implicated"))
-        approval = (
-            PrescriptionEvent.objects.filter(prescription=prescription, action=Action.APPROVE)
-            .select_related("actor")
-            .order_by("-created_at", "-id")
-            .first()
-        )
-        overrides: dict[str, resources.Override] = {}
-        if approval is not None:
-            reasons = approval.details.get("override_reasons") or {}
-            overrides = {
-                str(code): resources.Override(reason=str(reason), at=approval.created_at, by=approval.actor_display)
-                for code, reason in reasons.items()
-            }
-        base = _base_url(request)
-        matches = [
-            resources.Match(f"{base}DetectedIssue/{issue.id}", issue)
-            for issue in resources.detected_issues(prescription, overrides=overrides)
-        ]
+        matches = _detected_issues(request, prescription)
         audit(request, AuditAction.VIEW, prescription=prescription, description="flags read through FHIR")
         return _searchset(request, matches)
+
+
+class DetectedIssueReadView(FhirView):
+    """One flag, as a search's entry names it: `{prescription id}-{position}`."""
+
+    def get(self, request: Request, pk: str, position: str) -> Response:
+        prescription = _visible(request, pk)
+        matches = _detected_issues(request, prescription)
+        audit(request, AuditAction.VIEW, prescription=prescription, description="a flag read through FHIR")
+        return _one(matches, f"{pk}-{position}", "DetectedIssue")
+
+
+def _dispenses(request: Request, prescription: Prescription) -> list[resources.Match]:
+    batches = CompoundingRecord.objects.order_by("-compounded_at", "-id").prefetch_related(
+        Prefetch("lots", queryset=IngredientLot.objects.select_related("container").order_by("id"))
+    )
+    fills = Fill.objects.filter(prescription=prescription, compounding_records__isnull=False).distinct()
+    fills = fills.order_by("number").prefetch_related(Prefetch("compounding_records", queryset=batches))
+    base = _base_url(request)
+    matches = []
+    for fill in fills:
+        # The latest batch: a fill made again (past its beyond-use date, or a recalled lot) is dispensed from it.
+        record = fill.compounding_records.all()[0]
+        dispense = resources.medication_dispense(prescription, fill=fill, record=record, lots=record.lots.all())
+        matches.append(resources.Match(f"{base}MedicationDispense/{dispense.id}", dispense))
+    return matches
 
 
 class MedicationDispenseSearchView(FhirView):
     def get(self, request: Request) -> Response:
         search.check_unknown(request, frozenset({"prescription"}))
         prescription = _visible(request, search.prescription_id(request, "prescription"))
-        batches = CompoundingRecord.objects.order_by("-compounded_at", "-id").prefetch_related(
-            Prefetch("lots", queryset=IngredientLot.objects.select_related("container").order_by("id"))
-        )
-        fills = Fill.objects.filter(prescription=prescription, compounding_records__isnull=False).distinct()
-        fills = fills.order_by("number").prefetch_related(Prefetch("compounding_records", queryset=batches))
-        base = _base_url(request)
-        matches = []
-        for fill in fills:
-            # The latest batch: a fill made again (past its beyond-use date, or a recalled lot) is dispensed from it.
-            record = fill.compounding_records.all()[0]
-            dispense = resources.medication_dispense(prescription, fill=fill, record=record, lots=record.lots.all())
-            matches.append(resources.Match(f"{base}MedicationDispense/{dispense.id}", dispense))
+        matches = _dispenses(request, prescription)
         audit(request, AuditAction.VIEW, prescription=prescription, description="dispenses read through FHIR")
         return _searchset(request, matches)
+
+
+class MedicationDispenseReadView(FhirView):
+    """One fill, as a search's entry names it: `{prescription id}-{fill number}`."""
+
+    def get(self, request: Request, pk: str, position: str) -> Response:
+        prescription = _visible(request, pk)
+        matches = _dispenses(request, prescription)
+        audit(request, AuditAction.VIEW, prescription=prescription, description="a dispense read through FHIR")
+        return _one(matches, f"{pk}-{position}", "MedicationDispense")
 
 
 class QuestionnaireReadView(FhirView):
@@ -173,27 +209,47 @@ class QuestionnaireReadView(FhirView):
         return _answer(resources.questionnaire())
 
 
+def _staff_only(request: Request) -> None:
+    """A prescriber is refused (403) before any lookup, so the answer says nothing about whether the id exists."""
+    user = _user(request)
+    if user.is_prescriber and not user.is_pharmacy_staff:
+        raise FhirError(
+            status.HTTP_403_FORBIDDEN,
+            [Issue("The patient's answers are read by the pharmacy's staff only.", code="forbidden")],
+        )
+
+
+def _answers(request: Request, prescription: Prescription, answered: Questionnaire) -> resources.Match:
+    response = resources.questionnaire_response(prescription, answered)
+    return resources.Match(f"{_base_url(request)}QuestionnaireResponse/{response.id}", response)
+
+
 class QuestionnaireResponseSearchView(FhirView):
-    """The patient's answers: pharmacy staff only. A prescriber is refused (403) before any lookup,
-    so the answer says nothing about whether the id exists."""
+    """The patient's answers: pharmacy staff only."""
 
     def get(self, request: Request) -> Response:
-        user = _user(request)
-        if user.is_prescriber and not user.is_pharmacy_staff:
-            raise FhirError(
-                status.HTTP_403_FORBIDDEN,
-                [Issue("The patient's answers are read by the pharmacy's staff only.", code="forbidden")],
-            )
+        _staff_only(request)
         search.check_unknown(request, frozenset({"based-on"}))
         prescription = _visible(request, search.prescription_id(request, "based-on"))
         answered = Questionnaire.objects.filter(prescription=prescription).first()
-        matches = []
-        if answered is not None:
-            response = resources.questionnaire_response(prescription, answered)
-            matches.append(resources.Match(f"{_base_url(request)}QuestionnaireResponse/{response.id}", response))
+        matches = [] if answered is None else [_answers(request, prescription, answered)]
         audit(request, AuditAction.VIEW, prescription=prescription,
               description="questionnaire answers read through FHIR")  # fmt: skip
         return _searchset(request, matches)
+
+
+class QuestionnaireResponseReadView(FhirView):
+    """One set of answers by its id, as a search's entry names it: pharmacy staff only."""
+
+    def get(self, request: Request, answers_id: str) -> Response:
+        _staff_only(request)
+        answered = Questionnaire.objects.filter(pk=answers_id).first()
+        if answered is None:
+            raise not_found()
+        prescription = _visible(request, answered.prescription_id)
+        audit(request, AuditAction.VIEW, prescription=prescription,
+              description="questionnaire answers read through FHIR")  # fmt: skip
+        return _answer(_answers(request, prescription, answered).resource)
 
 
 class NotFoundView(FhirView):

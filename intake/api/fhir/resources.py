@@ -552,20 +552,20 @@ def capability_statement(*, base_url: str) -> CapabilityStatement:
                         },
                         {
                             "type": "DetectedIssue",
-                            "interaction": [search],
+                            "interaction": [read, search],
                             "documentation": "The screening flags of a prescription.",
                             "searchParam": [_search("implicated", "reference", "MedicationRequest/{id} (required).")],
                         },
                         {
                             "type": "MedicationDispense",
-                            "interaction": [search],
+                            "interaction": [read, search],
                             "documentation": "One per fill once compounded: lots and beyond-use date.",
                             "searchParam": [_search("prescription", "reference", "The MedicationRequest (required).")],
                         },
                         {"type": "Questionnaire", "interaction": [read], "documentation": "ldn-screening."},
                         {
                             "type": "QuestionnaireResponse",
-                            "interaction": [search],
+                            "interaction": [read, search],
                             "documentation": "The patient's answers; pharmacy staff only.",
                             "searchParam": [_search("based-on", "reference", "MedicationRequest/{id} (required).")],
                         },
