@@ -232,3 +232,13 @@ def test_at_most_ten_subscriptions(prescriber_api):
 
     assert response.status_code == 400
     assert WebhookSubscription.objects.count() == 10
+
+
+def test_the_schema_documents_the_webhook_endpoints(api, db):
+    paths = api.get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    assert {"get", "post"} <= set(paths["/api/v1/webhooks/"])
+    assert "delete" in paths["/api/v1/webhooks/{webhook_id}/"]
+    assert "post" in paths["/api/v1/webhooks/{webhook_id}/ping/"]
+    created = paths["/api/v1/webhooks/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["$ref"].endswith("/WebhookSubscription")

@@ -371,7 +371,7 @@ class WebhookSubscriptionForm(forms.Form):
         max_length=SECRET_MAX_LENGTH,
         validators=[validate_single_line],
         help_text=f"{SECRET_RULE} Your system checks X-Pharmacy-Signature with it.",
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
     generate = forms.BooleanField(
         label="Make a secret for me (shown once, after adding)", required=False, initial=False
