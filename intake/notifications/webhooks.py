@@ -111,7 +111,11 @@ def webhook_url_problem(url: str) -> str:
         return "Use https: what the pharmacy sends must be encrypted on the way."
     if parts.username or parts.password:
         return "Put no user name or password in the URL: the signature shows that the pharmacy sent it."
-    return host_problem(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    return host_problem(parts.hostname, port or _default_port(parts.scheme))
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
 
 
 # --- Recording, in the event's transaction ----------------------------------------------------
@@ -245,7 +249,7 @@ def _post(delivery: WebhookDelivery, body: bytes) -> Answer:
     # Checked again at every try (DNS can change since the subscription was made): a refused address
     # fails the try without a connection. The HTTP client resolves the name once more; an egress
     # proxy that refuses private addresses closes that last gap where DNS rebinding matters.
-    problem = host_problem(host, parts.port or (443 if parts.scheme == "https" else 80))
+    problem = host_problem(host, parts.port or _default_port(parts.scheme))
     if problem:
         return Answer(status=None, transient=False, error=f"Not called: {problem}")
     headers = {
