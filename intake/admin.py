@@ -28,6 +28,8 @@ from intake.models import (
     Prescription,
     PrescriptionEvent,
     StateLicence,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 
@@ -182,6 +184,28 @@ class StateLicenceAdmin(HistoryAdmin):
     list_display = ("state", "licence_number", "expires_on", "active")
     list_filter = ("active",)
     search_fields = ("state", "licence_number")
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ReadOnlyAdmin, AuditedAdmin):
+    # Made and ended by the prescriber (page or API); the secret itself is never shown, a hint only.
+    list_display = ("url", "prescriber", "secret_hint", "created_at", "ended_at")
+    list_select_related = ("prescriber__user",)
+    search_fields = ("url", "prescriber__user__email")
+    fields = ("prescriber", "url", "secret_hint", "created_at", "ended_at")
+    readonly_fields = fields
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin, AuditedAdmin):
+    # What was POSTed to a prescriber's system and how it went, written by the webhook delivery.
+    list_display = ("created_at", "event", "subscription", "status", "attempts", "last_response_status")
+    list_filter = ("status", "event")
+    list_select_related = ("subscription",)
+    search_fields = ("event_id",)
+
+    def prescription_of(self, obj: WebhookDelivery) -> Prescription | None:
+        return obj.prescription
 
 
 admin.site.register(DosageForm)

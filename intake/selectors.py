@@ -8,7 +8,15 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from accounts.models import User
 from intake.errors import NotFound
-from intake.models import AuditRecord, Clarification, Fill, Prescription, TitrationStep
+from intake.models import (
+    AuditRecord,
+    Clarification,
+    Fill,
+    Prescription,
+    TitrationStep,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 # The rows an answer about a prescription shows, as lists under these names: read for a page of
 # prescriptions with Prefetch(to_attr=...), or given by the service that has just written them.
@@ -91,4 +99,22 @@ def access_log(prescription: Prescription) -> QuerySet[AuditRecord]:
     about_the_patient = Q(object_type="patient", object_id=str(prescription.patient_id))
     return (
         AuditRecord.objects.select_related("actor").filter(about_it | about_the_patient).order_by("-created_at", "-id")
+    )
+
+
+def webhook_subscriptions_of(user: User) -> QuerySet[WebhookSubscription]:
+    """A prescriber's active webhook subscriptions, oldest first; anyone else has none."""
+    if not user.is_authenticated or not user.is_prescriber:
+        return WebhookSubscription.objects.none()
+    return WebhookSubscription.objects.filter(prescriber__user=user, ended_at__isnull=True).order_by("created_at", "id")
+
+
+def webhook_deliveries_recent(user: User, *, limit: int = 20) -> list[WebhookDelivery]:
+    """The latest deliveries to a prescriber's own subscriptions, ended ones included, newest first."""
+    if not user.is_authenticated or not user.is_prescriber:
+        return []
+    return list(
+        WebhookDelivery.objects.filter(subscription__prescriber__user=user)
+        .select_related("subscription")
+        .order_by("-created_at", "-id")[:limit]
     )

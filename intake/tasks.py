@@ -1,5 +1,5 @@
 """The beat's Celery tasks (CELERY_BEAT_SCHEDULE): the pharmacy's clock and the re-queue of waiting
-notifications. Each calls one function and carries no patient data.
+notifications and webhook deliveries. Each calls one function and carries no patient data.
 
 Celery's autodiscovery finds this module (pharmacy/celery.py); the delivery tasks that the outbox
 publishes live in intake/notifications/tasks.py.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from intake.notifications.outbox import notifications_requeue
+from intake.notifications.webhooks import webhook_deliveries_requeue
 from intake.services.timers import pharmacy_clock
 
 
@@ -21,3 +22,4 @@ def pharmacy_clock_task() -> None:
 @shared_task(name="intake.notifications_requeue")
 def notifications_requeue_task() -> None:
     notifications_requeue()
+    webhook_deliveries_requeue()

@@ -390,6 +390,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 NOTIFICATION_RETRY_AFTER_SECONDS = env_int("NOTIFICATION_RETRY_AFTER_SECONDS", 120)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+# Webhooks for prescribers' systems (intake/notifications/webhooks.py). An endpoint whose address is
+# loopback, private, link-local, multicast or reserved is refused, and plain http with it, unless
+# this is on (a test harness, a pharmacy network whose prescribers' systems sit inside it).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# Tries of one delivery: 30 s, then doubling up to an hour between tries, about nine hours in all.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 16)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 30)
 QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
 # The clock. Where a prescription idles in a staff status longer than this, the queue

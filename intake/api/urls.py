@@ -7,10 +7,11 @@ Paths take their trailing slash or not (a POST cannot follow a redirect); anythi
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from intake.api import refill_views, views
+from intake.api import refill_views, views, webhook_views
 
 ID = r"(?P<pk>[0-9]{1,18})"
 RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
+WEBHOOK_ID = r"(?P<webhook_id>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
@@ -39,6 +40,9 @@ urlpatterns = [
         rf"^v1/renewals/{RENEWAL_ID}/approve/?$", refill_views.RenewalApproveView.as_view(), name="api-renewal-approve"
     ),
     re_path(rf"^v1/renewals/{RENEWAL_ID}/deny/?$", refill_views.RenewalDenyView.as_view(), name="api-renewal-deny"),
+    re_path(r"^v1/webhooks/?$", webhook_views.WebhookListCreateView.as_view(), name="api-webhooks"),
+    re_path(rf"^v1/webhooks/{WEBHOOK_ID}/?$", webhook_views.WebhookDetailView.as_view(), name="api-webhook"),
+    re_path(rf"^v1/webhooks/{WEBHOOK_ID}/ping/?$", webhook_views.WebhookPingView.as_view(), name="api-webhook-ping"),
     path("v1/", include("intake.api.patient_urls")),
     re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -50,6 +50,7 @@ from intake.models.prescriptions import (
     TitrationStep,
     Transition,
 )
+from intake.models.webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "PATIENT", "SYSTEM", "Fill", "FollowUp", "RenewalRequest", "RenewalStatus", "Requester", "SymptomLevel",
@@ -61,5 +62,5 @@ __all__ = [
     "FlagLevel", "IdempotencyKey", "IngredientLot", "LiverCondition", "MasterFormulation",
     "Notification", "NotificationEvent", "Patient", "Pregnancy", "Prescriber", "Prescription",
     "PrescriptionEvent", "PrescriptionStatus", "Questionnaire", "Sex", "StateLicence", "TitrationStep",
-    "Transition", "fold_name", "licences_forget",
+    "Transition", "WebhookDelivery", "WebhookEvent", "WebhookSubscription", "fold_name", "licences_forget",
 ]  # fmt: skip

@@ -63,7 +63,10 @@ class Prescriber(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = history_of(unindexed=["user", "npi", "verified_by"])
+    # Whether any webhook subscription is active: a status change of a prescriber without one (most)
+    # reads nothing more. Kept by intake/services/webhooks.py under this row's lock.
+    has_webhooks = models.BooleanField(default=False, editable=False)
+    history = history_of(unindexed=["user", "npi", "verified_by"], excluded=["has_webhooks"])
 
     class Meta:
         ordering = ("user__last_name", "user__first_name")

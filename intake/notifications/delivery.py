@@ -31,9 +31,9 @@ RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 30 * 60
 
 
-def retry_delay(*, attempts: int) -> int:
+def retry_delay(*, attempts: int, max_seconds: int = RETRY_MAX_SECONDS) -> int:
     """Seconds to wait after the given number of tries before trying again."""
-    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
+    return min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), max_seconds)
 
 
 class Outcome(enum.StrEnum):

@@ -137,7 +137,7 @@ def notifications_publish(notification_ids: list[int]) -> None:
             return
 
 
-def _stuck_after() -> timedelta:
+def stuck_after() -> timedelta:
     # Longer than any delivery can run (the hard time limit kills it), so a live worker keeps its row.
     return timedelta(seconds=max(10 * 60, 3 * settings.CELERY_TASK_TIME_LIMIT))
 
@@ -150,7 +150,7 @@ def notifications_requeue(*, now: datetime | None = None, limit: int = 500) -> l
     out of tries) once they are older than any task can run.
     """
     now = now or timezone.now()
-    stuck = Notification.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - _stuck_after())
+    stuck = Notification.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after())
     stuck.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
         status=DeliveryStatus.FAILED, last_error="The worker stopped while sending and no tries are left."
     )

@@ -1,5 +1,5 @@
-"""Celery tasks that deliver notifications: ids in, never patient data. The beat's re-queue of the
-waiting ones is in intake/tasks.py."""
+"""Celery tasks that deliver notifications and webhooks: ids in, never patient data. The beat's
+re-queue of the waiting ones is in intake/tasks.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import logging
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from intake.notifications.delivery import Outcome, notification_deliver
+from intake.notifications.delivery import RETRY_MAX_SECONDS, Outcome, notification_deliver
+from intake.notifications.webhooks import webhook_deliver
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +39,33 @@ def deliver_notifications_task(self: Task, notification_ids: list[int]) -> None:
             # publishes it again. Its id and the error's class only: nothing about a patient.
             logger.error("Notification %s not delivered (%s); the periodic re-queue will retry it",
                          notification_id, type(exc).__name__)  # fmt: skip
+
+
+def _retry_soon(result_retry_in: int | None) -> bool:
+    # A countdown near the broker's visibility timeout would be handed out twice: longer waits are
+    # left to the periodic re-queue, which reads each row's next_attempt_at.
+    return result_retry_in is not None and result_retry_in <= RETRY_MAX_SECONDS
+
+
+@shared_task(name="intake.deliver_webhook", bind=True, max_retries=None)
+def deliver_webhook_task(self: Task, delivery_id: int) -> None:
+    result = webhook_deliver(delivery_id=delivery_id)
+    # In-process (eager) runs cannot wait: the row is pending with its next try, for the re-queue.
+    if result.outcome == Outcome.RETRY and not self.request.is_eager and _retry_soon(result.retry_in):
+        raise self.retry(countdown=result.retry_in)
+
+
+@shared_task(name="intake.deliver_webhooks", bind=True)
+def deliver_webhooks_task(self: Task, delivery_ids: list[int]) -> None:
+    """One event's rows (one per subscription), or the re-queue's: each POSTed on its own, a failure
+    retried alone, one receiver's error never stopping the others."""
+    for delivery_id in delivery_ids:
+        try:
+            result = webhook_deliver(delivery_id=delivery_id)
+            if result.outcome == Outcome.RETRY and not self.request.is_eager and _retry_soon(result.retry_in):
+                deliver_webhook_task.apply_async(args=[delivery_id], countdown=result.retry_in)
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: the rows not reached wait for the re-queue
+        except Exception as exc:
+            logger.error("Webhook delivery %s not made (%s); the periodic re-queue will retry it",
+                         delivery_id, type(exc).__name__)  # fmt: skip

@@ -14,8 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from intake.clinical.follow_up import LEVELS, follow_up_assess, symptom_labels
 from intake.errors import Conflict, Forbidden, NotFound
-from intake.models import Action, FollowUp, NotificationEvent, PrescriptionEvent
+from intake.models import Action, FollowUp, NotificationEvent
 from intake.notifications.outbox import notification_record
+from intake.services.events import prescription_event_record
 from intake.services.questionnaire import TOKEN_PATTERN, LinkExpired
 from intake.services.workflow import MAX_TEXT
 
@@ -70,7 +71,7 @@ def follow_up_submit(
     follow_up.answered_at = timezone.now()
     follow_up.save()
     prescription = follow_up.prescription
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription, action=Action.FOLLOW_UP, from_status=prescription.status,
         to_status=prescription.status, actor_label=PATIENT_CHECK_IN,
         message="Check-in answered" + ("; needs a pharmacist" if assessment.needs_pharmacist else ""),
@@ -110,7 +111,7 @@ def follow_up_review(*, follow_up_id: int, actor: User, note: str) -> FollowUp:
     follow_up.review_note = text
     follow_up.save()
     prescription = follow_up.prescription
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription, action=Action.FOLLOW_UP, from_status=prescription.status,
         to_status=prescription.status, actor=actor, message=text, details={"reviewed": True},
     )  # fmt: skip

@@ -31,7 +31,6 @@ from intake.models import (
     Patient,
     Prescriber,
     Prescription,
-    PrescriptionEvent,
     PrescriptionStatus,
     TitrationStep,
     fold_name,
@@ -40,6 +39,7 @@ from intake.models.people import age_on
 from intake.notifications.outbox import notifications_record
 from intake.selectors import shown_rows_set
 from intake.services.dispensing import dispense_plan_flags_refresh, plan_of
+from intake.services.events import prescription_event_record
 from intake.services.screening import (
     PatientPicture,
     duplicate_orders_mark,
@@ -377,7 +377,7 @@ def prescription_create_signed(
     )  # fmt: skip
     TitrationStep.objects.bulk_create(steps)  # no save() of its own, and no history: one INSERT for all
     shown_rows_set(prescription, steps=steps, fills=[first_fill], clarifications=[])
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription, action=Action.SUBMIT, from_status="", to_status=prescription.status,
         actor=prescriber.user, details={"dose_confirmed": True} if signature.dose_confirmed else {},
     )  # fmt: skip

@@ -17,10 +17,10 @@ from intake.models import (
     LiverCondition,
     Pregnancy,
     Prescription,
-    PrescriptionEvent,
     PrescriptionStatus,
     Questionnaire,
 )
+from intake.services.events import prescription_event_record
 from intake.services.screening import patient_picture, screen_prescription
 from intake.services.workflow import transition
 
@@ -193,7 +193,7 @@ def questionnaire_submit(
     locked = Prescription.objects.select_for_update().select_related("patient").get(pk=prescription.pk)
     record_and_screen(locked)
     locked.save()
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=locked,
         action=Action.QUESTIONNAIRE,
         from_status=locked.status,

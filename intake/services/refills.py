@@ -28,13 +28,13 @@ from intake.models import (
     Fill,
     NotificationEvent,
     Prescription,
-    PrescriptionEvent,
     PrescriptionStatus,
     RenewalRequest,
     RenewalStatus,
 )
 from intake.notifications.outbox import notification_record
 from intake.services.dispensing import dispense_plan_flags_refresh
+from intake.services.events import prescription_event_record
 from intake.services.prescriptions import (
     PatientDetails,
     PrescribedContent,
@@ -330,7 +330,7 @@ def _renewal_event(
     message: str = "",
     details: dict[str, str] | None = None,
 ) -> None:
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription, action=action, from_status=prescription.status, to_status=prescription.status,
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label="" if actor is not None else "patient", message=message,

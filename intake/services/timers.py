@@ -26,12 +26,12 @@ from intake.models import (
     FollowUp,
     NotificationEvent,
     Prescription,
-    PrescriptionEvent,
     PrescriptionStatus,
     TimerFiring,
     TimerKind,
 )
 from intake.notifications.outbox import notification_record, questionnaire_reminders_record
+from intake.services.events import prescription_event_record
 from intake.services.refills import refill_lapse
 from intake.services.workflow import transition
 
@@ -62,7 +62,7 @@ def _locked(prescription_id: int, **conditions: object) -> Prescription | None:
 
 
 def _note(prescription: Prescription, message: str, **details: object) -> None:
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription, action=Action.TIMER, from_status=prescription.status,
         to_status=prescription.status, actor_label=CLOCK, message=message,
         details={**details, "fill": prescription.fill_number},

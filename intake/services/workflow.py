@@ -39,13 +39,13 @@ from intake.models import (
     Fill,
     NotificationEvent,
     Prescription,
-    PrescriptionEvent,
     PrescriptionStatus,
     StateLicence,
 )
 from intake.notifications.outbox import notification_record
 from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
+from intake.services.events import prescription_event_record
 from intake.services.final_check import CheckInput, final_check_record
 from intake.services.screening import duplicate_orders_refresh
 
@@ -156,7 +156,7 @@ def transition(
         # A closed prescription is no longer a duplicate of the patient's other open ones.
         duplicate_orders_refresh(prescription)
     queue_counts_changed()
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription,
         action=action,
         from_status=old_status,
@@ -492,7 +492,7 @@ def prescription_verify_flag(
         updated[position] = {**updated[position], "verification": verification}
     prescription.flags = updated
     prescription.save(update_fields=["flags", "updated_at"])
-    PrescriptionEvent.objects.create(
+    prescription_event_record(
         prescription=prescription, action=Action.VERIFY_FLAG, from_status=prescription.status,
         to_status=prescription.status, actor=actor, message=text,
         details={"code": code, "method": method, "fields": [flag.get("field", "") for flag in flags],

@@ -45,7 +45,11 @@ def test_the_inventory_reaches_the_api():
 def test_a_deeply_nested_body_never_answers_a_server_error(request, route, persona, prescriber):
     prescription = make_prescription(prescriber)
     path = route.fill(
-        pk=prescription.pk, renewal_id=1, token=prescription.questionnaire_token, check_in_token="unknown-token"
+        pk=prescription.pk,
+        renewal_id=1,
+        webhook_id=1,
+        token=prescription.questionnaire_token,
+        check_in_token="unknown-token",
     )
     client = client_of(request, persona)
     before = changes()

@@ -24,7 +24,11 @@ def test_the_inventory_reaches_every_api_url():
 def test_every_api_answer_is_kept_out_of_caches(request, route, persona, prescriber):
     prescription = make_prescription(prescriber)
     path = route.fill(
-        pk=prescription.pk, renewal_id=1, token=prescription.questionnaire_token, check_in_token="unknown-token"
+        pk=prescription.pk,
+        renewal_id=1,
+        webhook_id=1,
+        token=prescription.questionnaire_token,
+        check_in_token="unknown-token",
     )
     client = request.getfixturevalue("api") if persona == "anonymous" else persona_client(request, persona)
 

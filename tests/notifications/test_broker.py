@@ -8,60 +8,31 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from intake.models import DeliveryStatus, Notification, Prescription
 from intake.notifications.outbox import notifications_publish, notifications_requeue
 from tests.factories import make_prescription
-from tests.notifications.brokers import celery_publishing_to, closed_port_url
+from tests.notifications.brokers import (
+    Worker,
+    broker_url_or_skip,
+    celery_publishing_to,
+    celery_worker,
+    closed_port_url,
+)
 from tests.notifications.mail import MailServer
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
-WORKER_START_TIMEOUT = 30
 DELIVERY_TIMEOUT = 20
-
-
-@dataclass(frozen=True)
-class Worker:
-    broker_url: str
-    queue: str
-    log: Path
-
-
-def _broker_url_or_skip() -> str:
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    if not url:
-        pytest.skip("broker tests need CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (CI sets it)")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"the Redis at CELERY_BROKER_URL is unreachable ({type(exc).__name__})")
-    return url
-
-
-def _database_url(settings_dict: dict) -> str:
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or "5432"
-    return f"postgres://{credentials}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
 
 
 @pytest.fixture(scope="module")
@@ -74,45 +45,9 @@ def mail_server() -> Iterator[MailServer]:
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, mail_server, tmp_path_factory) -> Iterator[Worker]:  # type: ignore[no-untyped-def]
-    broker_url = _broker_url_or_skip()
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process shares the test database: run with DATABASE_URL=postgres://…")
-    queue = f"notifications-test-{uuid.uuid4().hex[:12]}"
     log = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "pharmacy.settings",
-        # The pytest database (test_…), which django_db_setup has created by now.
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": broker_url,
-        "EMAIL_HOST": mail_server.host,
-        "EMAIL_PORT": str(mail_server.port),
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",  # the fixture waits for the worker's "ready." line
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "pharmacy", "worker", "--pool=solo", "--loglevel=INFO",
-        "-Q", queue, "-n", f"{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own command line)
-            command, cwd=django_settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while "ready." not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-        yield Worker(broker_url=broker_url, queue=queue, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        redis.Redis.from_url(broker_url).delete(queue)
+    with celery_worker(log=log, env={"EMAIL_HOST": mail_server.host, "EMAIL_PORT": str(mail_server.port)}) as started:
+        yield started
 
 
 def _wait_until_sent(ids: list[int], timeout: float = DELIVERY_TIMEOUT) -> set[str]:
@@ -152,7 +87,7 @@ def test_a_submission_is_delivered_by_the_worker_and_a_duplicate_message_sends_n
 
 def test_an_events_rows_travel_in_one_message_and_a_requeues_many_in_several(prescriber):
     # given: a queue on the real broker that no worker reads
-    broker_url = _broker_url_or_skip()
+    broker_url = broker_url_or_skip()
     queue = f"publish-test-{uuid.uuid4().hex[:12]}"
     broker = redis.Redis.from_url(broker_url)
     try:
@@ -173,7 +108,7 @@ def test_an_events_rows_travel_in_one_message_and_a_requeues_many_in_several(pre
 
 def test_publishing_names_the_ids_only(prescriber):
     # given: a queue on the real broker that no worker reads
-    broker_url = _broker_url_or_skip()
+    broker_url = broker_url_or_skip()
     queue = f"publish-test-{uuid.uuid4().hex[:12]}"
     broker = redis.Redis.from_url(broker_url)
     try:

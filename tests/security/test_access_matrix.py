@@ -46,6 +46,8 @@ from intake.models import (
     RenewalRequest,
     Requester,
     StateLicence,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from intake.models.notifications import DeliveryStatus
 from tests.conftest import api_client_for
@@ -83,6 +85,7 @@ PATIENT_B = {"first_name": "Barnaby", "last_name": "Oakenshield", "date_of_birth
 PATIENT_A_TRACES = ("Zephyrine", "Quillfeather", "zephyrine@", "1971-03-14", "03/14/1971", "March 14, 1971",
                     "Mar. 14, 1971", "14 March 1971")  # fmt: skip
 UNKNOWN_ID = 987654321
+NEW = "awaiting_questionnaire"  # rows that need no more of A than its submission
 # Who may see prescription A at all. A role refusal for them (403) may differ from an unknown id
 # (404): they may know it exists. For everyone else A's id must answer like an id that does not exist.
 SEES_A = frozenset({"prescriber_a", "technician", "pharmacist", "admin", "superuser"})
@@ -163,6 +166,12 @@ TABLE: tuple[Row, ...] = (
     row("prescriber:renewal", outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
     prescriber_action("prescriber:renewal_approve", at="completed"),
     prescriber_action("prescriber:renewal_deny", at="completed"),
+    # The prescriber's webhooks: A's subscription is prescriber A's only.
+    row("prescriber:webhooks", at=NEW, outsiders=LOGIN, prescribers=OK, staff=DENIED),
+    row("prescriber:webhook_add", "POST", at=NEW, outsiders=LOGIN, prescribers=ALLOWED, staff=DENIED),
+    prescriber_action("prescriber:webhook_ping", at=NEW),
+    row("prescriber:webhook_remove", at=NEW, outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
+    prescriber_action("prescriber:webhook_remove", at=NEW),
     # The patient's pages: A's private link opens for the browser that confirmed A's birth date only.
     row("patient:questionnaire", everyone=GATE, patient_a=OK),
     row("patient:questionnaire", "POST", body="dob", everyone=GATE, patient_a=ALLOWED),
@@ -271,6 +280,13 @@ TABLE: tuple[Row, ...] = (
         prescriber_b=NOT_FOUND,
         staff=NOT_FOUND,
     ),  # fmt: skip
+    # Webhooks: prescribers only, each their own subscriptions.
+    row("api-webhooks", at=NEW, outsiders=DENIED, prescribers=OK, staff=DENIED),
+    row("api-webhooks", "POST", body="json", at=NEW, outsiders=DENIED, prescribers=OK, staff=DENIED),
+    row("api-webhook", "DELETE", at=NEW, outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
+    row(
+        "api-webhook-ping", "POST", at=NEW, outsiders=DENIED, prescriber_a=ALLOWED, prescriber_b=NOT_FOUND, staff=DENIED
+    ),  # fmt: skip
     # The patient's API: the token and the birth date are the key; anyone else's date changes nothing.
     row("api-questionnaire", "POST", body="answers", everyone=INVALID, patient_a=ALLOWED),
     row("api-status", body="lookup", everyone=NOT_FOUND, patient_a=OK),
@@ -324,6 +340,7 @@ class World:
     birth_dates: dict[str, date] = field(default_factory=dict)
     follow_up_id: int = 0  # A's answered check-in that needs a pharmacist
     renewal_id: int = 0  # A's renewal request waiting for prescriber A (only for the rows that decide one)
+    subscription_id: int = 0  # prescriber A's webhook subscription
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -335,6 +352,8 @@ class World:
             "number": 1,  # A's first fill
             "follow_up_id": UNKNOWN_ID if unknown else self.follow_up_id,
             "renewal_id": UNKNOWN_ID if unknown else self.renewal_id,
+            "subscription_id": UNKNOWN_ID if unknown else self.subscription_id,
+            "webhook_id": UNKNOWN_ID if unknown else self.subscription_id,
             "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
@@ -352,6 +371,7 @@ class World:
             Prescription.objects.get(pk=self.b.pk).status, Prescription.objects.count(),
             Notification.objects.get(pk=self.notification.pk).status,
             FollowUp.objects.filter(reviewed_at__isnull=False).count(),
+            WebhookSubscription.objects.filter(ended_at__isnull=True).count(), WebhookDelivery.objects.count(),
         )  # fmt: skip
 
 
@@ -383,6 +403,10 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         birth_dates={"patient_a": a.patient.date_of_birth, "patient_b": b.patient.date_of_birth},
         follow_up_id=_answered_follow_up(a).pk,
         renewal_id=_waiting_renewal(a).pk if table_row.route in WITH_RENEWAL else 0,
+        # Made directly (its URL is public, nothing is sent: the test's transaction never commits).
+        subscription_id=WebhookSubscription.objects.create(
+            prescriber=prescriber, url="https://93.184.215.14/a", secret="prescriber-a-secret-0123"
+        ).pk,
     )
 
 
@@ -452,6 +476,8 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "api-cancel": {"reason": _REASON},
     "api-record_compounding": {"lots": [_LOT], "quantity_made": 30},
     "api-ship": {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
+    "prescriber:webhook_add": {"hook-url": "https://93.184.215.14/b", "hook-secret": "a-secret-of-the-practice"},
+    "api-webhooks": {"url": "https://93.184.215.14/b", "secret": "a-secret-of-the-practice"},
 }
 
 
@@ -500,6 +526,8 @@ def _client(row: Row, persona: str, world: World) -> Client:
 def _request(client: Client, row: Row, path: str, body: dict[str, Any]) -> Any:
     if row.method == "GET":
         return client.get(path, body)
+    if row.method == "DELETE":
+        return client.delete(path)
     if row.route.startswith(TOKEN_ROUTES):
         return client.post(path, body, format="json")
     return client.post(path, body)

@@ -15,8 +15,10 @@ from django.forms import formset_factory
 from intake.clinical.dose_confirmation import unusual_doses
 from intake.models import ContactPreference, DosageForm, DoseTiming, Sex
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
+from intake.models.webhooks import SECRET_MAX_LENGTH, URL_MAX_LENGTH
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step
 from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
+from intake.services.webhooks import SECRET_RULE, webhook_secret_new
 from intake.validators import validate_free_text, validate_single_line
 
 # The first option of a choice the prescriber must make: nothing is chosen for them.
@@ -347,3 +349,43 @@ class RenewalDenyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+# Webhooks for the prescriber's own systems.
+
+
+class WebhookSubscriptionForm(forms.Form):
+    """An endpoint and its secret; the pharmacy makes the secret when asked (shown once)."""
+
+    url = forms.CharField(
+        label="Endpoint URL",
+        max_length=URL_MAX_LENGTH,
+        validators=[validate_single_line],
+        help_text="Where the pharmacy POSTs each status change: https, reachable from the internet.",
+        widget=forms.URLInput(attrs={"placeholder": "https://ehr.example.com/pharmacy-events"}),
+    )
+    secret = forms.CharField(
+        label="Signing secret",
+        required=False,
+        strip=False,
+        max_length=SECRET_MAX_LENGTH,
+        validators=[validate_single_line],
+        help_text=f"{SECRET_RULE} Your system checks X-Pharmacy-Signature with it.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    generate = forms.BooleanField(
+        label="Make a secret for me (shown once, after adding)", required=False, initial=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("generate"):
+            cleaned["secret"] = webhook_secret_new()
+        elif not cleaned.get("secret") and "secret" not in self.errors:
+            self.add_error("secret", f"Give a secret, or let the pharmacy make one. {SECRET_RULE}")
+        return cleaned

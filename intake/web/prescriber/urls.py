@@ -1,6 +1,7 @@
 from django.urls import path
 
 from intake.web.prescriber import views as prescriber
+from intake.web.prescriber import webhooks
 
 app_name = "prescriber"
 urlpatterns = [
@@ -15,4 +16,8 @@ urlpatterns = [
     path("renewals/<int:renewal_id>/", prescriber.renewal, name="renewal"),
     path("renewals/<int:renewal_id>/approve/", prescriber.renewal_approve_view, name="renewal_approve"),
     path("renewals/<int:renewal_id>/deny/", prescriber.renewal_deny_view, name="renewal_deny"),
+    path("webhooks/", webhooks.webhooks, name="webhooks"),
+    path("webhooks/add/", webhooks.webhook_add, name="webhook_add"),
+    path("webhooks/<int:subscription_id>/ping/", webhooks.webhook_ping_view, name="webhook_ping"),
+    path("webhooks/<int:subscription_id>/remove/", webhooks.webhook_remove, name="webhook_remove"),
 ]
