@@ -325,6 +325,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two fields named "status": a prescription's, and a webhook delivery's.
+    "ENUM_NAME_OVERRIDES": {
+        "PrescriptionStatusEnum": "intake.models.PrescriptionStatus.choices",
+        "DeliveryStatusEnum": "intake.models.DeliveryStatus.choices",
+    },
 }
 
 CACHES = {

@@ -358,7 +358,9 @@ class World:
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
             "position": 1,  # A's first flag, A's first fill
-            "answers_id": UNKNOWN_ID if unknown else Questionnaire.objects.get(prescription=self.a).pk,
+            "answers_id": UNKNOWN_ID
+            if unknown
+            else (Questionnaire.objects.filter(prescription=self.a).values_list("pk", flat=True).first() or UNKNOWN_ID),
             # The check-in's JSON twin takes the check-in's own token (A's, like "token" above).
             "check_in_token": FollowUp.objects.filter(pk=self.follow_up_id).values_list("token", flat=True).first(),
         }

@@ -37,6 +37,8 @@ class FhirJSONParser(BoundedJSONParser):
 class FhirView(APIView):
     """A FHIR endpoint: `Authorization: Bearer <token>` (or `Token`), FHIR JSON both ways."""
 
+    # FHIR describes itself (GET metadata, the CapabilityStatement); the OpenAPI document is the JSON API's.
+    schema = None
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [FhirJSONParser, BoundedJSONParser]
