@@ -50,6 +50,17 @@ from intake.models.prescriptions import (
     TitrationStep,
     Transition,
 )
+from intake.models.stock import (
+    Batch,
+    BatchLot,
+    BatchStatus,
+    Recall,
+    RecallAffected,
+    RecallClass,
+    RecallOutcome,
+    StockLot,
+    StockUnit,
+)
 from intake.models.webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
@@ -62,5 +73,6 @@ __all__ = [
     "FlagLevel", "IdempotencyKey", "IngredientLot", "LiverCondition", "MasterFormulation",
     "Notification", "NotificationEvent", "Patient", "Pregnancy", "Prescriber", "Prescription",
     "PrescriptionEvent", "PrescriptionStatus", "Questionnaire", "Sex", "StateLicence", "TitrationStep",
-    "Transition", "WebhookDelivery", "WebhookEvent", "WebhookSubscription", "fold_name", "licences_forget",
+    "Transition", "Batch", "BatchLot", "BatchStatus", "Recall", "RecallAffected", "RecallClass", "RecallOutcome",
+    "StockLot", "StockUnit", "WebhookDelivery", "WebhookEvent", "WebhookSubscription", "fold_name", "licences_forget",
 ]  # fmt: skip

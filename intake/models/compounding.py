@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from intake.models.formulary import BudRuleName, MasterFormulation
 from intake.models.history import history_of
@@ -33,7 +34,14 @@ class CompoundingRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     checked_at = models.DateTimeField(null=True, blank=True)
-    history = history_of(unindexed=["prescription", "fill", "master_formulation", "compounded_by", "checked_by"])
+    # Units taken from an anticipatory batch instead of compounded for this fill alone: the
+    # batch's lots and beyond-use date are this record's.
+    batch = models.ForeignKey(
+        "intake.Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="fill_records"
+    )
+    history = history_of(
+        unindexed=["prescription", "fill", "master_formulation", "compounded_by", "checked_by", "batch"]
+    )
 
     class Meta:
         ordering = ("-compounded_at",)
@@ -92,9 +100,13 @@ class IngredientLot(models.Model):
     lot = models.CharField(max_length=60, validators=[validate_single_line])
     expires = models.DateField()
     quantity_used = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
+    # The received lot it was taken from, when it was received through stock.
+    stock_lot = models.ForeignKey("intake.StockLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ("record", "id")
+        # A recall's trace finds every use of a lot number, whatever its case.
+        indexes = [models.Index(Upper("lot"), name="ingredient_lot_number_idx")]
 
     def __str__(self) -> str:
         return f"{self.ingredient} lot {self.lot}"

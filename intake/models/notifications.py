@@ -32,6 +32,8 @@ class NotificationEvent(models.TextChoices):
     FOLLOW_UP_INVITATION = "follow_up_invitation", "Side-effect check-in"
     FOLLOW_UP_FLAGGED = "follow_up_flagged", "Check-in answers for a pharmacist"
     RESCREEN_REQUESTED = "rescreen_requested", "New questionnaire asked by the pharmacist"
+    RECALL_CONTACT = "recall_contact", "Recall: please contact the pharmacy"
+    RECALL_REMADE = "recall_remade", "Recall: being made again"
 
 
 class Channel(models.TextChoices):

@@ -33,6 +33,7 @@ from intake.models import (
     Prescription,
 )
 from intake.services.dispensing import concentrations_forget, fill_plan, formula_of
+from intake.services.recalls import lots_quarantine_check
 from intake.services.workflow import transition
 
 MAX_LOTS = 20
@@ -174,6 +175,7 @@ def _clean_lots(
         ) from None
     if whole_batch and not any(is_naltrexone(item.ingredient) for item in cleaned):
         raise ValidationError({field: ["Record the naltrexone lot used."]})
+    lots_quarantine_check(cleaned, field=field)
     return cleaned
 
 
