@@ -110,6 +110,8 @@ class Action(models.TextChoices):
     FOLLOW_UP = "follow_up", "Side-effect check-in"
     VERIFY_FLAG = "verify_flag", "Flag verified"
     REQUEST_RESCREEN = "request_rescreen", "New questionnaire asked of the patient"
+    RECALL_REMAKE = "recall_remake", "A lot in it was recalled; to be compounded again"
+    FILL_FROM_BATCH = "fill_from_batch", "Filled from a released batch"
 
 
 # Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through

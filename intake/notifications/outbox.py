@@ -61,6 +61,8 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     E.FOLLOW_UP_INVITATION: (Audience.PATIENT,),
     E.FOLLOW_UP_FLAGGED: (Audience.PHARMACY,),
     E.RESCREEN_REQUESTED: (Audience.PATIENT,),
+    E.RECALL_CONTACT: (Audience.PATIENT,),
+    E.RECALL_REMADE: (Audience.PATIENT,),
 }
 
 

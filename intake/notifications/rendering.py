@@ -44,6 +44,8 @@ SUBJECTS: dict[str, str] = {
     E.FOLLOW_UP_INVITATION: "How are you getting on? A short check-in about prescription {reference}",
     E.FOLLOW_UP_FLAGGED: "Check-in answers for a pharmacist: prescription {reference}",
     E.RESCREEN_REQUESTED: "Please answer our health questions again for prescription {reference}",
+    E.RECALL_CONTACT: "Please contact the pharmacy about prescription {reference}",
+    E.RECALL_REMADE: "We are preparing prescription {reference} again",
 }
 
 # The patient's link is their questionnaire for these events, the status page otherwise.
