@@ -112,6 +112,7 @@ class Action(models.TextChoices):
     REQUEST_RESCREEN = "request_rescreen", "New questionnaire asked of the patient"
     RECALL_REMAKE = "recall_remake", "A lot in it was recalled; to be compounded again"
     FILL_FROM_BATCH = "fill_from_batch", "Filled from a released batch"
+    RECALL_CONTACT = "recall_contact", "A lot in it was recalled; the patient asked to contact the pharmacy"
 
 
 # Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through
