@@ -117,6 +117,8 @@ MIDDLEWARE = [
 ]
 # /health/ fails when a notification has waited longer than this for delivery.
 HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 15 * 60)
+# The dashboard lists received ingredient lots that expire within this many days.
+STOCK_EXPIRY_WARNING_DAYS = env_int("STOCK_EXPIRY_WARNING_DAYS", 30)
 
 ROOT_URLCONF = "pharmacy.urls"
 WSGI_APPLICATION = "pharmacy.wsgi.application"

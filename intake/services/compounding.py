@@ -31,9 +31,11 @@ from intake.models import (
     IngredientLot,
     MasterFormulation,
     Prescription,
+    StockLot,
 )
 from intake.services.dispensing import concentrations_forget, fill_plan, formula_of
 from intake.services.recalls import lots_quarantine_check
+from intake.services.stock import stock_use
 from intake.services.workflow import transition
 
 MAX_LOTS = 20
@@ -287,6 +289,9 @@ def compounding_record_create(
         bud = usp_beyond_use_date(
             rule=rule, compounded_on=compounded_on, lot_expiries=[item.expires for item in every_lot]
         )
+        # Last of the checks, as it counts the stock down: what was refused before takes nothing.
+        taken = stock_use(every_lot, on=compounded_on, field="lots")
+        stock_of = dict(zip(map(id, every_lot), taken, strict=True))
         batch = CompoundingRecord.objects.create(
             prescription=prescription,
             fill=Fill.objects.filter(prescription=prescription, number=prescription.fill_number).first(),
@@ -308,11 +313,12 @@ def compounding_record_create(
                 lot=item.lot,
                 expires=item.expires,
                 quantity_used=item.quantity_used,
+                stock_lot=stock_of[id(item)],
             )
             for item in cleaned
         )
         for item in made:
-            _container_create(batch, item, reference=prescription.reference)
+            _container_create(batch, item, reference=prescription.reference, stock_of=stock_of)
         prescription.beyond_use_date = bud
         decided.update(beyond_use_date=bud.isoformat(), bud_rule=rule, record_id=batch.pk)
 
@@ -321,7 +327,9 @@ def compounding_record_create(
     )
 
 
-def _container_create(batch: CompoundingRecord, made: MadeContainer, *, reference: str) -> CompoundedContainer:
+def _container_create(
+    batch: CompoundingRecord, made: MadeContainer, *, reference: str, stock_of: Mapping[int, StockLot | None]
+) -> CompoundedContainer:
     container, calc, given = made.container, made.calc, made.given
     row = CompoundedContainer.objects.create(
         record=batch,
@@ -348,7 +356,7 @@ def _container_create(batch: CompoundingRecord, made: MadeContainer, *, referenc
     )
     IngredientLot.objects.bulk_create(
         IngredientLot(record=batch, container=row, ingredient=lot.ingredient, manufacturer=lot.manufacturer,
-                      lot=lot.lot, expires=lot.expires, quantity_used=lot.quantity_used)
+                      lot=lot.lot, expires=lot.expires, quantity_used=lot.quantity_used, stock_lot=stock_of[id(lot)])
         for lot in made.lots
     )  # fmt: skip
     return row
