@@ -220,6 +220,7 @@ def stock_use(lots: Sequence[LotInput], *, on: date, field: str) -> list[StockLo
         if stock.pk in used:
             stock.quantity_on_hand -= used[stock.pk]
             stock.save(update_fields=["quantity_on_hand"])
+            update_change_reason(stock, f"Used: {_number(used[stock.pk])} {stock.unit}")
     return taken
 
 

@@ -46,6 +46,7 @@ from intake.models import (
     RenewalRequest,
     Requester,
     StateLicence,
+    StockLot,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -218,6 +219,11 @@ TABLE: tuple[Row, ...] = (
     staff_page("staff:licences"),
     staff_page("staff:licence_new", not_pharmacist=DENIED),
     staff_page("staff:licence_edit", not_pharmacist=DENIED),
+    # Ingredient stock: the people at the bench; a count corrected by a pharmacist.
+    staff_page("staff:stock", admin=DENIED),
+    staff_page("staff:stock_receive", admin=DENIED),
+    staff_page("staff:stock_lot", admin=DENIED),
+    staff_page("staff:stock_correct", not_pharmacist=DENIED),
     staff_page("staff:formulary"),
     staff_page("staff:formulation"),
     staff_page("staff:formulation_new", not_pharmacist=DENIED),
@@ -317,7 +323,7 @@ TOKEN_ROUTES = ("api-", "fhir-")
 # --- Running a row ------------------------------------------------------------------------------
 
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
-ID_PARAMETERS = ("prescription_id", "pk", "notification_id", "formulation_id", "licence_id")
+ID_PARAMETERS = ("prescription_id", "pk", "notification_id", "formulation_id", "licence_id", "stock_lot_id")
 
 
 def fill(route: Route, values: dict[str, Any]) -> str:
@@ -341,6 +347,7 @@ class World:
     follow_up_id: int = 0  # A's answered check-in that needs a pharmacist
     renewal_id: int = 0  # A's renewal request waiting for prescriber A (only for the rows that decide one)
     subscription_id: int = 0  # prescriber A's webhook subscription
+    stock_lot_id: int = 0  # a received naltrexone lot
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -355,6 +362,7 @@ class World:
             "subscription_id": UNKNOWN_ID if unknown else self.subscription_id,
             "webhook_id": UNKNOWN_ID if unknown else self.subscription_id,
             "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
+            "stock_lot_id": UNKNOWN_ID if unknown else self.stock_lot_id,
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
             "position": 1,  # A's first flag, A's first fill
@@ -409,6 +417,17 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         subscription_id=WebhookSubscription.objects.create(
             prescriber=prescriber, url="https://93.184.215.14/a", secret="prescriber-a-secret-0123"
         ).pk,
+        stock_lot_id=StockLot.objects.create(
+            ingredient="Naltrexone HCl USP",
+            manufacturer="Medisca",
+            lot="NTX-STOCK",
+            unit="g",
+            expires=timezone.localdate() + timedelta(days=365),
+            quantity_received=10,
+            quantity_on_hand=10,
+            received_at=timezone.now(),
+            received_by=technician,
+        ).pk,  # fmt: skip
     )
 
 

@@ -49,6 +49,20 @@ def pharmacist_required(view: View) -> View:
     return wrapped
 
 
+def bench_staff_required(view: View) -> View:
+    """Pharmacists and technicians: the people at the bench (not the pharmacy's administrators)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_pharmacist or user.is_technician):  # type: ignore[union-attr]
+            return _denied(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def staff_user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 

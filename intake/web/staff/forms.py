@@ -19,7 +19,7 @@ from intake.clinical.verification import (
     reasons_needed,
 )
 from intake.clinical.words import flag_title, flag_titles
-from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence
+from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence, StockUnit
 from intake.models.people import US_STATES
 from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotInput
 from intake.services.dispensing import ContainerDetails
@@ -144,10 +144,20 @@ class RescreenForm(forms.Form):
 class LotForm(forms.Form):
     ingredient = forms.CharField(max_length=120, validators=[validate_single_line])
     manufacturer = forms.CharField(max_length=120, required=False, validators=[validate_single_line])
-    lot = forms.CharField(label="Lot number", max_length=60, validators=[validate_single_line])
+    # The received lots offered as the compounder types (the page's datalist "stock-lots").
+    lot = forms.CharField(
+        label="Lot number",
+        max_length=60,
+        validators=[validate_single_line],
+        widget=forms.TextInput(attrs={"list": "stock-lots", "autocomplete": "off"}),
+    )
     expires = forms.DateField(widget=DateInput)
     quantity_used = forms.CharField(
-        label="Quantity used", max_length=40, required=False, validators=[validate_single_line]
+        label="Quantity used",
+        max_length=40,
+        required=False,
+        validators=[validate_single_line],
+        help_text="With its unit: 1.35 g, 500 mg, 30 each. Required for a lot received into stock.",
     )
 
     def lot_input(self) -> LotInput:
@@ -408,3 +418,61 @@ class FollowUpReviewForm(forms.Form):
         help_text="Who was called and what was agreed; it goes into the prescription's history.",
         validators=[validate_free_text],
     )
+
+
+class StockReceiveForm(forms.Form):
+    ingredient = forms.CharField(max_length=120, validators=[validate_single_line])
+    manufacturer = forms.CharField(max_length=120, required=False, validators=[validate_single_line])
+    lot = forms.CharField(label="Lot number", max_length=60, validators=[validate_single_line])
+    expires = forms.DateField(label="Expires on", widget=DateInput)
+    unit = forms.ChoiceField(choices=StockUnit.choices, help_text="The unit the lot is counted in.")
+    quantity = forms.DecimalField(
+        label="Quantity received", max_digits=12, decimal_places=3, min_value=Decimal("0.001")
+    )
+    low_stock_below = forms.DecimalField(
+        label="Low below",
+        max_digits=12,
+        decimal_places=3,
+        min_value=Decimal(0),
+        required=False,
+        help_text="The dashboard lists the lot once less than this is left; blank: never.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _no_form_tag()
+        self.helper.layout = Layout(
+            Row(Column("ingredient"), Column("manufacturer")),
+            Row(Column("lot"), Column("expires")),
+            Row(Column("unit"), Column("quantity"), Column("low_stock_below")),
+        )
+
+
+class StockCorrectForm(forms.Form):
+    quantity_on_hand = forms.DecimalField(
+        label="Counted on hand", max_digits=12, decimal_places=3, min_value=Decimal(0)
+    )
+    reason = forms.CharField(
+        max_length=100,
+        validators=[validate_single_line],
+        help_text="Why the count differs (a spill, a recount); kept in the lot's history.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _no_form_tag()
+
+
+STOCK_SHOW = (
+    ("", "All lots"),
+    ("usable", "Usable"),
+    ("low", "Low"),
+    ("expiring", "Expiring soon"),
+    ("expired", "Expired"),
+    ("quarantined", "Quarantined"),
+)
+
+
+class StockFilterForm(forms.Form):
+    ingredient = forms.CharField(max_length=120, required=False, validators=[validate_single_line])
+    show = forms.ChoiceField(choices=STOCK_SHOW, required=False)

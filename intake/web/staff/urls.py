@@ -14,6 +14,7 @@ from intake.web.staff.views import (
     notifications,
     queue,
     review,
+    stock,
 )
 
 staff_patterns = [
@@ -54,6 +55,10 @@ staff_patterns = [
     path("licences/", licences.licences, name="licences"),
     path("licences/new/", licences.licence_create, name="licence_new"),
     path("licences/<int:licence_id>/edit/", licences.licence_edit, name="licence_edit"),
+    path("stock/", stock.stock_list, name="stock"),
+    path("stock/receive/", stock.stock_receive_lot, name="stock_receive"),
+    path("stock/<int:stock_lot_id>/", stock.stock_lot, name="stock_lot"),
+    path("stock/<int:stock_lot_id>/correct/", stock.stock_correct_count, name="stock_correct"),
     path("formulary/", formulary.formulary, name="formulary"),
     path("formulary/formulations/new/", formulary.formulation_create, name="formulation_new"),
     path("formulary/formulations/<int:formulation_id>/", formulary.formulation_detail, name="formulation"),

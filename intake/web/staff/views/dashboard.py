@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
 from intake.clinical.screening import HARD_STOP, INFO, WARNING
+from intake.services.stock import expiry_warning_days, stock_to_watch
 from intake.web.staff.access import staff_required
 from intake.web.staff.charts import Bar, Series, bar_chart, line_chart, stacked_bar_chart
 from intake.web.staff.figures import SEVERITY_LABELS, StatusCount, WeekFigures, dashboard_figures, status_counts
@@ -116,6 +117,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "turnaround_unit": unit,
         "flags_chart": flags_chart(figures.weeks) if figures.has_flags else "",
         "throughput_chart": throughput_chart(figures.weeks) if figures.has_throughput else "",
+        "stock_to_watch": stock_to_watch(),
+        "stock_warning_days": expiry_warning_days(),
     }
     return render(request, "staff/dashboard.html", context)
 
