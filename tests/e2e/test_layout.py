@@ -2,14 +2,16 @@
 (390 px) and a desktop's (1280 px) without scrolling sideways, and the staff menu is one line on a desktop.
 A wide table may scroll inside its own box; the page itself never does."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import Role
 from intake.models import FollowUp, PrescriptionStatus
 from intake.services.questionnaire import questionnaire_submit
+from intake.services.stock import stock_receive
 from intake.services.timers import follow_up_send
 from intake.services.workflow import prescription_claim
 from tests.e2e.conftest import assert_accessible, screenshot, sign_in
@@ -70,6 +72,10 @@ def _seed(people: dict) -> dict[str, str]:
         ),
     )
     prescription_claim(prescription_id=flagged.pk, actor=pharmacist)
+    # A lot running low, so the stock pages and the dashboard's card have a row to lay out.
+    stock = stock_receive(actor=technician, ingredient="Microcrystalline cellulose NF", manufacturer="Spectrum",
+                          lot="MCC-2026-00417", expires=timezone.localdate() + timedelta(days=20), unit="g",
+                          quantity="12.5", low_stock_below="50")  # fmt: skip
     return {
         "queue": "/pharmacy/queue/",
         "review": f"/pharmacy/prescriptions/{flagged.pk}/",
@@ -83,6 +89,9 @@ def _seed(people: dict) -> dict[str, str]:
         "dashboard": "/pharmacy/dashboard/",
         "licences": "/pharmacy/licences/",
         "formulary": "/pharmacy/formulary/",
+        "stock": "/pharmacy/stock/",
+        "stock-lot": f"/pharmacy/stock/{stock.pk}/",
+        "stock-receive": "/pharmacy/stock/receive/",
         "reference": ready.reference,
     }
 
