@@ -88,29 +88,26 @@ def stock_receive(
         errors["expires"] = [f"This lot expired on {expires.isoformat()}: it may not be received."]
     if unit not in StockUnit.values:
         errors["unit"] = ["Choose the unit the lot is counted in."]
-    amounts: dict[str, Decimal | None] = {}
-    for field, value, allow_zero in (("quantity", quantity, False), ("low_stock_below", low_stock_below, True)):
-        if value is None or value == "":
-            if field == "quantity":
-                errors[field] = ["This field is required."]
-            amounts[field] = None
-            continue
+    received, low = Decimal(0), None
+    try:
+        received = _amount(quantity, field="quantity", allow_zero=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if low_stock_below is not None and low_stock_below != "":
         try:
-            amounts[field] = _amount(value, field=field, allow_zero=allow_zero)
+            low = _amount(low_stock_below, field="low_stock_below", allow_zero=True)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if ingredient and lot and "lot" not in errors and _same_lot(ingredient, manufacturer, lot).exists():
         errors["lot"] = [_duplicate_message(ingredient, manufacturer, lot)]
     if errors:
         raise ValidationError(errors)
-    received = amounts["quantity"]
-    assert received is not None  # noqa: S101 - required above
     try:
         # A savepoint: two receipts of one lot at once, the second is refused, not a 500.
         with transaction.atomic():
             return StockLot.objects.create(
                 ingredient=ingredient, manufacturer=manufacturer, lot=lot, expires=expires, unit=unit,
-                quantity_received=received, quantity_on_hand=received, low_stock_below=amounts["low_stock_below"],
+                quantity_received=received, quantity_on_hand=received, low_stock_below=low,
                 received_at=received_at or timezone.now(), received_by=actor,
             )  # fmt: skip
     except IntegrityError:
@@ -291,7 +288,7 @@ def stock_to_watch(*, today: date | None = None) -> list[StockRow]:
     return stock_rows(lots, today=today)
 
 
-def usable_lot_numbers(*, today: date | None = None) -> list[StockLot]:
+def stock_lots_usable(*, today: date | None = None) -> list[StockLot]:
     """Received lots a compounder may pick from: unexpired, not used up, not quarantined."""
     today = today or timezone.localdate()
     lots = list(StockLot.objects.filter(quantity_on_hand__gt=0, expires__gte=today).order_by("ingredient", "expires"))

@@ -22,7 +22,7 @@ from intake.errors import WorkflowError
 from intake.models import MasterFormulation, Prescription, PrescriptionStatus
 from intake.services.compounding import compounding_record_create, formulation_for, latest_record
 from intake.services.dispensing import fill_plan, plan_note, planned_containers, recorded_containers
-from intake.services.stock import usable_lot_numbers
+from intake.services.stock import stock_lots_usable
 from intake.services.workflow import (
     prescription_complete,
     prescription_final_check,
@@ -145,7 +145,7 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
             "formulation": default,
             "record": _current_record(prescription),
             "can_record": prescription.status == S.COMPOUNDING,
-            "stock_lots": usable_lot_numbers() if prescription.status == S.COMPOUNDING else [],
+            "stock_lots": stock_lots_usable() if prescription.status == S.COMPOUNDING else [],
         },
         status=status,
     )
