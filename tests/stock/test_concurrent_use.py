@@ -65,3 +65,12 @@ def test_two_records_with_enough_for_both_are_both_counted(prescriber, pharmacis
     assert all(isinstance(r, Prescription) for r in results), results
     assert StockLot.objects.get(pk=stock.pk).quantity_on_hand == Decimal(4)
     assert StockLot.objects.get(pk=second.pk).quantity_on_hand == Decimal(6)
+
+
+def test_one_lot_received_twice_at_once_is_kept_once(technician, pharmacist):
+    results = at_once(lambda: receive(technician), lambda: receive(pharmacist))
+
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(refused) == 1, results
+    assert "is already in stock" in refused[0].message_dict["lot"][0]
+    assert StockLot.objects.count() == 1
