@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -319,3 +320,25 @@ def batches_for(prescription: Prescription) -> list[tuple[Batch, str]]:
         .order_by("beyond_use_date", "id")
     )
     return [(batch, batch_mismatch(batch, prescription)) for batch in candidates[:20]]
+
+
+# Reads ----------------------------------------------------------------------------------------
+
+
+def batches_listed(*, status: str = "") -> QuerySet[Batch]:
+    """The batches, newest first, with what the list shows (a status filter when given)."""
+    batches = Batch.objects.select_related("master_formulation__dosage_form", "compounded_by", "released_by")
+    if status:
+        batches = batches.filter(status=status)
+    return batches.prefetch_related("lots").order_by("-compounded_at", "-id")
+
+
+def batch_detail(batch_id: int | str) -> Batch:
+    """One batch with its lots and the fills drawn from it; NotFound when there is none."""
+    if not (str(batch_id).isascii() and str(batch_id).isdigit() and len(str(batch_id)) <= 18):
+        raise NotFound("No such batch.")
+    fills = CompoundingRecord.objects.select_related("prescription", "compounded_by").order_by("compounded_at", "id")
+    batch = batches_listed().prefetch_related(Prefetch("fill_records", queryset=fills)).filter(pk=int(batch_id)).first()
+    if batch is None:
+        raise NotFound("No such batch.")
+    return batch
