@@ -45,11 +45,16 @@ MAX_LISTED = 200
 
 
 class IsPharmacyStaff(BasePermission):
-    message = "Only pharmacy staff (pharmacists, technicians) work with batches."
+    """Pharmacy staff read batches; pharmacists and technicians make and release them (checked
+    before the body, so a wrong body never hides a refusal)."""
+
+    message = "Only pharmacy staff work with batches; pharmacists and technicians make and release them."
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.has_role(Role.PHARMACIST, Role.TECHNICIAN))
+        if not (user and user.is_authenticated and user.is_pharmacy_staff):
+            return False
+        return request.method in ("GET", "HEAD", "OPTIONS") or user.has_role(Role.PHARMACIST, Role.TECHNICIAN)
 
 
 class BatchListCreateView(JsonApiView):
