@@ -47,6 +47,7 @@ from intake.services.compounding import (
     lots_clean,
 )
 from intake.services.dispensing import fill_plan, formula_of, measured
+from intake.services.recalls import lots_quarantine_check
 from intake.services.stock import stock_use
 from intake.services.workflow import sentence, transition
 
@@ -264,6 +265,12 @@ def prescription_fill_from_batch(*, prescription_id: int, actor: User, batch_id:
         if batch is None:
             raise ValidationError({"batch": ["No such batch."]})
         refuse_unusable_batch(batch, timezone.localdate())
+        # A recall quarantines the batches holding its lot; checked here too, should one be missed.
+        lots_quarantine_check(
+            [LotInput(ingredient=lot.ingredient, lot=lot.lot, expires=lot.expires, manufacturer=lot.manufacturer)
+             for lot in batch.lots.all()],
+            field="batch",
+        )  # fmt: skip
         problem = batch_mismatch(batch, prescription)
         if problem:
             raise ValidationError({"batch": [problem]})

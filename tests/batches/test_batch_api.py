@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from intake.models import AuditRecord, Batch, BatchStatus, Prescription, PrescriptionStatus
+from intake.services.batches import prescription_fill_from_batch
 from tests.conftest import api_client_for
 from tests.factories import make_prescription
 from tests.workflow_helpers import advance, capsule_formulation, released_batch
@@ -144,3 +145,20 @@ def test_a_prescriber_may_not_see_batches(prescriber, technician):
     assert api_client_for(None).get(BATCHES).status_code == 401
     assert api_client_for(technician).get(f"{BATCHES}987654/").status_code == 404
     assert api_client_for(technician).get(BATCHES, {"status": "nonsense"}).status_code == 400
+
+
+def test_the_fhir_dispense_of_a_fill_from_a_batch_carries_the_batch_and_its_lots(approved, technician, prescriber):
+    from tests.fhir.reading import fhir_get, resources_in, validated
+
+    batch = released_batch()
+    prescription_fill_from_batch(prescription_id=approved.pk, actor=technician, batch_id=batch.pk)
+
+    response = fhir_get(api_client_for(prescriber.user), "MedicationDispense",
+                        {"prescription": f"MedicationRequest/{approved.pk}"})  # fmt: skip
+
+    (dispense,) = resources_in(validated(response.json()))
+    (medication,) = dispense["contained"]
+    assert medication["batch"] == {"lotNumber": batch.number, "expirationDate": batch.beyond_use_date.isoformat()}
+    parts = [part for item in medication["ingredient"] for part in item["extension"][0]["extension"]]
+    lot_numbers = {part["valueString"] for part in parts if part["url"] == "lotNumber"}
+    assert lot_numbers == {"NTX-24001", "MCC-7781"}
