@@ -9,13 +9,14 @@ beyond-use date are the fill's, and the trace of a lot follows it there.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -139,7 +140,7 @@ def batch_make(
     bud = usp_beyond_use_date(rule=rule, compounded_on=compounded_on, lot_expiries=[lot.expires for lot in cleaned])
     batch = Batch(
         # A placeholder until the row has its id: the next number is the id, unique without a race.
-        number=given_number or f"pending-{timezone.now().timestamp()}",
+        number=given_number or f"pending-{secrets.token_hex(8)}",
         master_formulation=formulation,
         strength_mg=strength,
         unit=CAPSULE,
@@ -154,7 +155,12 @@ def batch_make(
         deviations=(deviations or "").strip(),
         status=BatchStatus.MADE,
     )
-    batch.save()
+    try:
+        with transaction.atomic():
+            batch.save()
+    except IntegrityError:
+        # The same number given at the same moment by someone else (checked above, but not locked).
+        raise ValidationError({"number": [f"Batch {given_number} already exists; give another number."]}) from None
     if not given_number:
         batch.number = f"B{compounded_on:%y%m%d}-{batch.pk}"
         batch.save(update_fields=["number"])
