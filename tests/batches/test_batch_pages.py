@@ -161,3 +161,15 @@ def test_label_and_worksheet_name_the_batch_and_its_lots(approved, technician):
     assert "NTX-24001" in label
     assert batch.number in sheet
     assert "NTX-24001" in sheet and "MCC-7781" in sheet
+
+
+def test_the_review_page_of_a_fill_from_a_batch_shows_the_batch_and_its_lots(client, login, approved, technician,
+                                                                              pharmacist):  # fmt: skip
+    batch = released_batch()
+    prescription_fill_from_batch(prescription_id=approved.pk, actor=technician, batch_id=batch.pk)
+    login(client, pharmacist)
+
+    page = client.get(reverse("staff:review", args=[approved.pk])).content.decode()
+
+    assert f"batch {batch.number}" in page
+    assert "NTX-24001" in page
