@@ -15,13 +15,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import User
-from intake.models import Prescription, PrescriptionStatus
+from accounts.models import Role, User
+from intake.models import Batch, MasterFormulation, Prescription, PrescriptionStatus
 from intake.services import workflow
+from intake.services.batches import batch_make, batch_release
 from intake.services.compounding import LotInput, compounding_record_create
 from intake.services.formulary import formulary_install_defaults
 from intake.services.questionnaire import questionnaire_submit
-from tests.factories import clean_answers
+from tests.factories import UserFactory, clean_answers
 
 S = PrescriptionStatus
 
@@ -124,3 +125,24 @@ def advance(
         if current.status != target:  # pragma: no cover - a service that silently did nothing
             raise AssertionError(f"Expected {target}, got {current.status}")
     return Prescription.objects.select_related("patient", "prescriber__user", "claimed_by").get(pk=prescription.pk)
+
+
+def capsule_formulation() -> MasterFormulation:
+    """The formulary's capsule formulation for every strength (installed if need be)."""
+    formulary_install_defaults()
+    return MasterFormulation.objects.filter(active=True, dosage_form__code="capsule").order_by("id").first()
+
+
+def released_batch(
+    *, compounder: User | None = None, checker: User | None = None, strength_mg: str = "4.5", quantity: int = 500,
+    lots: list[LotInput] | None = None,
+) -> Batch:  # fmt: skip
+    """A batch of capsules made by `compounder` and released by `checker` (staff made up when not given)."""
+    maker = compounder or UserFactory(email="batch-maker@example.test", role=Role.TECHNICIAN)
+    releaser = checker or UserFactory(email="batch-checker@example.test", role=Role.PHARMACIST)
+    batch = batch_make(actor=maker, master_formulation_id=capsule_formulation().pk, strength_mg=strength_mg,
+                       quantity_made=quantity, lots=lots or default_lots(),
+                       quality_checks="Weight variation of 20 capsules within 10%")  # fmt: skip
+    return batch_release(
+        batch_id=batch.pk, actor=releaser, note="Record, lots and weights checked against the formula."
+    )

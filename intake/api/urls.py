@@ -7,11 +7,12 @@ Paths take their trailing slash or not (a POST cannot follow a redirect); anythi
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from intake.api import refill_views, views, webhook_views
+from intake.api import batch_views, refill_views, views, webhook_views
 
 ID = r"(?P<pk>[0-9]{1,18})"
 RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
 WEBHOOK_ID = r"(?P<webhook_id>[0-9]{1,18})"
+BATCH_ID = r"(?P<batch_id>[0-9]{1,18})"
 
 urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
@@ -27,7 +28,7 @@ urlpatterns = [
     re_path(rf"^v1/prescriptions/{ID}/access-log/?$", views.AccessLogView.as_view(), name="api-access-log"),
     *(
         re_path(rf"^v1/prescriptions/{ID}/actions/{action}/?$", view.as_view(), name=f"api-{action}")
-        for action, view in views.ACTION_VIEWS.items()
+        for action, view in {**views.ACTION_VIEWS, **batch_views.ACTION_VIEWS}.items()
     ),
     re_path(rf"^v1/prescriptions/{ID}/refill/?$", refill_views.RefillView.as_view(), name="api-refill"),
     re_path(
@@ -43,6 +44,9 @@ urlpatterns = [
     re_path(r"^v1/webhooks/?$", webhook_views.WebhookListCreateView.as_view(), name="api-webhooks"),
     re_path(rf"^v1/webhooks/{WEBHOOK_ID}/?$", webhook_views.WebhookDetailView.as_view(), name="api-webhook"),
     re_path(rf"^v1/webhooks/{WEBHOOK_ID}/ping/?$", webhook_views.WebhookPingView.as_view(), name="api-webhook-ping"),
+    re_path(r"^v1/batches/?$", batch_views.BatchListCreateView.as_view(), name="api-batches"),
+    re_path(rf"^v1/batches/{BATCH_ID}/?$", batch_views.BatchDetailView.as_view(), name="api-batch"),
+    re_path(rf"^v1/batches/{BATCH_ID}/release/?$", batch_views.BatchReleaseView.as_view(), name="api-batch-release"),
     path("v1/", include("intake.api.patient_urls")),
     re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -26,7 +26,7 @@ from intake.documents.common import (
     spacer,
     styles,
 )
-from intake.models import CompoundingRecord, Prescription
+from intake.models import BatchLot, CompoundingRecord, IngredientLot, Prescription
 from intake.services.compounding import is_naltrexone
 from intake.services.dispensing import ContainerDetails, recorded_containers
 
@@ -77,9 +77,12 @@ def _one_label(
         drug = f"Naltrexone HCl {_mg(container.strength_mg)} mg {form.lower()}s"
     else:
         drug = f"Naltrexone HCl {_mg(container.concentration)} mg/{container.unit} {form.lower()}"
-    naltrexone_lots = [lot.lot for lot in details.lots if is_naltrexone(lot.ingredient)] or [
-        lot.lot for lot in details.lots
-    ]
+    # A fill taken from an anticipatory batch carries the batch's lots and number.
+    lots: list[BatchLot | IngredientLot] = (
+        [*record.batch.lots.all()] if record.batch_id and record.batch else [*details.lots]
+    )
+    naltrexone_lots = [lot.lot for lot in lots if is_naltrexone(lot.ingredient)] or [lot.lot for lot in lots]
+    batch_number = record.batch.number if record.batch_id and record.batch else str(record.pk)
     checker = record.checked_by if record.checked_by_id else None
     return [
         Paragraph(escape(settings.PHARMACY_NAME), style["title"]),
@@ -111,7 +114,7 @@ def _one_label(
             style["body"],
         ),  # fmt: skip
         Paragraph(
-            f"<b>Lot</b> {escape(', '.join(naltrexone_lots) or '-')} · <b>Batch</b> {record.pk} · "
+            f"<b>Lot</b> {escape(', '.join(naltrexone_lots) or '-')} · <b>Batch</b> {escape(batch_number)} · "
             f"<b>RPh</b> {escape(initials(checker))} · made by {escape(initials(record.compounded_by))}",
             style["small"],
         ),  # fmt: skip

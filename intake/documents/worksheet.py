@@ -17,7 +17,7 @@ from intake.clinical.beyond_use import bud_rules
 from intake.clinical.dispensing import CAPSULE, dispensing_rules
 from intake.clinical.dosing import format_mg
 from intake.documents.common import COMPOUNDED_NOTICE, barcode, escape, medication_name, render, spacer, styles
-from intake.models import CompoundingRecord, Prescription
+from intake.models import BatchLot, CompoundingRecord, IngredientLot, Prescription
 from intake.services.dispensing import ContainerDetails, recorded_containers, titrates_this_fill
 from intake.when import date_words, datetime_words
 
@@ -45,6 +45,10 @@ def compounding_worksheet_pdf(
     rule = bud_rules().get(record.bud_rule)
     compounded = timezone.localtime(record.compounded_at)
     checked = timezone.localtime(record.checked_at) if record.checked_at else None
+    # A fill taken from an anticipatory batch: the batch's number and lots are the fill's.
+    batch = record.batch if record.batch_id else None
+    batch_shown = f"{batch.number} (fill record {record.pk})" if batch else record.pk
+    lots: list[BatchLot | IngredientLot] = [*batch.lots.all()] if batch else [*record.lots.all()]
 
     def cell(text: object) -> Paragraph:
         return Paragraph(escape(text), style["small"])
@@ -57,7 +61,7 @@ def compounding_worksheet_pdf(
         spacer(4),
         Table(
             [
-                [cell("Prescription"), cell(prescription.reference), cell("Batch"), cell(record.pk)],
+                [cell("Prescription"), cell(prescription.reference), cell("Batch"), cell(batch_shown)],
                 [
                     cell("Fill"),
                     cell(f"{fill_number}{f' ({fill_label})' if fill_label else ''}"),
@@ -116,7 +120,10 @@ def compounding_worksheet_pdf(
             style=GRID,
             repeatRows=1,
         ),  # fmt: skip
-        Paragraph("Ingredient lots used", style["heading"]),
+        Paragraph(
+            f"Ingredient lots used (taken from batch {escape(batch.number)})" if batch else "Ingredient lots used",
+            style["heading"],
+        ),
         Table(
             [[cell("Ingredient"), cell("Manufacturer"), cell("Lot"), cell("Expires"), cell("Quantity used")]]
             + [
@@ -127,7 +134,7 @@ def compounding_worksheet_pdf(
                     cell(date_words(lot.expires)),
                     cell(lot.quantity_used or ""),
                 ]
-                for lot in record.lots.all()
+                for lot in lots
             ],
             colWidths=[2.3 * inch, 1.5 * inch, 1.2 * inch, 0.9 * inch, 1.2 * inch],
             style=GRID,

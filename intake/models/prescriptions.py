@@ -168,13 +168,15 @@ TRANSITIONS: dict[str, Transition] = {
     Action.REFILL_LAPSE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.COMPLETED, frozenset({SYSTEM})),
     # A ready fill past its beyond-use date is destroyed and made again; it is never handed over.
     Action.RECOMPOUND: Transition(frozenset({S.READY}), S.COMPOUNDING, _PHARMACIST),
+    # Capsules taken from a released batch instead of compounded alone: checked like any fill.
+    Action.FILL_FROM_BATCH: Transition(frozenset({S.APPROVED, S.COMPOUNDING}), S.FINAL_CHECK, _STAFF),
 }
 
 # Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.
 API_ACTIONS = (
     Action.CLAIM, Action.REQUEST_CLARIFICATION, Action.RESPOND, Action.APPROVE, Action.REJECT,
     Action.START_COMPOUNDING, Action.RECORD_COMPOUNDING, Action.FINAL_CHECK, Action.SHIP,
-    Action.COMPLETE, Action.CANCEL, Action.VERIFY_FLAG, Action.REQUEST_RESCREEN,
+    Action.COMPLETE, Action.CANCEL, Action.VERIFY_FLAG, Action.REQUEST_RESCREEN, Action.FILL_FROM_BATCH,
 )  # fmt: skip
 
 

@@ -133,7 +133,7 @@ def formulation_for(prescription: Prescription, master_formulation_id: int | Non
     return chosen
 
 
-def _clean_lots(
+def lots_clean(
     lots: Sequence[LotInput], compounded_on: date, *, field: str = "lots", whole_batch: bool = True
 ) -> list[LotInput]:
     """The lots, checked: each complete and unexpired; the whole batch's list names the naltrexone lot."""
@@ -219,7 +219,7 @@ def _check_against_plan(
                 errors[f"{key}.{name}"] = problems
         own_lots: list[LotInput] = []
         try:
-            own_lots = _clean_lots(recorded.lots, compounded_on, field=f"{key}.lots", whole_batch=False)
+            own_lots = lots_clean(recorded.lots, compounded_on, field=f"{key}.lots", whole_batch=False)
         except ValidationError as exc:
             errors.update(exc.message_dict)
         made.append(MadeContainer(container=container, formula=formula, calc=calc, given=recorded, lots=own_lots))
@@ -278,7 +278,7 @@ def compounding_record_create(
             if len(text or "") > 2000:
                 raise ValidationError({field: ["Keep it to 2,000 characters."]})
         compounded_on = timezone.localdate(when)
-        cleaned = _clean_lots(lots, compounded_on)
+        cleaned = lots_clean(lots, compounded_on)
         formulation = formulation_for(prescription, master_formulation_id)
         made = _check_against_plan(
             fill_plan(prescription, formulation=formulation), quantity_made=quantity_made, containers=containers,
@@ -318,7 +318,7 @@ def compounding_record_create(
             for item in cleaned
         )
         for item in made:
-            _container_create(batch, item, reference=prescription.reference, stock_of=stock_of)
+            container_create(batch, item, reference=prescription.reference, stock_of=stock_of)
         prescription.beyond_use_date = bud
         decided.update(beyond_use_date=bud.isoformat(), bud_rule=rule, record_id=batch.pk)
 
@@ -327,7 +327,7 @@ def compounding_record_create(
     )
 
 
-def _container_create(
+def container_create(
     batch: CompoundingRecord, made: MadeContainer, *, reference: str, stock_of: Mapping[int, StockLot | None]
 ) -> CompoundedContainer:
     container, calc, given = made.container, made.calc, made.given

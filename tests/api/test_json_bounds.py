@@ -48,6 +48,7 @@ def test_a_deeply_nested_body_never_answers_a_server_error(request, route, perso
         pk=prescription.pk,
         renewal_id=1,
         webhook_id=1,
+        batch_id=1,
         token=prescription.questionnaire_token,
         check_in_token="unknown-token",
     )

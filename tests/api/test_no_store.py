@@ -27,6 +27,7 @@ def test_every_api_answer_is_kept_out_of_caches(request, route, persona, prescri
         pk=prescription.pk,
         renewal_id=1,
         webhook_id=1,
+        batch_id=1,
         token=prescription.questionnaire_token,
         check_in_token="unknown-token",
     )

@@ -8,13 +8,15 @@ import pytest
 import yaml
 from drf_spectacular.validation import validate_schema
 
+from intake.api import batch_views
 from intake.api.views import ACTION_VIEWS
+from intake.models import API_ACTIONS
 
 ACTIONS = ["claim", "request_clarification", "respond", "approve", "reject", "start_compounding",
            "record_compounding", "final_check", "ship", "complete", "cancel", "verify_flag",
-           "request_rescreen"]  # fmt: skip
+           "request_rescreen", "fill_from_batch"]  # fmt: skip
 WITH_BODY = {"request_clarification", "respond", "approve", "reject", "record_compounding", "ship", "cancel",
-             "final_check", "verify_flag", "request_rescreen"}  # fmt: skip
+             "final_check", "verify_flag", "request_rescreen", "fill_from_batch"}  # fmt: skip
 
 
 @pytest.fixture
@@ -44,7 +46,10 @@ def test_every_contract_endpoint_is_documented(schema):
     assert "get" in paths["/api/v1/prescriptions/{id}/"]
     for action in ACTIONS:
         assert "post" in paths[f"/api/v1/prescriptions/{{id}}/actions/{action}/"], action
-    assert set(ACTION_VIEWS) == set(ACTIONS)
+    assert set(ACTION_VIEWS) | set(batch_views.ACTION_VIEWS) == set(ACTIONS) == set(API_ACTIONS)
+    assert {"get", "post"} <= set(paths["/api/v1/batches/"])
+    assert "get" in paths["/api/v1/batches/{batch_id}/"]
+    assert "post" in paths["/api/v1/batches/{batch_id}/release/"]
 
 
 @pytest.mark.parametrize("action", ACTIONS)

@@ -38,6 +38,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from intake.models import (
+    Batch,
     FollowUp,
     MasterFormulation,
     Notification,
@@ -55,7 +56,7 @@ from tests.conftest import api_client_for
 from tests.factories import api_payload, clean_answers, make_prescription
 from tests.fhir.bundles import transaction_bundle
 from tests.security.url_inventory import Route, all_routes
-from tests.workflow_helpers import advance
+from tests.workflow_helpers import advance, capsule_formulation, default_lots
 
 OK, ALLOWED, UNCHANGED, LOGIN, DENIED, NOT_FOUND, INVALID, GATE = (
     "ok", "allowed", "unchanged", "login", "denied", "not_found", "invalid", "gate",
@@ -228,6 +229,12 @@ TABLE: tuple[Row, ...] = (
     staff_page("staff:formulation"),
     staff_page("staff:formulation_new", not_pharmacist=DENIED),
     staff_page("staff:formulation_edit", not_pharmacist=DENIED),
+    # Batches: made by staff, released by a pharmacist who did not make them (the technician made A's batch).
+    staff_page("staff:batches"),
+    staff_page("staff:batch_new"),
+    staff_page("staff:batch"),
+    staff_action("staff:batch_release", at=NEW, allowed=PHARMACIST),
+    staff_action("staff:fill_from_batch", at="approved", allowed=STAFF_ROLES),
     staff_page("notifications:list"),
     staff_action("notifications:resend", at="ready"),
     staff_page("dashboard:index"),
@@ -262,6 +269,20 @@ TABLE: tuple[Row, ...] = (
     api_action("cancel", at="in_review", allowed=PHARMACIST, owner=True),
     api_action("verify_flag", at="in_review", allowed=PHARMACIST),
     api_action("request_rescreen", at="in_review", allowed=PHARMACIST),
+    api_action("fill_from_batch", at="approved", allowed=STAFF_ROLES),
+    row("api-batches", at=NEW, outsiders=DENIED, prescribers=DENIED, staff=OK),
+    row("api-batches", "POST", body="json", at=NEW, outsiders=DENIED, prescribers=DENIED, staff=ALLOWED, admin=DENIED),
+    row("api-batch", at=NEW, outsiders=DENIED, prescribers=DENIED, staff=OK),
+    row(
+        "api-batch-release",
+        "POST",
+        body="json",
+        at=NEW,
+        outsiders=DENIED,
+        prescribers=DENIED,
+        not_pharmacist=DENIED,
+        pharmacist=ALLOWED,
+    ),  # fmt: skip
     # Refills and renewals: the prescriber, or the pharmacy; only A's prescriber decides a renewal.
     api_action("refill", at="completed", allowed=STAFF_ROLES, owner=True),
     api_action("renewal-request", at="completed", allowed=GROUPS["staff"], owner=True),
@@ -323,7 +344,9 @@ TOKEN_ROUTES = ("api-", "fhir-")
 # --- Running a row ------------------------------------------------------------------------------
 
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
-ID_PARAMETERS = ("prescription_id", "pk", "notification_id", "formulation_id", "licence_id", "stock_lot_id")
+ID_PARAMETERS = (
+    "prescription_id", "pk", "notification_id", "formulation_id", "licence_id", "stock_lot_id", "batch_id",
+)  # fmt: skip
 
 
 def fill(route: Route, values: dict[str, Any]) -> str:
@@ -348,6 +371,7 @@ class World:
     renewal_id: int = 0  # A's renewal request waiting for prescriber A (only for the rows that decide one)
     subscription_id: int = 0  # prescriber A's webhook subscription
     stock_lot_id: int = 0  # a received naltrexone lot
+    batch_id: int = 0  # a batch made by the technician (released for the rows that fill from it)
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -361,6 +385,7 @@ class World:
             "renewal_id": UNKNOWN_ID if unknown else self.renewal_id,
             "subscription_id": UNKNOWN_ID if unknown else self.subscription_id,
             "webhook_id": UNKNOWN_ID if unknown else self.subscription_id,
+            "batch_id": UNKNOWN_ID if unknown else self.batch_id,
             "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
             "stock_lot_id": UNKNOWN_ID if unknown else self.stock_lot_id,
             "questionnaire_id": "ldn-screening",
@@ -382,6 +407,7 @@ class World:
             Notification.objects.get(pk=self.notification.pk).status,
             FollowUp.objects.filter(reviewed_at__isnull=False).count(),
             WebhookSubscription.objects.filter(ended_at__isnull=True).count(), WebhookDelivery.objects.count(),
+            tuple(Batch.objects.order_by("pk").values_list("status", "units_left")),
         )  # fmt: skip
 
 
@@ -428,7 +454,22 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
             received_at=timezone.now(),
             received_by=technician,
         ).pk,  # fmt: skip
+        batch_id=_batch(technician, pharmacist, released=table_row.route in FILL_FROM_BATCH).pk,
     )
+
+
+FILL_FROM_BATCH = frozenset({"staff:fill_from_batch", "api-fill_from_batch"})
+
+
+def _batch(technician: Any, pharmacist: Any, *, released: bool) -> Batch:
+    """A batch of 4.5 mg capsules made by the technician; released by the pharmacist when asked."""
+    from intake.services.batches import batch_make, batch_release
+
+    made = batch_make(actor=technician, master_formulation_id=capsule_formulation().pk, strength_mg="4.5",
+                      quantity_made=100, lots=default_lots())  # fmt: skip
+    if released:
+        return batch_release(batch_id=made.pk, actor=pharmacist, note="Record and lots checked against the formula.")
+    return made
 
 
 WITH_FLAG = frozenset({"fhir-detectedissue"})
@@ -499,10 +540,14 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "api-ship": {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
     "prescriber:webhook_add": {"hook-url": "https://93.184.215.14/b", "hook-secret": "a-secret-of-the-practice"},
     "api-webhooks": {"url": "https://93.184.215.14/b", "secret": "a-secret-of-the-practice"},
+    "staff:batch_release": {"release-note": "Record and lots checked against the formula."},
+    "api-batch-release": {"note": "Record and lots checked against the formula."},
 }
 
 
 def _body(row: Row, persona: str, world: World) -> dict[str, Any]:
+    if row.route in FILL_FROM_BATCH:
+        return {"batch": world.batch_id}
     if row.route in ACTION_BODIES:
         return ACTION_BODIES[row.route]
     if row.body == "prescription":

@@ -9,9 +9,10 @@ from accounts.models import Role
 from intake.errors import Conflict, Forbidden, NotFound
 from intake.models import OWNER, TRANSITIONS, Action, Notification, Prescription, PrescriptionEvent, PrescriptionStatus
 from intake.services import workflow
+from intake.services.batches import prescription_fill_from_batch
 from intake.services.compounding import compounding_record_create
 from tests.factories import make_prescription
-from tests.workflow_helpers import advance, default_lots, warning_reasons
+from tests.workflow_helpers import advance, default_lots, released_batch, warning_reasons
 
 S = PrescriptionStatus
 ROLES = ("pharmacist", "technician", "admin", "owner", "other_prescriber")
@@ -21,6 +22,8 @@ NOT_STAFF_ACTIONS = (Action.QUESTIONNAIRE, Action.EXPIRE, Action.REFILL_LAPSE)
 TIME_BOUND_ACTIONS = (Action.REFILL_RESCREEN,)
 # A flag to verify: the patient takes thyroid medication (a warning).
 FLAGGED_ANSWERS = {Action.VERIFY_FLAG: {"thyroid_medication": True}}
+# A fill from a batch is of one strength: the prescription has no titration.
+CONTENT = {Action.FILL_FROM_BATCH: {"titration": ()}}
 
 
 def perform(action: str, prescription: Prescription, actor) -> Prescription:
@@ -58,6 +61,9 @@ def perform(action: str, prescription: Prescription, actor) -> Prescription:
         ),
         Action.REQUEST_RESCREEN: lambda: workflow.prescription_request_rescreen(
             prescription_id=pk, actor=actor, message="The patient says the opioid answer was a mistake."
+        ),
+        Action.FILL_FROM_BATCH: lambda: prescription_fill_from_batch(
+            prescription_id=pk, actor=actor, batch_id=released_batch().pk
         ),
     }  # fmt: skip
     if action in NOT_STAFF_ACTIONS:
@@ -129,8 +135,8 @@ ALLOWED_CASES = [
 @pytest.mark.parametrize(("action", "status"), REFUSED_CASES)
 def test_refused_action_changes_nothing(action, status, actors, prescriber, pharmacist, technician):
     # given
-    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician,
-                           answers=_answers(**FLAGGED_ANSWERS.get(action, {})))  # fmt: skip
+    prescription = advance(make_prescription(prescriber, **CONTENT.get(action, {})), status, pharmacist=pharmacist,
+                           technician=technician, answers=_answers(**FLAGGED_ANSWERS.get(action, {})))  # fmt: skip
     before = snapshot(prescription)
     refused_roles = [role for role in ROLES if expected_refusal(action, status, role)]
 
@@ -157,8 +163,8 @@ def test_allowed_action_moves_to_its_target_and_records_an_event(
     action, status, role, actors, prescriber, pharmacist, technician
 ):
     # given
-    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician,
-                           answers=_answers(**FLAGGED_ANSWERS.get(action, {})))  # fmt: skip
+    prescription = advance(make_prescription(prescriber, **CONTENT.get(action, {})), status, pharmacist=pharmacist,
+                           technician=technician, answers=_answers(**FLAGGED_ANSWERS.get(action, {})))  # fmt: skip
     events = PrescriptionEvent.objects.filter(prescription=prescription).count()
 
     # when

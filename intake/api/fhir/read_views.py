@@ -166,7 +166,7 @@ class DetectedIssueReadView(FhirView):
 
 def _dispenses(request: Request, prescription: Prescription) -> list[resources.Match]:
     batches = CompoundingRecord.objects.order_by("-compounded_at", "-id").prefetch_related(
-        Prefetch("lots", queryset=IngredientLot.objects.select_related("container").order_by("id"))
+        Prefetch("lots", queryset=IngredientLot.objects.select_related("container").order_by("id")), "batch__lots"
     )
     fills = Fill.objects.filter(prescription=prescription, compounding_records__isnull=False).distinct()
     fills = fills.order_by("number").prefetch_related(Prefetch("compounding_records", queryset=batches))
@@ -175,7 +175,9 @@ def _dispenses(request: Request, prescription: Prescription) -> list[resources.M
     for fill in fills:
         # The latest batch: a fill made again (past its beyond-use date, or a recalled lot) is dispensed from it.
         record = fill.compounding_records.all()[0]
-        dispense = resources.medication_dispense(prescription, fill=fill, record=record, lots=record.lots.all())
+        # A fill taken from an anticipatory batch: the batch's lots are its own.
+        lots = record.batch.lots.all() if record.batch_id and record.batch else record.lots.all()
+        dispense = resources.medication_dispense(prescription, fill=fill, record=record, lots=lots)
         matches.append(resources.Match(f"{base}MedicationDispense/{dispense.id}", dispense))
     return matches
 

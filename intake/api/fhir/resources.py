@@ -25,6 +25,7 @@ from fhir.resources.R4B.resource import Resource
 from intake.api.fhir import codes
 from intake.clinical.words import flag_title, method_label
 from intake.models import (
+    BatchLot,
     CompoundingRecord,
     DosageFormCode,
     Fill,
@@ -308,18 +309,21 @@ def detected_issues(prescription: Prescription, *, overrides: Mapping[str, Overr
 
 
 def batch_number(prescription: Prescription, record: CompoundingRecord) -> str:
-    """The batch's own number: what each of its containers' label codes starts with."""
+    """The batch's own number: what each of its containers' label codes starts with; for a fill taken
+    from an anticipatory batch, that batch's number."""
+    if record.batch_id and record.batch:
+        return record.batch.number
     return f"{prescription.reference}-{record.pk}"
 
 
-def _ingredient(lot: IngredientLot) -> JSON:
+def _ingredient(lot: IngredientLot | BatchLot) -> JSON:
     details: list[JSON] = [
         {"url": "lotNumber", "valueString": lot.lot},
         {"url": "expirationDate", "valueDate": lot.expires.isoformat()},
     ]
     if lot.manufacturer:
         details.append({"url": "manufacturer", "valueString": lot.manufacturer})
-    if lot.container is not None:
+    if isinstance(lot, IngredientLot) and lot.container is not None:
         details.append({"url": "container", "valueString": lot.container.code})
     return {
         "extension": [{"url": codes.INGREDIENT_LOT_EXTENSION, "extension": details}],
@@ -338,7 +342,7 @@ def dispense_status(fill: Fill) -> str:
 
 
 def medication_dispense(
-    prescription: Prescription, *, fill: Fill, record: CompoundingRecord, lots: Iterable[IngredientLot]
+    prescription: Prescription, *, fill: Fill, record: CompoundingRecord, lots: Iterable[IngredientLot | BatchLot]
 ) -> MedicationDispense:
     """A fill once compounded: its latest batch as a contained Medication. R4 gives a Medication one
     batch, so `batch` is the compounded batch (its number and beyond-use date) and each ingredient

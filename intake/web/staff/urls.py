@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from intake.web.staff.views import (
     audit,
+    batches,
     compounding,
     dashboard,
     fills,
@@ -48,6 +49,13 @@ staff_patterns = [
         compounding.fill_worksheet_pdf,
         name="fill_worksheet_pdf",
     ),
+    path(
+        "prescriptions/<int:prescription_id>/fill-from-batch/", batches.fill_from_batch, name="fill_from_batch"
+    ),  # fmt: skip
+    path("batches/", batches.batches, name="batches"),
+    path("batches/new/", batches.batch_create, name="batch_new"),
+    path("batches/<int:batch_id>/", batches.batch, name="batch"),
+    path("batches/<int:batch_id>/release/", batches.batch_release_view, name="batch_release"),
     path("prescriptions/<int:prescription_id>/refill/", fills.refill_start, name="refill_start"),
     path("prescriptions/<int:prescription_id>/renewal/", fills.renewal_ask, name="renewal_ask"),
     path("follow-ups/", fills.follow_ups, name="follow_ups"),

@@ -20,6 +20,7 @@ from intake.audit import AuditAction, audit
 from intake.documents import compounding_worksheet_pdf, prescription_label_pdf
 from intake.errors import WorkflowError
 from intake.models import MasterFormulation, Prescription, PrescriptionStatus
+from intake.services.batches import batches_for
 from intake.services.compounding import compounding_record_create, formulation_for, latest_record
 from intake.services.dispensing import fill_plan, plan_note, planned_containers, recorded_containers
 from intake.services.stock import stock_lots_usable
@@ -146,6 +147,9 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
             "record": _current_record(prescription),
             "can_record": prescription.status == S.COMPOUNDING,
             "stock_lots": stock_lots_usable() if prescription.status == S.COMPOUNDING else [],
+            # A fill of one strength of capsules may take from a released batch instead.
+            "batch_choices": batches_for(prescription) if prescription.status in (S.APPROVED, S.COMPOUNDING) else [],
+            "may_fill_from_batch": prescription.status in (S.APPROVED, S.COMPOUNDING),
         },
         status=status,
     )
