@@ -168,6 +168,8 @@ TRANSITIONS: dict[str, Transition] = {
     Action.REFILL_LAPSE: Transition(frozenset({S.AWAITING_QUESTIONNAIRE}), S.COMPLETED, frozenset({SYSTEM})),
     # A ready fill past its beyond-use date is destroyed and made again; it is never handed over.
     Action.RECOMPOUND: Transition(frozenset({S.READY}), S.COMPOUNDING, _PHARMACIST),
+    # A lot in the fill was recalled before it was handed over: its record is void, it is made again.
+    Action.RECALL_REMAKE: Transition(frozenset({S.FINAL_CHECK, S.READY}), S.COMPOUNDING, _PHARMACIST),
 }
 
 # Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.
