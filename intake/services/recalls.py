@@ -148,8 +148,8 @@ def _act_on(recall: Recall, row: TraceRow, *, actor: User) -> RecallAffected | N
         outcome = RecallOutcome.PATIENT_TOLD
         prescription_event_record(
             prescription=prescription, action=Action.RECALL_CONTACT, from_status=prescription.status,
-            to_status=prescription.status, actor=actor, message=f"{what}; the patient is asked to contact the pharmacy.",
-            details={**details, "fill": row.fill},
+            to_status=prescription.status, actor=actor,
+            message=f"{what}; the patient is asked to contact the pharmacy.", details={**details, "fill": row.fill},
         )  # fmt: skip
         notification_record(prescription=prescription, event=NotificationEvent.RECALL_CONTACT)
     elif current_fill and prescription.status in REMAKE_FROM and latest_record == record:

@@ -9,8 +9,16 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import User
-from intake.models import Batch, BatchLot, BatchStatus, BudRuleName, CompoundingRecord, Fill, MasterFormulation
-from intake.models import Prescription
+from intake.models import (
+    Batch,
+    BatchLot,
+    BatchStatus,
+    BudRuleName,
+    CompoundingRecord,
+    Fill,
+    MasterFormulation,
+    Prescription,
+)
 from intake.services.formulary import formulary_install_defaults
 
 RECALLED = "NTX-24001"  # the naltrexone lot of tests.workflow_helpers.default_lots
