@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Upper
 
-from intake.models import BatchLot, CompoundingRecord, IngredientLot
+from intake.errors import NotFound
+from intake.models import BatchLot, CompoundingRecord, IngredientLot, Recall, RecallAffected
 
 # Rows per page of the trace (the API and the staff page).
 TRACE_PAGE = 200
@@ -144,3 +145,30 @@ def _rows(ids: list[int]) -> list[TraceRow]:
         )
         for row in values
     ]
+
+
+def recalls_listed(*, limit: int = 200) -> list[Recall]:
+    """The newest recalls, open ones first, with how many fills each reached."""
+    return list(
+        Recall.objects.select_related("opened_by", "closed_by")
+        .annotate(reached=Count("affected"))
+        .order_by(F("closed_at").desc(nulls_first=True), "-opened_at", "-id")[:limit]
+    )
+
+
+def recall_read(recall_id: int | str) -> Recall:
+    """One recall with the fills it reached; NotFound for an unknown id."""
+    try:
+        pk = int(recall_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    affected = RecallAffected.objects.select_related("prescription__patient", "fill", "batch").order_by("id")
+    recall = (
+        Recall.objects.select_related("opened_by", "closed_by")
+        .prefetch_related(Prefetch("affected", queryset=affected))
+        .filter(pk=pk)
+        .first()
+    )
+    if recall is None:
+        raise NotFound()
+    return recall

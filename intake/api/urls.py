@@ -7,11 +7,14 @@ Paths take their trailing slash or not (a POST cannot follow a redirect); anythi
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from intake.api import refill_views, views, webhook_views
+from intake.api import recall_views, refill_views, views, webhook_views
 
 ID = r"(?P<pk>[0-9]{1,18})"
 RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
 WEBHOOK_ID = r"(?P<webhook_id>[0-9]{1,18})"
+RECALL_ID = r"(?P<recall_id>[0-9]{1,18})"
+# A lot number as printed: anything but a slash, at most 60 characters.
+LOT = r"(?P<lot>[^/]{1,60})"
 
 urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
@@ -43,6 +46,10 @@ urlpatterns = [
     re_path(r"^v1/webhooks/?$", webhook_views.WebhookListCreateView.as_view(), name="api-webhooks"),
     re_path(rf"^v1/webhooks/{WEBHOOK_ID}/?$", webhook_views.WebhookDetailView.as_view(), name="api-webhook"),
     re_path(rf"^v1/webhooks/{WEBHOOK_ID}/ping/?$", webhook_views.WebhookPingView.as_view(), name="api-webhook-ping"),
+    re_path(rf"^v1/lots/{LOT}/?$", recall_views.LotTraceView.as_view(), name="api-lot"),
+    re_path(r"^v1/recalls/?$", recall_views.RecallListCreateView.as_view(), name="api-recalls"),
+    re_path(rf"^v1/recalls/{RECALL_ID}/?$", recall_views.RecallDetailView.as_view(), name="api-recall"),
+    re_path(rf"^v1/recalls/{RECALL_ID}/close/?$", recall_views.RecallCloseView.as_view(), name="api-recall-close"),
     path("v1/", include("intake.api.patient_urls")),
     re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
 ]
