@@ -66,15 +66,20 @@ class RecallAffectedSerializer(serializers.ModelSerializer[RecallAffected]):
         return affected.batch.number if affected.batch is not None else None
 
 
+RECALL_FIELDS: tuple[str, ...] = (
+    "id", "ingredient", "lot", "recall_class", "reason", "opened_by", "opened_at", "closed_by", "closed_at",
+    "closing_note", "is_open",
+)  # fmt: skip
+
+
 class RecallSummarySerializer(serializers.ModelSerializer[Recall]):
-    opened_by = serializers.StringRelatedField()
-    closed_by = serializers.StringRelatedField()
+    opened_by = serializers.CharField(source="opened_by.get_full_name", read_only=True)
+    closed_by = serializers.CharField(source="closed_by.get_full_name", read_only=True, allow_null=True)
     is_open = serializers.BooleanField()
 
     class Meta:
         model = Recall
-        fields = ("id", "ingredient", "lot", "recall_class", "reason", "opened_by", "opened_at", "closed_by",
-                  "closed_at", "closing_note", "is_open")  # fmt: skip
+        fields = RECALL_FIELDS
         read_only_fields = fields
 
 
@@ -82,5 +87,5 @@ class RecallSerializer(RecallSummarySerializer):
     affected = RecallAffectedSerializer(many=True, help_text="Each fill the recall reached and what was done.")
 
     class Meta(RecallSummarySerializer.Meta):
-        fields = (*RecallSummarySerializer.Meta.fields, "affected")
+        fields = (*RECALL_FIELDS, "affected")
         read_only_fields = fields
