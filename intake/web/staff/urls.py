@@ -13,6 +13,7 @@ from intake.web.staff.views import (
     licences,
     notifications,
     queue,
+    recalls,
     review,
 )
 
@@ -54,6 +55,13 @@ staff_patterns = [
     path("licences/", licences.licences, name="licences"),
     path("licences/new/", licences.licence_create, name="licence_new"),
     path("licences/<int:licence_id>/edit/", licences.licence_edit, name="licence_edit"),
+    path("lots/", recalls.lot_trace, name="lot_trace"),
+    path("lots/export.csv", recalls.lot_trace_csv, name="lot_trace_csv"),
+    path("recalls/", recalls.recalls, name="recalls"),
+    path("recalls/new/", recalls.recall_new, name="recall_new"),
+    path("recalls/<int:recall_id>/", recalls.recall_detail, name="recall"),
+    path("recalls/<int:recall_id>/close/", recalls.recall_close_view, name="recall_close"),
+    path("recalls/<int:recall_id>/affected/<int:affected_id>/resolve/", recalls.recall_resolve, name="recall_resolve"),
     path("formulary/", formulary.formulary, name="formulary"),
     path("formulary/formulations/new/", formulary.formulation_create, name="formulation_new"),
     path("formulary/formulations/<int:formulation_id>/", formulary.formulation_detail, name="formulation"),
