@@ -90,7 +90,7 @@ def lot_trace_csv(request: HttpRequest) -> HttpResponse:
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in lot)[:60]
     response["Content-Disposition"] = f'attachment; filename="lot-{safe}-trace.csv"'
     response["Cache-Control"] = "no-store"
-    return response
+    return response  # type: ignore[return-value]  # the staff decorators are typed for HttpResponse
 
 
 @staff_required
