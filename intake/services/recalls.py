@@ -86,7 +86,8 @@ def _clean(ingredient: str, lot: str, reason: str, recall_class: str) -> tuple[s
         raise ValidationError({"lot": [f"A lot number is at most {MAX_LOT} characters."]})
     if "\n" in ingredient_text or "\n" in lot_text:
         raise ValidationError({"lot": ["Write the lot number on one line."]})
-    reason_text = sentence(reason, "reason", "why the lot is recalled")
+    # As the supplier's notice words it: "Microbial contamination" says enough.
+    reason_text = required_text(reason, "reason", "why the lot is recalled")
     if recall_class not in RecallClass.values:
         raise ValidationError({"recall_class": [f"Choose the recall's class: {', '.join(RecallClass.values)}."]})
     return ingredient_text, lot_text, reason_text, recall_class

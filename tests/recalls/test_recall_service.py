@@ -189,7 +189,7 @@ def test_closing_needs_a_note(pharmacist):
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"reason": "bad"}, "reason"), ({"recall_class": "IV"}, "recall_class"), ({"lot": " "}, "lot"),
+    [({"reason": " "}, "reason"), ({"recall_class": "IV"}, "recall_class"), ({"lot": " "}, "lot"),
      ({"ingredient": ""}, "ingredient"), ({"lot": "L" * 61}, "lot")],
 )  # fmt: skip
 def test_bad_input_is_refused_on_its_field_and_nothing_changes(prescriber, pharmacist, technician, changes, field):
