@@ -33,8 +33,10 @@ class TraceRow:
     status: str
     handed_over_at: datetime | None
     fill: int | None
+    fill_id: int | None
     compounded_at: datetime
     batch: str  # the batch's number when the fill was taken from a batch, else ""
+    batch_id: int | None
     patient: str
 
     def as_json(self) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def _rows(ids: list[int]) -> list[TraceRow]:
         .order_by("pk")
         .values(
             "pk", "prescription_id", "prescription__reference", "prescription__status", "fill__status",
-            "fill__dispensed_at", "fill__number", "compounded_at", "batch__number",
+            "fill__dispensed_at", "fill__number", "fill_id", "compounded_at", "batch_id", "batch__number",
             "prescription__patient__first_name", "prescription__patient__last_name",
         )
     )  # fmt: skip
@@ -139,8 +141,10 @@ def _rows(ids: list[int]) -> list[TraceRow]:
             status=row["fill__status"] or row["prescription__status"],
             handed_over_at=row["fill__dispensed_at"],
             fill=row["fill__number"],
+            fill_id=row["fill_id"],
             compounded_at=row["compounded_at"],
             batch=row["batch__number"] or "",
+            batch_id=row["batch_id"],
             patient=f"{row['prescription__patient__first_name']} {row['prescription__patient__last_name']}".strip(),
         )
         for row in values

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -35,7 +36,7 @@ from intake.models import (
     RecallOutcome,
 )
 from intake.notifications.outbox import notification_record
-from intake.selectors_lots import MAX_LOT, TraceRow, lot_key, lot_trace_all
+from intake.selectors_lots import MAX_LOT, TRACE_PAGE, TraceRow, lot_key, lot_trace_all
 from intake.services.events import prescription_event_record
 from intake.services.workflow import prescription_recall_remake, required_text, sentence
 
@@ -115,11 +116,7 @@ def recall_open(
         raise ValidationError({"lot": [f"Lot {lot} is already under an open recall."]}) from None
     if entry is not None:
         entry.record(AuditAction.CREATE, object_type=OBJECT_TYPE, object_id=recall.pk)
-    for row in _reached(lot):
-        affected = _act_on(recall, row, actor=actor)
-        if entry is not None and affected is not None:
-            said = replace(entry, description=f"recall {recall.pk}: {affected.outcome}")
-            said.record(AuditAction.ACTION, prescription=affected.prescription)
+    _act_on_all(recall, _reached(lot), actor=actor, entry=entry)
     _quarantine_batches(lot)
     return recall
 
@@ -132,19 +129,46 @@ def _reached(lot: str) -> list[TraceRow]:
     return list(by_fill.values())
 
 
-def _act_on(recall: Recall, row: TraceRow, *, actor: User) -> RecallAffected | None:
-    prescription = (
-        Prescription.objects.select_for_update(of=("self",)).select_related("patient").get(pk=row.prescription)
-    )
-    fill = Fill.objects.filter(prescription=prescription, number=row.fill).first() if row.fill else None
-    record = CompoundingRecord.objects.get(pk=row.record)
-    handed_over_at = fill.dispensed_at if fill is not None else None
+def _act_on_all(recall: Recall, rows: list[TraceRow], *, actor: User, entry: AuditEntry | None) -> None:
+    """Act for each fill reached, a page of prescriptions locked at a time (in id order, as every
+    recall locks them), their hand-over read again under the lock."""
+    for start in range(0, len(rows), TRACE_PAGE):
+        chunk = rows[start : start + TRACE_PAGE]
+        locked = {
+            prescription.pk: prescription
+            for prescription in Prescription.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(pk__in={row.prescription for row in chunk})
+            .order_by("pk")
+        }
+        handed_over = dict(
+            Fill.objects.filter(pk__in=[row.fill_id for row in chunk if row.fill_id]).values_list("pk", "dispensed_at")
+        )
+        affected = [
+            _act_on(recall, row, prescription=locked[row.prescription],
+                    handed_over_at=handed_over.get(row.fill_id) if row.fill_id else None, actor=actor)
+            for row in chunk
+        ]  # fmt: skip
+        RecallAffected.objects.bulk_create(affected)
+        if entry is not None:
+            for item in affected:
+                said = replace(entry, description=f"recall {recall.pk}: {item.outcome}")
+                said.record(AuditAction.ACTION, prescription=locked[item.prescription_id])
+
+
+def _is_latest_record(row: TraceRow) -> bool:
+    """Whether the record that used the lot is still the fill's own (not already made again)."""
+    records = CompoundingRecord.objects.filter(prescription_id=row.prescription)
+    records = records.filter(fill_id=row.fill_id) if row.fill_id else records.filter(fill__isnull=True)
+    return records.order_by("-compounded_at", "-pk").values_list("pk", flat=True).first() == row.record
+
+
+def _act_on(
+    recall: Recall, row: TraceRow, *, prescription: Prescription, handed_over_at: datetime | None, actor: User
+) -> RecallAffected:
     current_fill = row.fill is None or row.fill == prescription.fill_number
-    latest_record = (
-        CompoundingRecord.objects.filter(prescription=prescription, fill=fill).order_by("-compounded_at", "-pk").first()
-    )
     what = f"{recall.ingredient} lot {recall.lot} was recalled (class {recall.recall_class})"
-    details = {"recall": recall.pk, "lot": recall.lot, "record": record.pk}
+    details = {"recall": recall.pk, "lot": recall.lot, "record": row.record}
     if handed_over_at is not None:
         outcome = RecallOutcome.PATIENT_TOLD
         prescription_event_record(
@@ -153,7 +177,7 @@ def _act_on(recall: Recall, row: TraceRow, *, actor: User) -> RecallAffected | N
             message=f"{what}; the patient is asked to contact the pharmacy.", details={**details, "fill": row.fill},
         )  # fmt: skip
         notification_record(prescription=prescription, event=NotificationEvent.RECALL_CONTACT)
-    elif current_fill and prescription.status in REMAKE_FROM and latest_record == record:
+    elif current_fill and prescription.status in REMAKE_FROM and _is_latest_record(row):
         outcome = RecallOutcome.REMADE
         prescription_recall_remake(
             prescription_id=prescription.pk, actor=actor, message=f"{what}; the fill is made again.", details=details
@@ -162,9 +186,9 @@ def _act_on(recall: Recall, row: TraceRow, *, actor: User) -> RecallAffected | N
         outcome = RecallOutcome.REMADE  # already being made again; its next record cannot name the lot
     else:
         outcome = RecallOutcome.CLOSED
-    return RecallAffected.objects.create(
-        recall=recall, prescription=prescription, fill=fill, record=record, batch_id=record.batch_id,
-        handed_over_at=handed_over_at, outcome=outcome,
+    return RecallAffected(
+        recall=recall, prescription=prescription, fill_id=row.fill_id, record_id=row.record,
+        batch_id=row.batch_id, handed_over_at=handed_over_at, outcome=outcome,
     )  # fmt: skip
 
 
