@@ -58,6 +58,7 @@ from intake.models import (
     Action,
     CompoundingRecord,
     Fill,
+    IngredientLot,
     MasterFormulation,
     Patient,
     Prescriber,
@@ -65,6 +66,7 @@ from intake.models import (
     PrescriptionEvent,
     PrescriptionStatus,
 )
+from intake.selectors_lots import lot_trace_count
 from intake.web.staff.access import staff_required
 
 S = PrescriptionStatus
@@ -96,6 +98,11 @@ ARRIVAL = {
     S.CANCELLED: (Action.CANCEL, S.PENDING_REVIEW),
 }
 COMPOUNDED = frozenset({S.FINAL_CHECK, S.READY, S.SHIPPED, S.COMPLETED})
+# The lot the trace is timed on: the naltrexone lot of the first TRACE_USES compounding records;
+# the others share a lot with about 50 records each, as a pharmacy's lots of a few hundred grams do.
+TRACE_LOT = "BX-HOT-LOT"
+TRACE_USES = 10_000
+RECORDS_PER_LOT = 50
 FORMS = ["capsule", "capsule", "capsule", "oral_liquid", "sublingual_drops", "topical_cream"]
 FLAG_SAMPLES = [
     (5, "hard_stop", [{"code": "opioid_use", "severity": "hard_stop", "field": "current_medications[0]",
@@ -277,6 +284,7 @@ class DataBuilder:
     seconds: float = 0.0
     writers: dict[str, TableWriter] = field(default_factory=dict)
     _earlier_patients: list[int] = field(default_factory=list)
+    records: int = 0
 
     def __post_init__(self) -> None:
         self.built = Prescription.objects.filter(bench_filter()).count()
@@ -286,7 +294,10 @@ class DataBuilder:
             "event": TableWriter(PrescriptionEvent),
             "fill": TableWriter(Fill),
             "compounding": TableWriter(CompoundingRecord),
+            "lot": TableWriter(IngredientLot),
         }
+        self.records = CompoundingRecord.objects.filter(prescription__in=Prescription.objects.filter(
+            bench_filter())).count()  # fmt: skip
 
     def grow_to(self, rows: int, log: Callable[[str], None]) -> None:
         if rows <= self.built:
@@ -340,7 +351,27 @@ class DataBuilder:
         for offset, record in enumerate(records):
             record["id"] = first_record + offset
         counts["compounding"] += self.writers["compounding"].write(records)
+        lots = [lot for record in records for lot in self._lots(record)]
+        first_lot = self.writers["lot"].next_id()
+        for offset, lot in enumerate(lots):
+            lot["id"] = first_lot + offset
+        self.writers["lot"].write(lots)
         self._earlier_patients = earlier + patient_ids
+
+    def _lots(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """The naltrexone and filler lots of one record: the traced lot for the first TRACE_USES."""
+        self.records += 1
+        number = self.records
+        naltrexone = TRACE_LOT if number <= TRACE_USES else f"BX-NTX-{number // RECORDS_PER_LOT:06d}"
+        expires = record["compounded_at"].date() + timedelta(days=365)
+        return [
+            {"record_id": record["id"], "container_id": None, "ingredient": "Naltrexone HCl USP",
+             "manufacturer": "Medisca", "lot": naltrexone, "expires": expires, "quantity_used": "135 mg",
+             "stock_lot_id": None},
+            {"record_id": record["id"], "container_id": None, "ingredient": "Microcrystalline cellulose NF",
+             "manufacturer": "Spectrum", "lot": f"BX-MCC-{number // (RECORDS_PER_LOT * 10):05d}",
+             "expires": expires, "quantity_used": "", "stock_lot_id": None},
+        ]  # fmt: skip
 
     def _patient(self, rng: random.Random, patient_id: int) -> dict[str, Any]:
         first = FIRST_NAMES[patient_id % len(FIRST_NAMES)]
@@ -611,6 +642,7 @@ class Session:
     lookups: list[tuple[str, str]] = field(default_factory=list)
     deep: str = ""
     depth: int = 0
+    pharmacist_api: Client = field(default_factory=lambda: behind_the_proxy())
 
     def __post_init__(self) -> None:
         from rest_framework.authtoken.models import Token
@@ -618,6 +650,8 @@ class Session:
         self.staff.force_login(self.people.pharmacist, backend="accounts.backends.PharmacyBackend")
         token, _created = Token.objects.get_or_create(user=self.people.prescribers[0].user)
         self.api = behind_the_proxy({"Authorization": f"Token {token.key}"})
+        staff_token, _created = Token.objects.get_or_create(user=self.people.pharmacist)
+        self.pharmacist_api = behind_the_proxy({"Authorization": f"Token {staff_token.key}"})
 
     def refresh(self) -> None:
         """What the requests read at this size: a deep cursor and some patients' (reference, birth date)."""
@@ -646,6 +680,9 @@ class Session:
         body = json.dumps(submission_bundle(f"{self.run}f{self.submitted}"))
         return expect(self.api.post("/fhir/R4/", body, content_type="application/fhir+json"), 200,
                       "a FHIR transaction")  # fmt: skip
+
+    def lot_trace(self) -> HttpResponse:
+        return expect(self.pharmacist_api.get(f"/api/v1/lots/{TRACE_LOT}/"), 200, "a lot's trace")
 
     def status(self) -> HttpResponse:
         reference, born = self.lookups[self.submitted % len(self.lookups)]
@@ -901,12 +938,15 @@ class Command(BaseCommand):
                 self.depth = session.depth
                 timings = interleaved(
                     {"floor": session.floor, "queue": session.queue, "queue_deep": session.queue_deep,
-                     "submit": session.submit, "submit_fhir": session.submit_fhir, "status": session.status},
+                     "submit": session.submit, "submit_fhir": session.submit_fhir, "status": session.status,
+                     "lot_trace": session.lot_trace},
                     warmup=warmup, iterations=iterations,
                 )  # fmt: skip
                 counts = {"floor": queries_of(session.floor), "queue": queries_of(session.queue),
                           "submit": queries_of(session.submit), "submit_fhir": queries_of(session.submit_fhir),
-                          "status": queries_of(session.status)}  # fmt: skip
+                          "status": queries_of(session.status), "lot_trace": queries_of(session.lot_trace)}  # fmt: skip
+                trace_uses = lot_trace_count(TRACE_LOT)
+                trace_rows = len(session.lot_trace().json()["results"])  # type: ignore[attr-defined]
         finally:
             celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved_celery
         warm = screen_rate(1.5, cold=False)
@@ -930,6 +970,11 @@ class Command(BaseCommand):
             "submit_fhir_queries": counts["submit_fhir"],
             "submit_fhir_ratio": round(timings["submit_fhir"].p50 / timings["submit"].p50, 3),
             "status_p50_ms": round(timings["status"].p50, 3),
+            "lot_trace_p50_ms": round(timings["lot_trace"].p50, 3),
+            "lot_trace_ratio": round(timings["lot_trace"].p50 / floor, 3),
+            "lot_trace_queries": counts["lot_trace"],
+            "lot_trace_uses": trace_uses,
+            "lot_trace_rows": trace_rows,
             "screen_per_s": round(warm),
             "screen_cold_per_s": round(cold),
             "worker_rss_mb": round(rss_mb(), 1),
@@ -992,6 +1037,9 @@ class Command(BaseCommand):
         )
         self._log(line("patient status lookup (API)", timings["status"].p50, timings["status"].p95, "",
                        "p50 <= 2x floor"))  # fmt: skip
+        self._log(line(f"lot trace (API), {result['lot_trace_uses']:,} uses, first page ({result['lot_trace_rows']})",
+                       timings["lot_trace"].p50, timings["lot_trace"].p95, result["lot_trace_queries"],
+                       "p50 <= 10x floor"))  # fmt: skip
         self._log("")
         for size, queue, floor_timing in growth:
             self._log(f"queue p50 at {size:>10,} rows: {queue.p50:7.2f} ms (p95 {queue.p95:.2f}, floor "

@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PrescriptionStatusEnum": "intake.models.PrescriptionStatus.choices",
         "DeliveryStatusEnum": "intake.models.DeliveryStatus.choices",
+        "BatchStatusEnum": "intake.models.BatchStatus.choices",
     },
 }
 

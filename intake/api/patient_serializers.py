@@ -145,6 +145,9 @@ class PatientStatusSerializer(serializers.Serializer):
     carrier = serializers.CharField(allow_null=True)
     tracking_number = serializers.CharField(allow_null=True)
     tracking_url = serializers.URLField(allow_null=True)
+    recall_notice = serializers.CharField(
+        allow_null=True, help_text="Set when a recall reached the medicine handed over: whom to call."
+    )
     fill_number = serializers.IntegerField(help_text="Which fill: 1 is the first, 2 the first refill.")
     refills_left = serializers.IntegerField()
     refill_possible_from = serializers.DateField(

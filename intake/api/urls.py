@@ -7,12 +7,15 @@ Paths take their trailing slash or not (a POST cannot follow a redirect); anythi
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from intake.api import batch_views, refill_views, views, webhook_views
+from intake.api import batch_views, recall_views, refill_views, views, webhook_views
 
 ID = r"(?P<pk>[0-9]{1,18})"
 RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
 WEBHOOK_ID = r"(?P<webhook_id>[0-9]{1,18})"
 BATCH_ID = r"(?P<batch_id>[0-9]{1,18})"
+RECALL_ID = r"(?P<recall_id>[0-9]{1,18})"
+# A lot number as printed: anything but a slash, at most 60 characters.
+LOT = r"(?P<lot>[^/]{1,60})"
 
 urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
@@ -47,6 +50,10 @@ urlpatterns = [
     re_path(r"^v1/batches/?$", batch_views.BatchListCreateView.as_view(), name="api-batches"),
     re_path(rf"^v1/batches/{BATCH_ID}/?$", batch_views.BatchDetailView.as_view(), name="api-batch"),
     re_path(rf"^v1/batches/{BATCH_ID}/release/?$", batch_views.BatchReleaseView.as_view(), name="api-batch-release"),
+    re_path(rf"^v1/lots/{LOT}/?$", recall_views.LotTraceView.as_view(), name="api-lot"),
+    re_path(r"^v1/recalls/?$", recall_views.RecallListCreateView.as_view(), name="api-recalls"),
+    re_path(rf"^v1/recalls/{RECALL_ID}/?$", recall_views.RecallDetailView.as_view(), name="api-recall"),
+    re_path(rf"^v1/recalls/{RECALL_ID}/close/?$", recall_views.RecallCloseView.as_view(), name="api-recall-close"),
     path("v1/", include("intake.api.patient_urls")),
     re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -170,6 +170,8 @@ TRANSITIONS: dict[str, Transition] = {
     Action.RECOMPOUND: Transition(frozenset({S.READY}), S.COMPOUNDING, _PHARMACIST),
     # Capsules taken from a released batch instead of compounded alone: checked like any fill.
     Action.FILL_FROM_BATCH: Transition(frozenset({S.APPROVED, S.COMPOUNDING}), S.FINAL_CHECK, _STAFF),
+    # A lot in the fill was recalled before it was handed over: its record is void, it is made again.
+    Action.RECALL_REMAKE: Transition(frozenset({S.FINAL_CHECK, S.READY}), S.COMPOUNDING, _PHARMACIST),
 }
 
 # Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from intake.clinical.verification import hard_stops_blocking
 from intake.errors import NotFound
-from intake.models import Prescription, PrescriptionStatus
+from intake.models import Prescription, PrescriptionStatus, RecallAffected, RecallOutcome
 from intake.throttles import normalize_reference
 
 S = PrescriptionStatus
@@ -117,6 +117,8 @@ class PatientStatus:
     carrier: str | None
     tracking_number: str | None
     tracking_url: str | None
+    # A recall reached what the patient has: whom to call, and to keep it until then.
+    recall_notice: str | None = None
 
     @property
     def is_ready(self) -> bool:
@@ -145,6 +147,7 @@ class PatientStatus:
             "carrier": self.carrier,
             "tracking_number": self.tracking_number,
             "tracking_url": self.tracking_url,
+            "recall_notice": self.recall_notice,
         }
 
 
@@ -223,4 +226,20 @@ def patient_status(prescription: Prescription, today: date | None = None) -> Pat
         carrier=prescription.carrier if shipped else None,
         tracking_number=prescription.tracking_number if shipped else None,
         tracking_url=tracking_url(prescription.carrier, prescription.tracking_number) if shipped else None,
+        recall_notice=recall_notice(prescription),
     )
+
+
+RECALL_NOTICE = (
+    "Please contact the pharmacy at {phone} about the medicine you received for this order. "
+    "Keep it until we have spoken with you."
+)
+
+
+def recall_notice(prescription: Prescription) -> str | None:
+    """The words for a patient whose handed-over medicine a recall reached, until they call back."""
+    reached = RecallAffected.objects.filter(
+        prescription=prescription, outcome=RecallOutcome.PATIENT_TOLD, resolved_at__isnull=True,
+        recall__closed_at__isnull=True,
+    ).exists()  # fmt: skip
+    return RECALL_NOTICE.format(phone=settings.PHARMACY_PHONE) if reached else None

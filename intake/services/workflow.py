@@ -409,6 +409,24 @@ def prescription_recompound(*, prescription_id: int, actor: User, reason: str) -
     )
 
 
+@transaction.atomic
+def prescription_recall_remake(*, prescription_id: int, actor: User, message: str,
+                               details: Mapping[str, Any] | None = None) -> Prescription:  # fmt: skip
+    """A fill not yet handed over whose record used a recalled lot goes back to compounding: that
+    record is void and a new one is made and checked. Not durable: a recall opens it for every fill
+    it reaches, in the recall's own transaction."""
+    text = required_text(message, "message", "the recall that makes the fill again")
+
+    def reset(prescription: Prescription) -> None:
+        prescription.beyond_use_date = None
+        prescription.ready_at = None
+
+    return transition(
+        prescription_id=prescription_id, action=Action.RECALL_REMAKE, actor=actor, message=text, details=details,
+        before=reset,
+    )  # fmt: skip
+
+
 @transaction.atomic(durable=True)
 def prescription_respond(
     *,

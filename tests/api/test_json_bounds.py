@@ -49,6 +49,8 @@ def test_a_deeply_nested_body_never_answers_a_server_error(request, route, perso
         renewal_id=1,
         webhook_id=1,
         batch_id=1,
+        recall_id=1,
+        lot="NO-SUCH-LOT",
         token=prescription.questionnaire_token,
         check_in_token="unknown-token",
     )

@@ -28,6 +28,8 @@ def test_every_api_answer_is_kept_out_of_caches(request, route, persona, prescri
         renewal_id=1,
         webhook_id=1,
         batch_id=1,
+        recall_id=1,
+        lot="NO-SUCH-LOT",
         token=prescription.questionnaire_token,
         check_in_token="unknown-token",
     )

@@ -19,6 +19,8 @@ from tests.workflow_helpers import advance
 S = PrescriptionStatus
 STATUS_KEYS = {"reference", "status", "status_text", "next_step", "expected_ready_date", "carrier",
                "tracking_number", "tracking_url",
+               # Set when a recall reached the medicine the patient has.
+               "recall_notice",
                # What the patient can do about the next fill.
                "fill_number", "refills_left", "refill_possible_from", "renewal", "renewed_as"}  # fmt: skip
 

@@ -44,6 +44,8 @@ from intake.models import (
     Notification,
     Prescription,
     Questionnaire,
+    Recall,
+    RecallAffected,
     RenewalRequest,
     Requester,
     StateLicence,
@@ -52,6 +54,7 @@ from intake.models import (
     WebhookSubscription,
 )
 from intake.models.notifications import DeliveryStatus
+from intake.services.recalls import recall_open
 from tests.conftest import api_client_for
 from tests.factories import api_payload, clean_answers, make_prescription
 from tests.fhir.bundles import transaction_bundle
@@ -235,6 +238,31 @@ TABLE: tuple[Row, ...] = (
     staff_page("staff:batch"),
     staff_action("staff:batch_release", at=NEW, allowed=PHARMACIST),
     staff_action("staff:fill_from_batch", at="approved", allowed=STAFF_ROLES),
+    # Lots and recalls: staff trace and read; a pharmacist opens and closes a recall.
+    staff_page("staff:lot_trace", at="shipped"),
+    staff_page("staff:lot_trace_csv", at="shipped"),
+    staff_page("staff:recalls"),
+    staff_page("staff:recall_new", not_pharmacist=DENIED),
+    row(
+        "staff:recall_new",
+        "POST",
+        at="shipped",
+        outsiders=LOGIN,
+        prescribers=DENIED,
+        not_pharmacist=DENIED,
+        pharmacist=ALLOWED,
+    ),
+    staff_page("staff:recall", at="shipped"),
+    row(
+        "staff:recall_close",
+        "POST",
+        at="shipped",
+        outsiders=LOGIN,
+        prescribers=DENIED,
+        not_pharmacist=DENIED,
+        pharmacist=ALLOWED,
+    ),
+    staff_action("staff:recall_resolve", at="shipped"),
     staff_page("notifications:list"),
     staff_action("notifications:resend", at="ready"),
     staff_page("dashboard:index"),
@@ -308,6 +336,29 @@ TABLE: tuple[Row, ...] = (
         staff=NOT_FOUND,
     ),  # fmt: skip
     # Webhooks: prescribers only, each their own subscriptions.
+    row("api-lot", at="shipped", outsiders=DENIED, prescribers=DENIED, staff=OK),
+    row("api-recalls", outsiders=DENIED, prescribers=DENIED, staff=OK),
+    row(
+        "api-recalls",
+        "POST",
+        body="json",
+        at="shipped",
+        outsiders=DENIED,
+        prescribers=DENIED,
+        not_pharmacist=DENIED,
+        pharmacist=OK,
+    ),
+    row("api-recall", at="shipped", outsiders=DENIED, prescribers=DENIED, staff=OK),
+    row(
+        "api-recall-close",
+        "POST",
+        body="json",
+        at="shipped",
+        outsiders=DENIED,
+        prescribers=DENIED,
+        not_pharmacist=DENIED,
+        pharmacist=OK,
+    ),
     row("api-webhooks", at=NEW, outsiders=DENIED, prescribers=OK, staff=DENIED),
     row("api-webhooks", "POST", body="json", at=NEW, outsiders=DENIED, prescribers=OK, staff=DENIED),
     row("api-webhook", "DELETE", at=NEW, outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
@@ -372,6 +423,8 @@ class World:
     subscription_id: int = 0  # prescriber A's webhook subscription
     stock_lot_id: int = 0  # a received naltrexone lot
     batch_id: int = 0  # a batch made by the technician (released for the rows that fill from it)
+    recall_id: int = 0  # a recall of A's naltrexone lot (only for the rows about a recall)
+    affected_id: int = 0  # A's fill on that recall
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -388,6 +441,9 @@ class World:
             "batch_id": UNKNOWN_ID if unknown else self.batch_id,
             "licence_id": UNKNOWN_ID if unknown else StateLicence.objects.values_list("pk", flat=True).first(),
             "stock_lot_id": UNKNOWN_ID if unknown else self.stock_lot_id,
+            "recall_id": UNKNOWN_ID if unknown else self.recall_id,
+            "affected_id": UNKNOWN_ID if unknown else self.affected_id,
+            "lot": "NO-SUCH-LOT" if unknown else RECALL_LOT,
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
             "position": 1,  # A's first flag, A's first fill
@@ -408,6 +464,8 @@ class World:
             FollowUp.objects.filter(reviewed_at__isnull=False).count(),
             WebhookSubscription.objects.filter(ended_at__isnull=True).count(), WebhookDelivery.objects.count(),
             tuple(Batch.objects.order_by("pk").values_list("status", "units_left")),
+            Recall.objects.count(), Recall.objects.filter(closed_at__isnull=True).count(),
+            RecallAffected.objects.filter(resolved_at__isnull=False).count(),
         )  # fmt: skip
 
 
@@ -440,6 +498,7 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         follow_up_id=_answered_follow_up(a).pk,
         renewal_id=_waiting_renewal(a).pk if table_row.route in WITH_RENEWAL else 0,
         # Made directly (its URL is public, nothing is sent: the test's transaction never commits).
+        **(_recall_of_a(a, pharmacist) if table_row.route in WITH_RECALL else {}),
         subscription_id=WebhookSubscription.objects.create(
             prescriber=prescriber, url="https://93.184.215.14/a", secret="prescriber-a-secret-0123"
         ).pk,
@@ -476,6 +535,20 @@ WITH_FLAG = frozenset({"fhir-detectedissue"})
 # The rows about a renewal request on A (made only for them, so the other rows' A has none).
 WITH_RENEWAL = frozenset({"prescriber:renewal", "prescriber:renewal_approve", "prescriber:renewal_deny",
                           "api-renewals", "api-renewal-approve", "api-renewal-deny"})  # fmt: skip
+
+
+# A's naltrexone lot (tests.workflow_helpers.default_lots), and the rows about a recall of it.
+RECALL_LOT = "NTX-24001"
+WITH_RECALL = frozenset({"staff:recall", "staff:recall_close", "staff:recall_resolve", "api-recall",
+                         "api-recall-close"})  # fmt: skip
+
+
+def _recall_of_a(prescription: Prescription, pharmacist: Any) -> dict[str, int]:
+    """A recall of A's lot: A, handed over, is a patient asked to call the pharmacy."""
+    recall = recall_open(actor=pharmacist, ingredient="Naltrexone HCl USP", lot=RECALL_LOT, recall_class="II",
+                         reason="Supplier notice: the lot failed its assay for potency.")  # fmt: skip
+    affected = RecallAffected.objects.get(recall=recall, prescription=prescription)
+    return {"recall_id": recall.pk, "affected_id": affected.pk}
 
 
 def _waiting_renewal(prescription: Prescription) -> RenewalRequest:
@@ -542,6 +615,22 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "api-webhooks": {"url": "https://93.184.215.14/b", "secret": "a-secret-of-the-practice"},
     "staff:batch_release": {"release-note": "Record and lots checked against the formula."},
     "api-batch-release": {"note": "Record and lots checked against the formula."},
+    "staff:lot_trace": {"lot": RECALL_LOT},
+    "staff:lot_trace_csv": {"lot": RECALL_LOT},
+    "staff:recall_new": {
+        "recall-ingredient": "Microcrystalline cellulose NF",
+        "recall-lot": "MCC-7781",
+        "recall-recall_class": "III",
+        "recall-reason": "Supplier notice: mislabelled drums.",
+    },
+    "staff:recall_close": {"close-note": "Supplier withdrew the notice after retesting."},
+    "api-recalls": {
+        "ingredient": "Microcrystalline cellulose NF",
+        "lot": "MCC-7781",
+        "recall_class": "III",
+        "reason": "Supplier notice: mislabelled drums.",
+    },
+    "api-recall-close": {"note": "Supplier withdrew the notice after retesting."},
 }
 
 
@@ -603,7 +692,7 @@ def classify(response: Any) -> str:
     code = response.status_code
     if code in (301, 302, 303):
         return LOGIN if "/login/" in response["Location"] else OK
-    if code == 200 and GATE_MARKER in response.content.decode(errors="replace"):
+    if code == 200 and GATE_MARKER in _text(response):
         return GATE
     return {200: OK, 201: OK, 204: OK, 400: INVALID, 401: DENIED, 403: DENIED, 404: NOT_FOUND}.get(code, str(code))
 

@@ -55,6 +55,9 @@ def perform(action: str, prescription: Prescription, actor) -> Prescription:
         Action.RECOMPOUND: lambda: workflow.prescription_recompound(
             prescription_id=pk, actor=actor, reason="Vial cracked."
         ),
+        Action.RECALL_REMAKE: lambda: workflow.prescription_recall_remake(
+            prescription_id=pk, actor=actor, message="Naltrexone lot NTX-24001 recalled by the supplier."
+        ),
         Action.VERIFY_FLAG: lambda: workflow.prescription_verify_flag(
             prescription_id=pk, actor=actor, code="thyroid", method="patient_interview",
             note="Spoke with the patient: levothyroxine 50 mcg, TSH checked last month.",
