@@ -497,6 +497,8 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         birth_dates={"patient_a": a.patient.date_of_birth, "patient_b": b.patient.date_of_birth},
         follow_up_id=_answered_follow_up(a).pk,
         renewal_id=_waiting_renewal(a).pk if table_row.route in WITH_RENEWAL else 0,
+        # Made before A's lot is recalled: a batch is never made from a lot under recall.
+        batch_id=_batch(technician, pharmacist, released=table_row.route in FILL_FROM_BATCH).pk,
         # Made directly (its URL is public, nothing is sent: the test's transaction never commits).
         **(_recall_of_a(a, pharmacist) if table_row.route in WITH_RECALL else {}),
         subscription_id=WebhookSubscription.objects.create(
@@ -513,7 +515,6 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
             received_at=timezone.now(),
             received_by=technician,
         ).pk,  # fmt: skip
-        batch_id=_batch(technician, pharmacist, released=table_row.route in FILL_FROM_BATCH).pk,
     )
 
 

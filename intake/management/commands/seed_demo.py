@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,12 +13,15 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from intake.management.demo_history import demo_history_create, demo_kit_for_final_check, demo_repeat_business_create
-from intake.models import Prescriber, Prescription
+from intake.models import Batch, MasterFormulation, Prescriber, Prescription, StockLot
 from intake.roles import ensure_role_groups
+from intake.services.batches import batch_make, batch_release
+from intake.services.compounding import LotInput
 from intake.services.formulary import formulary_install_defaults
 from intake.services.licences import demo_licences, state_licences_record
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
 from intake.services.questionnaire import questionnaire_submit
+from intake.services.stock import stock_receive
 
 DEMO_STAFF = [
     # email, password, role, first, last
@@ -75,6 +78,15 @@ class Command(BaseCommand):
                 f"Created {kit.reference}: a titration kit compounded by pharmacist@demo.test, waiting for the "
                 "final check by pharmacist2@demo.test (the compounder may not check it)."
             )
+        batch = self._demo_stock_and_batch(
+            technician=User.objects.get(email="technician@demo.test"),
+            pharmacist=User.objects.get(email="pharmacist2@demo.test"),
+        )
+        if batch is not None:
+            self.stdout.write(
+                f"Received three ingredient lots into stock and made batch {batch.number} of "
+                f"{batch.quantity_made} x 4.5 mg capsules, released for fills."
+            )
         if repeat:
             self.stdout.write(
                 f"Created {len(repeat)} repeat-business prescriptions: a refill for review, a renewal request, "
@@ -112,6 +124,33 @@ class Command(BaseCommand):
             },
         )
         return prescriber
+
+    def _demo_stock_and_batch(self, *, technician: User, pharmacist: User) -> Batch | None:
+        """Stock on the shelf and a released batch of the commonest strength (made once)."""
+        if StockLot.objects.exists():
+            return None
+        year_on = timezone.localdate().replace(day=1) + timedelta(days=400)
+        received = [
+            ("Naltrexone HCl USP", "Medisca", "NTX-DEMO-01", "g", "25", "5"),
+            ("Microcrystalline cellulose NF", "Spectrum", "MCC-DEMO-07", "g", "1000", "200"),
+            ("Gelatin capsule shells, size 3", "Capsuline", "CAP-DEMO-33", "each", "2000", "500"),
+        ]
+        for ingredient, manufacturer, lot, unit, quantity, low in received:
+            stock_receive(actor=technician, ingredient=ingredient, manufacturer=manufacturer, lot=lot,
+                          expires=year_on, unit=unit, quantity=quantity, low_stock_below=low)  # fmt: skip
+        capsules = MasterFormulation.objects.filter(active=True, dosage_form__code="capsule").order_by("id").first()
+        if capsules is None:
+            return None
+        used = ("0.92 g", "60 g", "200 each")  # 200 x 4.5 mg with the overage; filler; shells
+        batch = batch_make(
+            actor=technician, master_formulation_id=capsules.pk, strength_mg="4.5", quantity_made=200,
+            lots=[LotInput(ingredient=row[0], manufacturer=row[1], lot=row[2], expires=year_on, quantity_used=amount)
+                  for row, amount in zip(received, used, strict=True)],
+            quality_checks="Weight variation of 20 capsules within 10%; appearance uniform.",
+        )  # fmt: skip
+        return batch_release(
+            batch_id=batch.pk, actor=pharmacist, note="Record, lots and weights checked against the formula."
+        )
 
     def _demo_prescriptions(self, prescriber: Prescriber) -> None:
         patients = [
