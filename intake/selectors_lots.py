@@ -16,7 +16,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Upper
 
 from intake.errors import NotFound
-from intake.models import BatchLot, CompoundingRecord, IngredientLot, Recall, RecallAffected
+from intake.models import BatchLot, CompoundingRecord, IngredientLot, Recall, RecallAffected, StockLot
 
 # Rows per page of the trace (the API and the staff page).
 TRACE_PAGE = 200
@@ -149,6 +149,29 @@ def _rows(ids: list[int]) -> list[TraceRow]:
         )
         for row in values
     ]
+
+
+@dataclass(frozen=True)
+class LotAsRecorded:
+    lot: str  # the number as first written
+    ingredient: str  # "" when the lot number names more than one ingredient
+
+
+def lot_as_recorded(lot: str) -> LotAsRecorded | None:
+    """A lot number as first written on a fill's record, a batch or a received stock lot (in that
+    order), with its ingredient: what a recall of a typed lot starts from. None when none has it."""
+    key = lot_key(lot)
+    if not key:
+        return None
+    written: list[tuple[str, str]] = []
+    for model in (IngredientLot, BatchLot, StockLot):
+        rows = model.objects.annotate(number=Upper("lot")).filter(number=key)
+        written += [(row["lot"], row["ingredient"]) for row in rows.order_by("pk").values("lot", "ingredient")[:50]]
+    if not written:
+        return None
+    number, ingredient = written[0]
+    same = len({name.strip().upper() for _, name in written}) == 1
+    return LotAsRecorded(lot=number, ingredient=ingredient if same else "")
 
 
 def recalls_listed(*, limit: int = 200) -> list[Recall]:

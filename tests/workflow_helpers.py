@@ -19,8 +19,9 @@ from accounts.models import Role, User
 from intake.models import Batch, MasterFormulation, Prescription, PrescriptionStatus
 from intake.services import workflow
 from intake.services.batches import batch_make, batch_release
-from intake.services.compounding import LotInput, compounding_record_create
+from intake.services.compounding import compounding_record_create
 from intake.services.formulary import formulary_install_defaults
+from intake.services.lots import LotInput
 from intake.services.questionnaire import questionnaire_submit
 from tests.factories import UserFactory, clean_answers
 

@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from intake.api.serializers import FreeText, LotSerializer, Milligrams, Text
 from intake.models import Batch, BatchStatus
-from intake.services.compounding import MAX_QUANTITY_MADE, LotInput
+from intake.services.compounding import MAX_QUANTITY_MADE
+from intake.services.lots import LotInput
 
 
 class BatchMakeSerializer(serializers.Serializer):

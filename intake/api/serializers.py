@@ -25,9 +25,10 @@ from intake.models import (
 )
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
 from intake.selectors import SHOWN_CLARIFICATIONS, SHOWN_FILLS, SHOWN_STEPS, shown_steps
-from intake.services.compounding import ContainerInput, LotInput
+from intake.services.compounding import ContainerInput
 from intake.services.dispensing import fill_plan
 from intake.services.final_check import CHECKLIST
+from intake.services.lots import LotInput
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Step
 from intake.validators import validate_free_text, validate_single_line
 

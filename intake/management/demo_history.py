@@ -390,7 +390,8 @@ def _demo_submit(
 
 def _demo_dispense(prescription: Prescription, *, pharmacist: User, technician: User) -> None:
     """The first fill through the real workflow: reviewed, compounded, checked, shipped, delivered."""
-    from intake.services.compounding import LotInput, compounding_record_create
+    from intake.services.compounding import compounding_record_create
+    from intake.services.lots import LotInput
     from intake.services.workflow import (
         prescription_approve,
         prescription_claim,
@@ -467,7 +468,8 @@ def demo_kit_for_final_check(*, prescriber: Prescriber, pharmacist: User, techni
 
     Idempotent: None when the patient is already there.
     """
-    from intake.services.compounding import ContainerInput, LotInput, compounding_record_create
+    from intake.services.compounding import ContainerInput, compounding_record_create
+    from intake.services.lots import LotInput
     from intake.services.workflow import prescription_approve, prescription_claim, prescription_start_compounding
 
     first, last, born, email = _KIT_PATIENT

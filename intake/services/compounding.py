@@ -34,6 +34,7 @@ from intake.models import (
     StockLot,
 )
 from intake.services.dispensing import concentrations_forget, fill_plan, formula_of
+from intake.services.lots import LotInput
 from intake.services.recalls import lots_quarantine_check
 from intake.services.stock import stock_use
 from intake.services.workflow import transition
@@ -45,15 +46,6 @@ MAX_CAPSULE_WEIGHTS = 50
 CLOCK_SKEW = timedelta(minutes=10)
 # Dosage forms USP <795> counts as liquids (the non-aqueous oral liquid row applies to them).
 LIQUID_FORMS = frozenset({DosageFormCode.ORAL_LIQUID, DosageFormCode.SUBLINGUAL_DROPS})
-
-
-@dataclass(frozen=True)
-class LotInput:
-    ingredient: str
-    lot: str
-    expires: date
-    manufacturer: str = ""
-    quantity_used: str = ""
 
 
 @dataclass(frozen=True)
@@ -369,7 +361,9 @@ def container_code(reference: str, record_id: int, number: int) -> str:
 
 def latest_record(prescription: Prescription) -> CompoundingRecord | None:
     return (
-        CompoundingRecord.objects.select_related("master_formulation__dosage_form", "compounded_by", "checked_by")
+        CompoundingRecord.objects.select_related(
+            "master_formulation__dosage_form", "compounded_by", "checked_by", "batch"
+        )
         .prefetch_related("lots", "containers")
         .filter(prescription=prescription)
         .order_by("-compounded_at", "-id")

@@ -45,7 +45,7 @@ class CheckInput:
 def batch_to_check(prescription: Prescription) -> CompoundingRecord:
     record = (
         CompoundingRecord.objects.filter(prescription=prescription)
-        .select_related("compounded_by")
+        .select_related("compounded_by", "batch")
         .order_by("-compounded_at", "-id")
         .first()
     )
@@ -55,10 +55,17 @@ def batch_to_check(prescription: Prescription) -> CompoundingRecord:
     return record
 
 
+def compounder_refusal(record: CompoundingRecord) -> str:
+    """What the one who recorded the fill is told: a fill taken from a batch names the batch."""
+    if record.batch is not None:
+        return f"You filled this from batch {record.batch.number}: another pharmacist must do its final check."
+    return "You compounded this fill: another pharmacist must do its final check."
+
+
 def refuse_the_compounder(record: CompoundingRecord, actor: User | None) -> None:
-    """Four eyes, whatever the staffing: the person who recorded a batch never checks it."""
+    """Four eyes, whatever the staffing: the person who recorded a fill never checks it."""
     if actor is not None and record.compounded_by_id == actor.pk:
-        raise Forbidden("You recorded this batch: another pharmacist must do its final check.")
+        raise Forbidden(compounder_refusal(record))
 
 
 def normalised_code(code: str) -> str:

@@ -41,7 +41,7 @@ from intake.services.events import prescription_event_record
 from intake.services.workflow import prescription_recall_remake, required_text, sentence
 
 if TYPE_CHECKING:
-    from intake.services.compounding import LotInput
+    from intake.services.lots import LotInput
 
 S = PrescriptionStatus
 OBJECT_TYPE = "recall"

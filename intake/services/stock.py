@@ -28,7 +28,7 @@ from intake.errors import Forbidden, NotFound
 from intake.models import Recall, StockLot, StockUnit
 
 if TYPE_CHECKING:
-    from intake.services.compounding import LotInput
+    from intake.services.lots import LotInput
 
 # The history table's change reason holds 100 characters.
 REASON_LIMIT = 100

@@ -173,3 +173,82 @@ def test_the_review_page_of_a_fill_from_a_batch_shows_the_batch_and_its_lots(cli
 
     assert f"batch {batch.number}" in page
     assert "NTX-24001" in page
+
+
+def test_an_approved_prescriptions_compounding_page_says_what_to_do(client, login, approved, technician):
+    released_batch()
+    login(client, technician)
+
+    page = client.get(reverse("staff:compounding", args=[approved.pk])).content.decode()
+
+    assert "no batch to record" not in page
+    assert ("Compounding has not started: start it, then record the compounding on this page; or fill this "
+            "prescription from a released batch above instead.") in page  # fmt: skip
+    assert f'action="{reverse("staff:start_compounding", args=[approved.pk])}"' in page
+
+
+def _offer(page: str) -> str:
+    start = page.index('id="from-batch"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_only_batch_offered_is_chosen_and_its_link_is_outside_its_label(client, login, approved, technician):
+    batch = released_batch()
+    login(client, technician)
+
+    offer = _offer(client.get(reverse("staff:compounding", args=[approved.pk])).content.decode())
+
+    label = offer[offer.index(f'<label class="form-check-label" for="batch-{batch.pk}">') :]
+    label = label[: label.index("</label>")]
+    assert "<a " not in label
+    assert f"Batch {batch.number}: 500 of 500 capsules left" in label
+    link = reverse("staff:batch", args=[batch.pk])
+    assert f'<a class="small ms-1" href="{link}">View batch {batch.number}</a>' in offer
+    assert f'value="{batch.pk}" id="batch-{batch.pk}" checked>' in offer
+
+
+def test_no_batch_is_chosen_when_more_than_one_can_fill_it(client, login, approved, technician):
+    first, second = released_batch(), released_batch()
+    short = released_batch(quantity=10)
+    login(client, technician)
+
+    offer = _offer(client.get(reverse("staff:compounding", args=[approved.pk])).content.decode())
+
+    assert first.number in offer and second.number in offer and short.number in offer
+    assert " checked>" not in offer
+
+
+def test_a_batch_that_cannot_fill_it_is_never_chosen(client, login, approved, technician):
+    short = released_batch(quantity=10)
+    login(client, technician)
+
+    offer = _offer(client.get(reverse("staff:compounding", args=[approved.pk])).content.decode())
+
+    assert f'id="batch-{short.pk}" disabled>' in offer
+    assert " checked>" not in offer
+
+
+def test_the_compounding_page_writes_the_strength_as_the_pharmacy_does(client, login, approved, technician):
+    released_batch()
+    login(client, technician)
+
+    page = client.get(reverse("staff:compounding", args=[approved.pk])).content.decode()
+
+    assert "Naltrexone 4.5 mg capsule" in page
+    assert "Released batches of 4.5 mg capsules" in page
+    assert "4.50" not in page
+
+
+def test_who_filled_from_a_batch_is_told_the_batch_not_to_check_it(client, login, approved, pharmacist):
+    batch = released_batch()
+    prescription_fill_from_batch(prescription_id=approved.pk, actor=pharmacist, batch_id=batch.pk)
+    login(client, pharmacist)
+    told = f"You filled this from batch {batch.number}: another pharmacist must do its final check."
+
+    check = client.get(reverse("staff:final_check", args=[approved.pk]))
+    review = client.get(reverse("staff:review", args=[approved.pk])).content.decode()
+
+    assert check.status_code == 403
+    assert told in check.content.decode()
+    assert told in review
+    assert "You recorded this batch" not in review

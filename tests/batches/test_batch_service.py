@@ -23,7 +23,7 @@ from intake.models import (
 )
 from intake.services import workflow
 from intake.services.batches import batch_make, batch_release, batches_for, prescription_fill_from_batch
-from intake.services.compounding import LotInput
+from intake.services.lots import LotInput
 from tests.factories import make_prescription
 from tests.workflow_helpers import advance, capsule_formulation, default_lots, released_batch
 

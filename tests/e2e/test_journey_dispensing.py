@@ -62,7 +62,7 @@ def test_a_titration_kit_is_compounded_as_three_strengths_and_checked_by_a_secon
 
     # The compounder is turned away from the check, whoever else is on duty.
     page.goto(f"/pharmacy/prescriptions/{prescription.pk}/final-check/")
-    page.get_by_text("You recorded this batch: another pharmacist must do its final check.").wait_for()
+    page.get_by_text("You compounded this fill: another pharmacist must do its final check.").wait_for()
     assert page.get_by_role("button", name="Final check passed").count() == 0
     expect_console_errors(page, 403)
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from intake.models import AuditRecord, PrescriptionStatus, Recall, RecallAffected, RecallOutcome
 from tests.factories import make_prescription
 from tests.recalls.helpers import RECALLED
+from tests.stock.conftest import receive
 from tests.workflow_helpers import advance
 
 S = PrescriptionStatus
@@ -106,3 +107,30 @@ def test_a_technician_may_not_open_or_close(signed_in, technician, pharmacist, d
     assert client.post(reverse("staff:recall_new"), {"recall-lot": "X"}).status_code == 403
     assert Recall.objects.count() == 0
     assert client.get(reverse("staff:recall", args=[12345])).status_code == 404
+
+
+def test_recalling_a_traced_lot_starts_from_the_lot_as_recorded_and_its_ingredient(signed_in, pharmacist, shipped):
+    client = signed_in(pharmacist)
+    trace = client.get(reverse("staff:lot_trace"), {"lot": RECALLED.lower()}).content.decode()
+    assert f"{reverse('staff:recall_new')}?lot={RECALLED.lower()}" in trace
+
+    form = client.get(reverse("staff:recall_new"), {"lot": RECALLED.lower()}).content.decode()
+
+    assert f'name="recall-lot" value="{RECALLED}"' in form
+    assert 'name="recall-ingredient" value="Naltrexone HCl USP"' in form
+
+
+def test_a_lot_only_received_into_stock_is_recalled_as_received(signed_in, pharmacist, technician):
+    receive(technician, lot="NTX-Stock-7", ingredient="Naltrexone HCl USP")
+
+    form = signed_in(pharmacist).get(reverse("staff:recall_new"), {"lot": " ntx-stock-7 "}).content.decode()
+
+    assert 'name="recall-lot" value="NTX-Stock-7"' in form
+    assert 'name="recall-ingredient" value="Naltrexone HCl USP"' in form
+
+
+def test_an_unknown_lot_is_recalled_as_typed_with_no_ingredient(signed_in, pharmacist):
+    form = signed_in(pharmacist).get(reverse("staff:recall_new"), {"lot": "zz-404"}).content.decode()
+
+    assert 'name="recall-lot" value="zz-404"' in form
+    assert 'name="recall-ingredient" maxlength' in form  # no value

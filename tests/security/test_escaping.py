@@ -25,7 +25,8 @@ from django.utils import timezone
 from intake.models import MasterFormulation, Notification, Prescription
 from intake.models.notifications import DeliveryStatus
 from intake.services import workflow
-from intake.services.compounding import LotInput, compounding_record_create, formulation_for
+from intake.services.compounding import compounding_record_create, formulation_for
+from intake.services.lots import LotInput
 from intake.services.questionnaire import questionnaire_submit
 from tests.factories import clean_answers, make_prescription
 from tests.security.escaping import PAYLOADS, assert_escaped, short_payload

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from intake.errors import Conflict, Forbidden
 from intake.models import CompoundingRecord, IngredientLot, MasterFormulation, Prescription, PrescriptionStatus
-from intake.services.compounding import LotInput, compounding_record_create, master_formulation_save
+from intake.services.compounding import compounding_record_create, master_formulation_save
+from intake.services.lots import LotInput
 from intake.services.workflow import prescription_final_check
 from tests.factories import make_prescription
 from tests.workflow_helpers import advance, default_lots

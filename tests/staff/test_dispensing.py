@@ -26,8 +26,9 @@ from intake.models import (
     PrescriptionEvent,
     PrescriptionStatus,
 )
-from intake.services.compounding import ContainerInput, LotInput, compounding_record_create
+from intake.services.compounding import ContainerInput, compounding_record_create
 from intake.services.final_check import CHECKLIST
+from intake.services.lots import LotInput
 from intake.services.workflow import prescription_final_check
 from tests.factories import make_prescription
 from tests.workflow_helpers import advance, default_lots
@@ -288,7 +289,7 @@ def test_the_check_page_refuses_the_compounder(client, login, prescriber, pharma
     posted = client.post(reverse("staff:final_check", args=[prescription.pk]), check_post(prescription))
 
     assert page.status_code == posted.status_code == 403
-    assert "You recorded this batch: another pharmacist must do its final check." in posted.content.decode()
+    assert "You compounded this fill: another pharmacist must do its final check." in posted.content.decode()
     assert 'id="final-check-form"' not in page.content.decode()
     assert Prescription.objects.get(pk=prescription.pk).status == S.FINAL_CHECK
     assert not FinalCheck.objects.exists()

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from intake.documents import compounding_worksheet_pdf, prescription_label_pdf
 from intake.models import PrescriptionStatus
-from intake.services.compounding import ContainerInput, LotInput, compounding_record_create, latest_record
+from intake.services.compounding import ContainerInput, compounding_record_create, latest_record
+from intake.services.lots import LotInput
 from intake.services.workflow import prescription_final_check
 from intake.when import date_words
 from tests.factories import make_prescription

@@ -155,7 +155,8 @@ def test_a_prescriber_or_an_administrator_receives_nothing(prescriber, pharmacy_
 def test_a_lots_page_shows_its_uses_and_history_and_is_audited(prescriber, pharmacist, technician):
     stock = receive(technician)
     prescription = advance(make_prescription(prescriber), "compounding", pharmacist=pharmacist, technician=technician)
-    from intake.services.compounding import LotInput, compounding_record_create
+    from intake.services.compounding import compounding_record_create
+    from intake.services.lots import LotInput
 
     compounding_record_create(
         prescription_id=prescription.pk, actor=technician, quantity_made=30,
@@ -248,6 +249,21 @@ def test_the_dashboard_says_when_nothing_needs_watching(pharmacy_admin):
     page = signed_in(pharmacy_admin).get(DASHBOARD).content.decode()
 
     assert "No lot in stock is running low" in page
+
+
+def test_the_batch_form_offers_usable_received_lots(technician, pharmacist):
+    receive(technician)
+    expired_lot(technician)
+    receive(technician, lot="NTX-HELD")
+    recalled("NTX-HELD", pharmacist)
+
+    page = signed_in(technician).get(reverse("staff:batch_new")).content.decode()
+
+    assert '<datalist id="stock-lots">' in page
+    assert 'list="stock-lots"' in page
+    assert '<option value="NTX-24001"' in page
+    for refused in ("NTX-OLD", "NTX-HELD"):
+        assert f'<option value="{refused}"' not in page
 
 
 def test_the_compounding_page_offers_usable_received_lots(prescriber, pharmacist, technician):

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from intake.errors import Forbidden
 from intake.models import CompoundingRecord, IngredientLot, Prescription, PrescriptionStatus, StockLot
-from intake.services.compounding import LotInput, compounding_record_create
+from intake.services.compounding import compounding_record_create
+from intake.services.lots import LotInput
 from intake.services.stock import stock_correct, stock_use
 from tests.factories import make_prescription
 from tests.stock.conftest import expired_lot, receive

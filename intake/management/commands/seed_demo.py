@@ -16,9 +16,9 @@ from intake.management.demo_history import demo_history_create, demo_kit_for_fin
 from intake.models import Batch, MasterFormulation, Prescriber, Prescription, StockLot
 from intake.roles import ensure_role_groups
 from intake.services.batches import batch_make, batch_release
-from intake.services.compounding import LotInput
 from intake.services.formulary import formulary_install_defaults
 from intake.services.licences import demo_licences, state_licences_record
+from intake.services.lots import LotInput
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
 from intake.services.questionnaire import questionnaire_submit
 from intake.services.stock import stock_receive

@@ -21,10 +21,11 @@ from intake.clinical.verification import (
 from intake.clinical.words import flag_title, flag_titles
 from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence, StockUnit
 from intake.models.people import US_STATES
-from intake.services.compounding import FORMULATION_FIELDS, ContainerInput, LotInput
+from intake.services.compounding import FORMULATION_FIELDS, ContainerInput
 from intake.services.dispensing import ContainerDetails
 from intake.services.final_check import CHECKLIST
 from intake.services.licences import LICENCE_FIELDS
+from intake.services.lots import LotInput
 from intake.validators import validate_free_text, validate_single_line
 
 TEXT_LIMIT = 1000

@@ -34,6 +34,7 @@ from intake.models import (
 )
 from intake.services.compounding import latest_record
 from intake.services.dispensing import fill_plan, plan_note
+from intake.services.final_check import compounder_refusal
 from intake.services.refills import refill_state
 from intake.web.staff.access import error_text, get_prescription, staff_user
 from intake.web.staff.forms import (
@@ -120,6 +121,8 @@ def review_context(prescription: Prescription, *, reader: User | None = None, **
         "events": prescription.events.select_related("actor"),
         "clarifications": prescription.clarifications.select_related("asked_by", "responded_by"),
         "record": record,
+        # Shown to the one who recorded the fill, in place of the final check.
+        "compounder_refusal": compounder_refusal(record) if record is not None else "",
         "approve_form": ApproveForm(flags=prescription.flags, prefix="approve"),
         "reject_form": ReasonForm(prefix="reject"),
         "clarify_form": ClarificationForm(prefix="clarify"),

@@ -20,6 +20,7 @@ from intake.services.batches import (
     batches_listed,
     prescription_fill_from_batch,
 )
+from intake.services.stock import stock_lots_usable
 from intake.web.staff.access import error_text, get_prescription, staff_required, staff_user
 from intake.web.staff.batch_forms import BatchForm, BatchReleaseForm, FillFromBatchForm
 from intake.web.staff.forms import LotFormSet, lot_inputs
@@ -79,10 +80,9 @@ def batch_create(request: HttpRequest) -> HttpResponse:
             prefix="lots",
             initial=[{"ingredient": "Naltrexone HCl USP"}, {"ingredient": "Microcrystalline cellulose NF"}],
         )
-    return render(
-        request, "staff/batch_form.html", {"form": form, "formset": formset, "lot_problems": lot_problems},
-        status=status,
-    )  # fmt: skip
+    # The received lots offered as a lot number is typed, as on the compounding page.
+    context = {"form": form, "formset": formset, "lot_problems": lot_problems, "stock_lots": stock_lots_usable()}
+    return render(request, "staff/batch_form.html", context, status=status)
 
 
 def _page(request: HttpRequest, batch_id: int, *, release_form: BatchReleaseForm, status: int = 200) -> HttpResponse:

@@ -23,6 +23,7 @@ from intake.models import MasterFormulation, Prescription, PrescriptionStatus
 from intake.services.batches import batches_for
 from intake.services.compounding import compounding_record_create, formulation_for, latest_record
 from intake.services.dispensing import fill_plan, plan_note, planned_containers, recorded_containers
+from intake.services.final_check import compounder_refusal
 from intake.services.stock import stock_lots_usable
 from intake.services.workflow import (
     prescription_complete,
@@ -130,6 +131,10 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
         containers = ContainerFormSet(
             prefix="containers", initial=[{"quantity_made": details.container.quantity} for details in planned]
         )
+    may_fill_from_batch = prescription.status in (S.APPROVED, S.COMPOUNDING)
+    # A fill of one strength of capsules may take from a released batch instead.
+    batch_choices = batches_for(prescription) if may_fill_from_batch else []
+    usable = [batch.pk for batch, problem in batch_choices if not problem]
     audit(request, AuditAction.VIEW, prescription=prescription, description="compounding record page")
     return render(
         request,
@@ -147,9 +152,10 @@ def compounding_record(request: HttpRequest, prescription_id: int) -> HttpRespon
             "record": _current_record(prescription),
             "can_record": prescription.status == S.COMPOUNDING,
             "stock_lots": stock_lots_usable() if prescription.status == S.COMPOUNDING else [],
-            # A fill of one strength of capsules may take from a released batch instead.
-            "batch_choices": batches_for(prescription) if prescription.status in (S.APPROVED, S.COMPOUNDING) else [],
-            "may_fill_from_batch": prescription.status in (S.APPROVED, S.COMPOUNDING),
+            "batch_choices": batch_choices,
+            # The only batch that can fill it is chosen already.
+            "batch_preselected": usable[0] if len(usable) == 1 else None,
+            "may_fill_from_batch": may_fill_from_batch,
         },
         status=status,
     )
@@ -194,7 +200,7 @@ def final_check(request: HttpRequest, prescription_id: int) -> HttpResponse:
     if not user.is_pharmacist:
         refusal = "Only a pharmacist does the final check."
     elif record is not None and record.compounded_by_id == user.pk:
-        refusal = "You recorded this batch: another pharmacist must do its final check."
+        refusal = compounder_refusal(record)
     status = 403 if refusal else 200
     form = FinalCheckForm(request.POST or None, containers=containers, prefix="check")
     if request.method == "POST" and not refusal:

@@ -20,7 +20,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from intake.audit import AuditAction, AuditEntry, audit
 from intake.errors import NotFound, WorkflowError
 from intake.models import Recall
-from intake.selectors_lots import TraceRow, lot_trace_all, lot_trace_count, lot_trace_page, recall_read, recalls_listed
+from intake.selectors_lots import (
+    MAX_LOT,
+    TraceRow,
+    lot_as_recorded,
+    lot_trace_all,
+    lot_trace_count,
+    lot_trace_page,
+    recall_read,
+    recalls_listed,
+)
 from intake.services.recalls import OBJECT_TYPE, open_recalls_of, recall_affected_resolve, recall_close, recall_open
 from intake.web.staff.access import error_text, pharmacist_required, staff_required, staff_user
 from intake.web.staff.recall_forms import LotSearchForm, RecallCloseForm, RecallOpenForm
@@ -104,7 +113,10 @@ def recalls(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def recall_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        initial = {"lot": request.GET.get("lot", "")[:60]}
+        typed = request.GET.get("lot", "")[:MAX_LOT]
+        # The lot as recorded and its ingredient, whatever the case it was searched in.
+        known = lot_as_recorded(typed)
+        initial = {"lot": known.lot, "ingredient": known.ingredient} if known else {"lot": typed.strip()}
         return render(request, "staff/recall_form.html", {"form": RecallOpenForm(initial=initial, prefix="recall")})
     form = RecallOpenForm(request.POST, prefix="recall")
     if form.is_valid():
