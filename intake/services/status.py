@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from intake.clinical.verification import hard_stops_blocking
@@ -157,7 +158,9 @@ def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
     NotFound both for an unknown reference and for a wrong birth date, so a miss says nothing.
     """
     # The questionnaire with it: the expected date and the refill rules read when it was answered.
-    prescriptions = Prescription.objects.select_related("patient", "questionnaire")
+    prescriptions = Prescription.objects.select_related("patient", "questionnaire").annotate(
+        recall_reached=Exists(_recall_reaching(OuterRef("pk")))
+    )
     try:
         return prescriptions.get(reference=normalize_reference(reference), patient__date_of_birth=date_of_birth)
     except Prescription.DoesNotExist:
@@ -236,10 +239,18 @@ RECALL_NOTICE = (
 )
 
 
-def recall_notice(prescription: Prescription) -> str | None:
-    """The words for a patient whose handed-over medicine a recall reached, until they call back."""
-    reached = RecallAffected.objects.filter(
+def _recall_reaching(prescription: Any) -> QuerySet[RecallAffected]:
+    """An open recall reached this handed-over fill and the patient has not called back yet."""
+    return RecallAffected.objects.filter(
         prescription=prescription, outcome=RecallOutcome.PATIENT_TOLD, resolved_at__isnull=True,
         recall__closed_at__isnull=True,
-    ).exists()  # fmt: skip
+    )  # fmt: skip
+
+
+def recall_notice(prescription: Prescription) -> str | None:
+    """The words for a patient whose handed-over medicine a recall reached, until they call back."""
+    # status_lookup reads it with the prescription; a prescription found another way asks here.
+    reached = getattr(prescription, "recall_reached", None)
+    if reached is None:
+        reached = _recall_reaching(prescription).exists()
     return RECALL_NOTICE.format(phone=settings.PHARMACY_PHONE) if reached else None
