@@ -50,6 +50,7 @@ from intake.models.prescriptions import (
     TitrationStep,
     Transition,
 )
+from intake.models.shipping import NEEDS_STAFF, CarrierStatus, TrackingEvent
 from intake.models.stock import (
     Batch,
     BatchLot,
@@ -66,6 +67,7 @@ from intake.models.webhooks import WebhookDelivery, WebhookEvent, WebhookSubscri
 __all__ = [
     "PATIENT", "SYSTEM", "Fill", "FollowUp", "RenewalRequest", "RenewalStatus", "Requester", "SymptomLevel",
     "TimerFiring", "TimerKind",
+    "NEEDS_STAFF", "CarrierStatus", "TrackingEvent",
     "API_ACTIONS", "CLOSED_STATUSES", "OPEN_STATUSES", "OWNER", "TRANSITIONS", "Action", "Audience",
     "AuditAction", "AuditRecord", "BudRuleName", "Channel", "CheckItem", "Clarification", "CompoundedContainer",
     "CompoundingRecord", "FinalCheck", "FinalCheckItem", "FinalCheckMethod",

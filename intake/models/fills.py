@@ -45,6 +45,10 @@ class Fill(models.Model):
     refill_reminder_on = models.DateField(null=True, blank=True)
     carrier = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
     tracking_number = models.CharField(max_length=60, blank=True, validators=[validate_single_line])
+    # A label bought through the carrier service (SHIPPING_BACKEND=easypost): its shipment and the
+    # printable label, so the ship page can print it again.
+    carrier_shipment_id = models.CharField(max_length=60, blank=True, validators=[validate_single_line])
+    label_url = models.URLField(max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
