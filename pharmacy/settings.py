@@ -66,6 +66,33 @@ PHARMACY_ADDRESS = env_str("PHARMACY_ADDRESS", "100 Apothecary Way, Austin, TX 7
 PHARMACY_PHONE = env_str("PHARMACY_PHONE", "+1 512 555 0100")
 PHARMACY_EMAIL = env_str("PHARMACY_EMAIL", "pharmacy@demo.test")
 
+# Shipping labels: "manual" (staff type the carrier and tracking number) or "easypost" (labels bought
+# through EasyPost for the patient's address).
+SHIPPING_BACKEND = env_str("SHIPPING_BACKEND", "manual")
+EASYPOST_API_KEY = env_str("EASYPOST_API_KEY", "")
+EASYPOST_API_BASE = env_str("EASYPOST_API_BASE", "")  # empty: EasyPost's own (https://api.easypost.com/v2)
+# The carriers and services the pharmacy buys (empty: any EasyPost offers); the cheapest is bought.
+SHIPPING_CARRIERS = env_list("SHIPPING_CARRIERS", ["USPS", "UPS"])
+SHIPPING_SERVICES = env_list("SHIPPING_SERVICES", [])
+# A month of LDN capsules in a padded mailer: ounces and inches, as EasyPost takes them.
+SHIPPING_PARCEL = {
+    "length": float(env_str("SHIPPING_PARCEL_LENGTH_IN", "8")),
+    "width": float(env_str("SHIPPING_PARCEL_WIDTH_IN", "6")),
+    "height": float(env_str("SHIPPING_PARCEL_HEIGHT_IN", "2")),
+    "weight": float(env_str("SHIPPING_PARCEL_WEIGHT_OZ", "4")),
+}
+# The return address printed on labels.
+SHIPPING_FROM_ADDRESS = {
+    "company": PHARMACY_NAME,
+    "street1": env_str("SHIPPING_FROM_STREET1", "100 Apothecary Way"),
+    "street2": env_str("SHIPPING_FROM_STREET2", ""),
+    "city": env_str("SHIPPING_FROM_CITY", "Austin"),
+    "state": env_str("SHIPPING_FROM_STATE", "TX"),
+    "zip": env_str("SHIPPING_FROM_ZIP", "78701"),
+    "country": "US",
+    "phone": PHARMACY_PHONE,
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

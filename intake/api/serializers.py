@@ -410,8 +410,18 @@ class FinalCheckSerializer(serializers.Serializer):
 
 
 class ShipSerializer(serializers.Serializer):
-    carrier = Text(max_length=40)
-    tracking_number = Text(max_length=60)
+    carrier = Text(
+        max_length=40, required=False, allow_blank=True,
+        help_text="Required with a tracking number; with a carrier service, the carrier to buy from (optional).",
+    )  # fmt: skip
+    tracking_number = Text(
+        max_length=60, required=False, allow_blank=True,
+        help_text="Omit with SHIPPING_BACKEND=easypost: the cheapest allowed label is bought and its tracking recorded.",
+    )  # fmt: skip
+    service = Text(
+        max_length=40, required=False, allow_blank=True,
+        help_text="With a carrier service: the service to buy (Priority, Ground); the cheapest when omitted.",
+    )  # fmt: skip
 
 
 # --- The prescription, as every endpoint answers it -----------------------------------------

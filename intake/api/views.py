@@ -485,7 +485,8 @@ class FinalCheckView(WorkflowActionView):
 
 
 @action_schema(
-    "ship", api.ShipSerializer, "Ship with carrier and tracking number (pharmacist, technician)",
+    "ship", api.ShipSerializer,
+    "Ship with carrier and tracking number, or a label bought from the carrier service (pharmacist, technician)",
     conflict="Not ready, past its beyond-use date, or the pharmacy holds no valid licence in the patient's state.",
 )  # fmt: skip
 class ShipView(WorkflowActionView):
@@ -495,7 +496,8 @@ class ShipView(WorkflowActionView):
     def perform(self, request: Request, prescription_id: int, data: dict[str, Any]) -> Prescription:
         return workflow.prescription_ship(
             prescription_id=prescription_id, actor=signed_in(request),
-            carrier=data["carrier"], tracking_number=data["tracking_number"],
+            carrier=data.get("carrier", ""), tracking_number=data.get("tracking_number", ""),
+            service=data.get("service", ""),
         )  # fmt: skip
 
 

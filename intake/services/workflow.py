@@ -7,6 +7,7 @@ PrescriptionEvent and records the notifications, all in one transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from intake.clinical.verification import (
     reason_problem,
     reasons_needed,
 )
-from intake.errors import Conflict, Forbidden, NotFound
+from intake.errors import Conflict, Forbidden, NotFound, WorkflowError
 from intake.links import new_questionnaire_token
 from intake.models import (
     OWNER,
@@ -48,6 +49,7 @@ from intake.selectors import prescriptions_visible_to
 from intake.services.events import prescription_event_record
 from intake.services.final_check import CheckInput, final_check_record
 from intake.services.screening import duplicate_orders_refresh
+from intake.shipping.backends import CarrierError, Label, ShippingBackend, ShipTo, shipping_backend
 
 S = PrescriptionStatus
 MAX_TEXT = 1000
@@ -68,6 +70,8 @@ NOTIFY_ON: dict[str, str] = {
     Action.REFILL_LAPSE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
 }
 CLOSING = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+
+logger = logging.getLogger(__name__)
 
 
 def lock_prescription(actor: User | None, prescription_id: int) -> Prescription:
@@ -344,8 +348,25 @@ def prescription_final_check(
     )
 
 
+def prescription_ship(
+    *, prescription_id: int, actor: User, carrier: str = "", tracking_number: str = "", service: str = ""
+) -> Prescription:
+    """Ship a ready fill: with a tracking number typed in, as it is; without one, through the carrier
+    service (SHIPPING_BACKEND=easypost), which sells a label for the patient's address."""
+    backend = shipping_backend()
+    if tracking_number.strip() or not backend.buys_labels:
+        return prescription_ship_recorded(
+            prescription_id=prescription_id, actor=actor, carrier=carrier, tracking_number=tracking_number
+        )
+    return prescription_ship_bought(
+        prescription_id=prescription_id, actor=actor, backend=backend, carrier=carrier.strip(), service=service.strip()
+    )
+
+
 @transaction.atomic(durable=True)
-def prescription_ship(*, prescription_id: int, actor: User, carrier: str, tracking_number: str) -> Prescription:
+def prescription_ship_recorded(
+    *, prescription_id: int, actor: User, carrier: str, tracking_number: str, label: Label | None = None
+) -> Prescription:
     carrier_name = required_text(carrier, "carrier", "the carrier")[:40]
     tracking = required_text(tracking_number, "tracking_number", "the tracking number")
     if len(tracking) > 60:
@@ -354,16 +375,79 @@ def prescription_ship(*, prescription_id: int, actor: User, carrier: str, tracki
     def ship(prescription: Prescription) -> None:
         refuse_past_beyond_use_date(prescription)
         refuse_unlicensed_state(prescription)
+        if label is not None and current_fill(prescription).carrier_shipment_id != label.shipment_id:
+            raise Conflict("Someone else changed this prescription's label a moment ago; reload it.")
         prescription.carrier = carrier_name
         prescription.tracking_number = tracking
         prescription.shipped_at = timezone.now()
 
-    return transition(
-        prescription_id=prescription_id,
-        action=Action.SHIP,
-        actor=actor,
-        details={"carrier": carrier_name, "tracking_number": tracking},
-        before=ship,
+    details = {"carrier": carrier_name, "tracking_number": tracking}
+    if label is not None:
+        details |= {"service": label.service, "carrier_shipment_id": label.shipment_id}
+    return transition(prescription_id=prescription_id, action=Action.SHIP, actor=actor, details=details, before=ship)
+
+
+def current_fill(prescription: Prescription) -> Fill:
+    return Fill.objects.get(prescription=prescription, number=prescription.fill_number)
+
+
+@transaction.atomic(durable=True)
+def ship_label_claim(*, prescription_id: int, actor: User, backend: ShippingBackend) -> tuple[Fill, ShipTo]:
+    """Every refusal that needs no carrier comes first (status, beyond-use date, licence); then the
+    fill, under the prescription's lock, names the one shipment its label is bought from."""
+    prescription = lock_prescription(actor, prescription_id)
+    transition_check(actor, Action.SHIP, prescription)
+    refuse_past_beyond_use_date(prescription)
+    refuse_unlicensed_state(prescription)
+    patient = prescription.patient
+    ship_to = ShipTo(
+        name=patient.full_name, street1=patient.address_line1, street2=patient.address_line2, city=patient.city,
+        state=patient.state, zip=patient.postal_code, phone=patient.phone, email=patient.email,
+    )  # fmt: skip
+    return current_fill(prescription), ship_to
+
+
+def prescription_ship_bought(
+    *, prescription_id: int, actor: User, backend: ShippingBackend, carrier: str = "", service: str = ""
+) -> Prescription:
+    """Buy the fill's label and ship it. The carrier's HTTP calls happen outside any row lock; a
+    label is bought at most once per fill: the fill keeps the one shipment it is bought from (the
+    first request to name it wins, the carrier sells a shipment once), and a label whose ship then
+    fails is refunded."""
+    fill, ship_to = ship_label_claim(prescription_id=prescription_id, actor=actor, backend=backend)
+    try:
+        if not fill.carrier_shipment_id:
+            quote = backend.quote(ship_to)
+            # Conditional update: of two staff at once, the first names the shipment; the other buys it too,
+            # and the carrier answers the same label.
+            Fill.objects.filter(pk=fill.pk, carrier_shipment_id="").update(carrier_shipment_id=quote.shipment_id)
+            fill.refresh_from_db(fields=["carrier_shipment_id", "label_url"])
+        label = backend.buy(fill.carrier_shipment_id, carrier=carrier, service=service)
+    except CarrierError as exc:
+        raise Conflict(exc.message) from exc
+    Fill.objects.filter(pk=fill.pk, carrier_shipment_id=label.shipment_id).update(label_url=label.label_url)
+    try:
+        return prescription_ship_recorded(
+            prescription_id=prescription_id, actor=actor, carrier=label.carrier, tracking_number=label.tracking_code,
+            label=label,
+        )  # fmt: skip
+    except (WorkflowError, ValidationError):
+        ship_label_refund(fill_id=fill.pk, label=label, backend=backend)
+        raise
+
+
+def ship_label_refund(*, fill_id: int, label: Label, backend: ShippingBackend) -> None:
+    """A bought label that did not ship goes back to the carrier; the fill forgets it, so that a later
+    ship buys a new one. A refund the carrier refuses leaves the label on the fill, for staff to see."""
+    if Fill.objects.filter(pk=fill_id, tracking_number=label.tracking_code).exists():
+        return  # another request shipped the fill under this very label
+    try:
+        backend.refund(label.shipment_id)
+    except CarrierError:
+        logger.warning("label refund refused", extra={"fill": fill_id})
+        return
+    Fill.objects.filter(pk=fill_id, carrier_shipment_id=label.shipment_id, tracking_number="").update(
+        carrier_shipment_id="", label_url=""
     )
 
 
