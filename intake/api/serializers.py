@@ -416,7 +416,7 @@ class ShipSerializer(serializers.Serializer):
     )  # fmt: skip
     tracking_number = Text(
         max_length=60, required=False, allow_blank=True,
-        help_text="Omit with SHIPPING_BACKEND=easypost: the cheapest allowed label is bought and its tracking recorded.",
+        help_text="Omit with SHIPPING_BACKEND=easypost: the cheapest allowed label is bought, its tracking kept.",
     )  # fmt: skip
     service = Text(
         max_length=40, required=False, allow_blank=True,

@@ -82,8 +82,9 @@ def test_two_buyers_at_once_get_the_one_label_the_carrier_sold(backend):
 
 
 def test_a_rate_the_shipment_does_not_offer_is_a_message(backend):
-    with recorded.use_cassette("label_bought_at_once.yaml", allow_playback_repeats=True), pytest.raises(
-        CarrierError, match="no DHL Express rate"
+    with (
+        recorded.use_cassette("label_bought_at_once.yaml", allow_playback_repeats=True),
+        pytest.raises(CarrierError, match="no DHL Express rate"),
     ):
         backend.buy(SHIPMENT, carrier="DHL", service="Express")
 
