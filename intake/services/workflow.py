@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +50,15 @@ from intake.selectors import prescriptions_visible_to
 from intake.services.events import prescription_event_record
 from intake.services.final_check import CheckInput, final_check_record
 from intake.services.screening import duplicate_orders_refresh
-from intake.shipping.backends import CarrierError, Label, ShippingBackend, ShipTo, shipping_backend
+from intake.shipping.backends import (
+    CarrierError,
+    Label,
+    Rate,
+    ShippingBackend,
+    ShipTo,
+    shipping_backend,
+    shipping_buys_labels,
+)
 
 S = PrescriptionStatus
 MAX_TEXT = 1000
@@ -353,11 +362,14 @@ def prescription_ship(
 ) -> Prescription:
     """Ship a ready fill: with a tracking number typed in, as it is; without one, through the carrier
     service (SHIPPING_BACKEND=easypost), which sells a label for the patient's address."""
-    backend = shipping_backend()
-    if tracking_number.strip() or not backend.buys_labels:
+    if tracking_number.strip() or not shipping_buys_labels():
         return prescription_ship_recorded(
             prescription_id=prescription_id, actor=actor, carrier=carrier, tracking_number=tracking_number
         )
+    try:
+        backend = shipping_backend()
+    except CarrierError as exc:
+        raise Conflict(exc.message) from exc
     return prescription_ship_bought(
         prescription_id=prescription_id, actor=actor, backend=backend, carrier=carrier.strip(), service=service.strip()
     )
@@ -399,12 +411,33 @@ def ship_label_claim(*, prescription_id: int, actor: User, backend: ShippingBack
     transition_check(actor, Action.SHIP, prescription)
     refuse_past_beyond_use_date(prescription)
     refuse_unlicensed_state(prescription)
+    return current_fill(prescription), ship_to_patient(prescription)
+
+
+def ship_to_patient(prescription: Prescription) -> ShipTo:
     patient = prescription.patient
-    ship_to = ShipTo(
+    return ShipTo(
         name=patient.full_name, street1=patient.address_line1, street2=patient.address_line2, city=patient.city,
         state=patient.state, zip=patient.postal_code, phone=patient.phone, email=patient.email,
     )  # fmt: skip
-    return current_fill(prescription), ship_to
+
+
+@dataclass(frozen=True)
+class ShipOffer:
+    """What the ship page offers with a carrier service: its rates, or why there are none."""
+
+    rates: tuple[Rate, ...] = ()
+    problem: str = ""
+
+
+def ship_offer(prescription: Prescription) -> ShipOffer | None:
+    """The carrier's rates for a ready fill (None: no carrier service, staff type the tracking)."""
+    if not shipping_buys_labels() or prescription.status != S.READY:
+        return None
+    try:
+        return ShipOffer(rates=shipping_backend().quote(ship_to_patient(prescription)).rates)
+    except CarrierError as exc:
+        return ShipOffer(problem=exc.message)
 
 
 def prescription_ship_bought(

@@ -222,9 +222,13 @@ class EasyPostBackend:
             raise CarrierError(_carrier_message(exc)) from exc
 
 
+def shipping_buys_labels() -> bool:
+    return settings.SHIPPING_BACKEND == "easypost"
+
+
 def shipping_backend() -> ShippingBackend:
     """The backend the settings choose."""
-    if settings.SHIPPING_BACKEND == "easypost":
+    if shipping_buys_labels():
         return EasyPostBackend(
             api_key=settings.EASYPOST_API_KEY,
             from_address=settings.SHIPPING_FROM_ADDRESS,

@@ -280,10 +280,32 @@ class FinalCheckForm(forms.Form):
 
 
 class ShipForm(forms.Form):
+    """Carrier and tracking number typed in; with a carrier service, a rate ("USPS:Priority") to buy
+    instead, the tracking number left blank."""
+
     carrier = forms.CharField(
         max_length=40, widget=forms.TextInput(attrs={"list": "carriers"}), validators=[validate_single_line]
     )
     tracking_number = forms.CharField(max_length=60, validators=[validate_single_line])
+    rate = forms.RegexField(
+        regex=r"^[\w .-]{1,40}:[\w .-]{1,40}$", required=False, widget=forms.HiddenInput,
+        error_messages={"invalid": "Choose one of the carrier's rates."},
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, buys_labels: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if buys_labels:
+            self.fields["carrier"].required = False
+            self.fields["tracking_number"].required = False
+            self.fields["tracking_number"].help_text = "Leave blank to buy the label chosen above."
+
+    def chosen(self) -> tuple[str, str]:
+        """The carrier and service of the chosen rate, or the typed carrier and no service."""
+        rate = self.cleaned_data.get("rate") or ""
+        if rate and not self.cleaned_data.get("tracking_number"):
+            carrier, service = rate.split(":", 1)
+            return carrier, service
+        return self.cleaned_data.get("carrier") or "", ""
 
 
 class MasterFormulationForm(forms.Form):

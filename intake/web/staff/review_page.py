@@ -36,6 +36,8 @@ from intake.services.compounding import latest_record
 from intake.services.dispensing import fill_plan, plan_note
 from intake.services.final_check import compounder_refusal
 from intake.services.refills import refill_state
+from intake.services.workflow import ship_offer
+from intake.shipping.backends import shipping_buys_labels
 from intake.web.staff.access import error_text, get_prescription, staff_user
 from intake.web.staff.forms import (
     ApproveForm,
@@ -127,7 +129,9 @@ def review_context(prescription: Prescription, *, reader: User | None = None, **
         "reject_form": ReasonForm(prefix="reject"),
         "clarify_form": ClarificationForm(prefix="clarify"),
         "cancel_form": ReasonForm(prefix="cancel"),
-        "ship_form": ShipForm(prefix="ship"),
+        "ship_form": ShipForm(prefix="ship", buys_labels=shipping_buys_labels()),
+        # With a carrier service: its rates for the patient's address (an HTTP call, only when ready).
+        "ship_offer": ship_offer(prescription),
         "rescreen_form": RescreenForm(prefix="rescreen"),
         # Hard stops not verified yet: each blocks approval.
         "hard_stops": hard_stops_blocking(prescription.flags),

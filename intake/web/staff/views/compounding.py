@@ -32,6 +32,7 @@ from intake.services.workflow import (
     prescription_ship,
     prescription_start_compounding,
 )
+from intake.shipping.backends import shipping_buys_labels
 from intake.web.drafts import RESTORED_RECORD_MESSAGE, form_restore, keep_form_when_signed_out
 from intake.web.staff.access import error_text, get_prescription, staff_required, staff_user
 from intake.web.staff.forms import (
@@ -239,15 +240,17 @@ def final_check(request: HttpRequest, prescription_id: int) -> HttpResponse:
 @require_POST
 def ship(request: HttpRequest, prescription_id: int) -> HttpResponse:
     prescription = get_prescription(request, prescription_id)
-    form = ShipForm(request.POST, prefix="ship")
+    form = ShipForm(request.POST, prefix="ship", buys_labels=shipping_buys_labels())
     if not form.is_valid():
         return render_review_errors(request, prescription, ship_form=form)
+    carrier, service = form.chosen()
     try:
         prescription_ship(
             prescription_id=prescription.pk,
             actor=staff_user(request),
-            carrier=form.cleaned_data["carrier"],
+            carrier=carrier,
             tracking_number=form.cleaned_data["tracking_number"],
+            service=service,
         )
     except ValidationError as exc:
         form.add_error(None, error_text(exc))
@@ -255,8 +258,10 @@ def ship(request: HttpRequest, prescription_id: int) -> HttpResponse:
     except WorkflowError as exc:
         messages.error(request, exc.message)
         return to_review(prescription.pk)
-    audit(request, AuditAction.ACTION, prescription=prescription, description="shipped")
-    messages.success(request, "Marked as shipped.")
+    bought = not form.cleaned_data["tracking_number"]
+    audit(request, AuditAction.ACTION, prescription=prescription,
+          description="shipped with a bought label" if bought else "shipped")  # fmt: skip
+    messages.success(request, "Label bought and marked as shipped: print it below." if bought else "Marked as shipped.")
     return to_review(prescription.pk)
 
 
