@@ -184,3 +184,15 @@ def test_the_ship_page_shows_the_rates_and_buys_the_label(easypost, ready, clien
     shipped = client.get(reverse("staff:review", args=[ready.pk])).content.decode()
     assert f'href="{LABEL}"' in shipped
     assert "Print the shipping label" in shipped
+
+
+def test_a_double_click_buys_the_shipment_the_first_click_named(easypost, ready, technician_api):
+    # The first click named the fill's shipment and is buying it; the carrier sells it to that click.
+    Fill.objects.filter(prescription=ready, number=ready.fill_number).update(carrier_shipment_id=SHIPMENT)
+
+    with recorded.use_cassette("label_bought_at_once.yaml") as cassette:  # no new shipment in it
+        response = ship(technician_api, ready)
+
+    assert response.status_code == 200
+    assert cassette.all_played
+    assert current_fill(ready).tracking_number == TRACKING
