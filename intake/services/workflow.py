@@ -404,7 +404,7 @@ def current_fill(prescription: Prescription) -> Fill:
 
 
 @transaction.atomic(durable=True)
-def ship_label_claim(*, prescription_id: int, actor: User, backend: ShippingBackend) -> tuple[Fill, ShipTo]:
+def ship_label_claim(*, prescription_id: int, actor: User) -> tuple[Fill, ShipTo]:
     """Every refusal that needs no carrier comes first (status, beyond-use date, licence); then the
     fill, under the prescription's lock, names the one shipment its label is bought from."""
     prescription = lock_prescription(actor, prescription_id)
@@ -447,7 +447,7 @@ def prescription_ship_bought(
     label is bought at most once per fill: the fill keeps the one shipment it is bought from (the
     first request to name it wins, the carrier sells a shipment once), and a label whose ship then
     fails is refunded."""
-    fill, ship_to = ship_label_claim(prescription_id=prescription_id, actor=actor, backend=backend)
+    fill, ship_to = ship_label_claim(prescription_id=prescription_id, actor=actor)
     try:
         if not fill.carrier_shipment_id:
             quote = backend.quote(ship_to)
