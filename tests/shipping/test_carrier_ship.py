@@ -196,3 +196,23 @@ def test_a_double_click_buys_the_shipment_the_first_click_named(easypost, ready,
     assert response.status_code == 200
     assert cassette.all_played
     assert current_fill(ready).tracking_number == TRACKING
+
+
+def test_the_ship_page_says_why_the_carrier_offers_nothing_and_keeps_the_typed_way(
+    easypost, ready, client, login, technician
+):
+    login(client, technician)
+    with recorded.use_cassette("invalid_key.yaml"):
+        page = client.get(reverse("staff:review", args=[ready.pk]))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "refused the pharmacy&#x27;s API key" in text
+    assert "Buy label and ship" not in text
+    assert "Mark as shipped" in text
+
+    with recorded.use_cassette("invalid_key.yaml", allow_playback_repeats=True):  # the page asks again
+        refused = client.post(reverse("staff:ship", args=[ready.pk]), {"ship-rate": "USPS:Priority"}, follow=True)
+    assert "refused the pharmacy&#x27;s API key" in refused.content.decode()
+    ready.refresh_from_db()
+    assert ready.status == S.READY
