@@ -30,9 +30,8 @@ recorded = vcr.VCR(
 recorded.register_matcher("seen", _seen)
 
 
-@pytest.fixture
-def easypost(settings):
-    """SHIPPING_BACKEND=easypost with a test key; use `recorded.use_cassette(...)` for the answers."""
+def easypost_on(settings):
+    """SHIPPING_BACKEND=easypost with a test key; the answers come from `recorded.use_cassette(...)`."""
     settings.SHIPPING_BACKEND = "easypost"
     settings.EASYPOST_API_KEY = "EZTK_test_key_for_recorded_answers"
     settings.EASYPOST_API_BASE = ""
@@ -40,3 +39,8 @@ def easypost(settings):
     settings.SHIPPING_SERVICES = []
     SENT.clear()
     return settings
+
+
+@pytest.fixture
+def easypost(settings):
+    return easypost_on(settings)
