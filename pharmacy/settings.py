@@ -44,6 +44,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -69,6 +79,8 @@ PHARMACY_EMAIL = env_str("PHARMACY_EMAIL", "pharmacy@demo.test")
 # Shipping labels: "manual" (staff type the carrier and tracking number) or "easypost" (labels bought
 # through EasyPost for the patient's address).
 SHIPPING_BACKEND = env_str("SHIPPING_BACKEND", "manual")
+if SHIPPING_BACKEND not in ("manual", "easypost"):
+    raise ImproperlyConfigured(f"SHIPPING_BACKEND must be manual or easypost, not {SHIPPING_BACKEND!r}")
 EASYPOST_API_KEY = env_str("EASYPOST_API_KEY", "")
 EASYPOST_API_BASE = env_str("EASYPOST_API_BASE", "")  # empty: EasyPost's own (https://api.easypost.com/v2)
 # The carriers and services the pharmacy buys (empty: any EasyPost offers); the cheapest is bought.
@@ -76,10 +88,10 @@ SHIPPING_CARRIERS = env_list("SHIPPING_CARRIERS", ["USPS", "UPS"])
 SHIPPING_SERVICES = env_list("SHIPPING_SERVICES", [])
 # A month of LDN capsules in a padded mailer: ounces and inches, as EasyPost takes them.
 SHIPPING_PARCEL = {
-    "length": float(env_str("SHIPPING_PARCEL_LENGTH_IN", "8")),
-    "width": float(env_str("SHIPPING_PARCEL_WIDTH_IN", "6")),
-    "height": float(env_str("SHIPPING_PARCEL_HEIGHT_IN", "2")),
-    "weight": float(env_str("SHIPPING_PARCEL_WEIGHT_OZ", "4")),
+    "length": env_float("SHIPPING_PARCEL_LENGTH_IN", 8),
+    "width": env_float("SHIPPING_PARCEL_WIDTH_IN", 6),
+    "height": env_float("SHIPPING_PARCEL_HEIGHT_IN", 2),
+    "weight": env_float("SHIPPING_PARCEL_WEIGHT_OZ", 4),
 }
 # The return address printed on labels.
 SHIPPING_FROM_ADDRESS = {
