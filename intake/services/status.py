@@ -264,7 +264,7 @@ def carrier_news(prescription: Prescription) -> dict[str, Any]:
         return {}
     if hasattr(prescription, "carrier_status"):
         # status_lookup read it with the prescription; a prescription found another way asks here.
-        status, at = prescription.carrier_status, prescription.carrier_status_at
+        status, at = prescription.carrier_status, getattr(prescription, "carrier_status_at", None)
     else:
         found = _carrier_news(prescription.pk, prescription.tracking_number).values_list("status", "occurred_at")
         status, at = found.first() or (None, None)
