@@ -159,6 +159,11 @@ def tracking_problems() -> Any:
     )
 
 
+def tracking_problems_count() -> int:
+    """How many parcels wait for the staff (a count on the partial index of open problems)."""
+    return TrackingEvent.objects.filter(needs_staff=True, handled_at__isnull=True).count()
+
+
 @transaction.atomic(durable=True)
 def tracking_problem_handle(*, event_id: int, actor: User, note: str, entry: AuditEntry) -> TrackingEvent:
     """Record what the staff did about a failed or returned parcel; it leaves the list."""

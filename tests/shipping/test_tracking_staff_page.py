@@ -90,3 +90,11 @@ def test_the_pharmacys_administrators_and_prescribers_cannot_open_it(returned, p
         assert client.post(f"{PAGE}{problem.pk}/handled/", {"handled_note": "x"}).status_code == 403
     problem.refresh_from_db()
     assert problem.handled_at is None
+
+
+def test_the_dashboard_counts_the_parcels_waiting(returned, pharmacist, login):
+    response = _signed_in(pharmacist, login).get("/pharmacy/dashboard/")
+
+    html = response.content.decode()
+    assert 'data-shipping-problems="1"' in html
+    assert "1 parcel the carrier could not deliver" in html
