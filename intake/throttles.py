@@ -100,6 +100,7 @@ class Throttle:
 
 
 QUESTIONNAIRE = Throttle("questionnaire")
+CARRIER_WEBHOOK = Throttle("carrier_webhook")
 MISSES_PER_CLIENT = Throttle("patient_lookup")
 MISSES_PER_CLIENT_DAILY = Throttle("patient_lookup_daily")
 MISSES_PER_REFERENCE = Throttle("patient_reference")
@@ -118,6 +119,11 @@ def _client(request: HttpRequest) -> str:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
     return str(parsed)
+
+
+def carrier_webhook_allowed(request: HttpRequest) -> bool:
+    """Count one call to the carrier's webhook; False once this client is over the rate."""
+    return CARRIER_WEBHOOK.hit(f"client:{_client(request)}") <= CARRIER_WEBHOOK.limit()
 
 
 def normalize_reference(reference: str) -> str:

@@ -354,6 +354,8 @@ REST_FRAMEWORK = {
         "patient_lookup_daily": env_str("THROTTLE_PATIENT_LOOKUP_DAILY", "50/day"),
         "patient_reference": env_str("THROTTLE_PATIENT_REFERENCE", "10/day"),
         "questionnaire": env_str("THROTTLE_QUESTIONNAIRE", "20/min"),
+        # The carrier's tracking webhooks, per client address (a busy day's parcels fit well within).
+        "carrier_webhook": env_str("THROTTLE_CARRIER_WEBHOOK", "300/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -444,6 +446,8 @@ WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 # Tries of one delivery: 30 s, then doubling up to an hour between tries, about nine hours in all.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 16)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# The secret EasyPost signs its tracking webhooks with; empty refuses every call to /webhooks/easypost/.
+EASYPOST_WEBHOOK_SECRET = env_str("EASYPOST_WEBHOOK_SECRET", "")
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 30)
 QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
 # The clock. Where a prescription idles in a staff status longer than this, the queue

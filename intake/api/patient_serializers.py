@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from intake.models import LiverCondition, Pregnancy, PrescriptionStatus, RenewalStatus, SymptomLevel
+from intake.models import CarrierStatus, LiverCondition, Pregnancy, PrescriptionStatus, RenewalStatus, SymptomLevel
 from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
 from intake.validators import validate_free_text, validate_single_line
 
@@ -148,6 +148,11 @@ class PatientStatusSerializer(serializers.Serializer):
     recall_notice = serializers.CharField(
         allow_null=True, help_text="Set when a recall reached the medicine handed over: whom to call."
     )
+    carrier_status = serializers.ChoiceField(
+        choices=CarrierStatus.choices, allow_null=True, help_text="The carrier's latest news of the parcel, or null."
+    )
+    carrier_status_text = serializers.CharField(allow_null=True, help_text="The same news in words.")
+    carrier_status_at = serializers.DateTimeField(allow_null=True, help_text="When the carrier reported it.")
     fill_number = serializers.IntegerField(help_text="Which fill: 1 is the first, 2 the first refill.")
     refills_left = serializers.IntegerField()
     refill_possible_from = serializers.DateField(

@@ -34,6 +34,8 @@ class NotificationEvent(models.TextChoices):
     RESCREEN_REQUESTED = "rescreen_requested", "New questionnaire asked by the pharmacist"
     RECALL_CONTACT = "recall_contact", "Recall: please contact the pharmacy"
     RECALL_REMADE = "recall_remade", "Recall: being made again"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Parcel out for delivery"
+    DELIVERED = "delivered", "Parcel delivered"
 
 
 class Channel(models.TextChoices):

@@ -113,6 +113,7 @@ class Action(models.TextChoices):
     RECALL_REMAKE = "recall_remake", "A lot in it was recalled; to be compounded again"
     FILL_FROM_BATCH = "fill_from_batch", "Filled from a released batch"
     RECALL_CONTACT = "recall_contact", "A lot in it was recalled; the patient asked to contact the pharmacy"
+    DELIVERED = "delivered", "Delivered (the carrier's tracking)"
 
 
 # Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through
@@ -172,6 +173,8 @@ TRANSITIONS: dict[str, Transition] = {
     Action.FILL_FROM_BATCH: Transition(frozenset({S.APPROVED, S.COMPOUNDING}), S.FINAL_CHECK, _STAFF),
     # A lot in the fill was recalled before it was handed over: its record is void, it is made again.
     Action.RECALL_REMAKE: Transition(frozenset({S.FINAL_CHECK, S.READY}), S.COMPOUNDING, _PHARMACIST),
+    # The carrier's signed word that the parcel reached the patient closes the fill; nobody types it.
+    Action.DELIVERED: Transition(frozenset({S.SHIPPED}), S.COMPLETED, frozenset({SYSTEM})),
 }
 
 # Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.

@@ -63,6 +63,8 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     E.RESCREEN_REQUESTED: (Audience.PATIENT,),
     E.RECALL_CONTACT: (Audience.PATIENT,),
     E.RECALL_REMADE: (Audience.PATIENT,),
+    E.OUT_FOR_DELIVERY: (Audience.PATIENT,),
+    E.DELIVERED: (Audience.PATIENT,),
 }
 
 

@@ -46,6 +46,8 @@ SUBJECTS: dict[str, str] = {
     E.RESCREEN_REQUESTED: "Please answer our health questions again for prescription {reference}",
     E.RECALL_CONTACT: "Please contact the pharmacy about prescription {reference}",
     E.RECALL_REMADE: "We are preparing prescription {reference} again",
+    E.OUT_FOR_DELIVERY: "Prescription {reference} is out for delivery today",
+    E.DELIVERED: "Prescription {reference} was delivered",
 }
 
 # The patient's link is their questionnaire for these events, the status page otherwise.

@@ -6,17 +6,17 @@ strength, dosage form, indication, flag or pharmacist note ever leaves this modu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from intake.clinical.verification import hard_stops_blocking
 from intake.errors import NotFound
-from intake.models import Prescription, PrescriptionStatus, RecallAffected, RecallOutcome
+from intake.models import CarrierStatus, Prescription, PrescriptionStatus, RecallAffected, RecallOutcome, TrackingEvent
 from intake.throttles import normalize_reference
 
 S = PrescriptionStatus
@@ -120,6 +120,10 @@ class PatientStatus:
     tracking_url: str | None
     # A recall reached what the patient has: whom to call, and to keep it until then.
     recall_notice: str | None = None
+    # The carrier's latest news of the parcel, in words, and when the carrier saw it.
+    carrier_status: str | None = None
+    carrier_status_text: str | None = None
+    carrier_status_at: datetime | None = None
 
     @property
     def is_ready(self) -> bool:
@@ -149,6 +153,9 @@ class PatientStatus:
             "tracking_number": self.tracking_number,
             "tracking_url": self.tracking_url,
             "recall_notice": self.recall_notice,
+            "carrier_status": self.carrier_status,
+            "carrier_status_text": self.carrier_status_text,
+            "carrier_status_at": self.carrier_status_at.isoformat() if self.carrier_status_at else None,
         }
 
 
@@ -158,8 +165,12 @@ def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
     NotFound both for an unknown reference and for a wrong birth date, so a miss says nothing.
     """
     # The questionnaire with it: the expected date and the refill rules read when it was answered.
+    # The carrier's latest news rides in the same query.
+    latest = _carrier_news(OuterRef("pk"), OuterRef("tracking_number"))
     prescriptions = Prescription.objects.select_related("patient", "questionnaire").annotate(
-        recall_reached=Exists(_recall_reaching(OuterRef("pk")))
+        recall_reached=Exists(_recall_reaching(OuterRef("pk"))),
+        carrier_status=Subquery(latest.values("status")[:1]),
+        carrier_status_at=Subquery(latest.values("occurred_at")[:1]),
     )
     try:
         return prescriptions.get(reference=normalize_reference(reference), patient__date_of_birth=date_of_birth)
@@ -230,7 +241,36 @@ def patient_status(prescription: Prescription, today: date | None = None) -> Pat
         tracking_number=prescription.tracking_number if shipped else None,
         tracking_url=tracking_url(prescription.carrier, prescription.tracking_number) if shipped else None,
         recall_notice=recall_notice(prescription),
+        **carrier_news(prescription),
     )
+
+
+def _carrier_news(prescription: Any, tracking_number: Any) -> QuerySet[TrackingEvent]:
+    """The carrier's events for the shipment under way, the latest first; once delivered, delivered
+    stays the news (a late event from before the delivery does not move the parcel back)."""
+    delivered_first = Case(
+        When(status=CarrierStatus.DELIVERED, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return (
+        TrackingEvent.objects.filter(prescription=prescription, tracking_code=tracking_number)
+        .exclude(status=CarrierStatus.UNKNOWN)
+        .order_by(delivered_first.desc(), "-occurred_at", "-pk")
+    )
+
+
+def carrier_news(prescription: Prescription) -> dict[str, Any]:
+    """The carrier's latest news of a shipped prescription, as PatientStatus fields."""
+    if not prescription.tracking_number:
+        return {}
+    if hasattr(prescription, "carrier_status"):
+        # status_lookup read it with the prescription; a prescription found another way asks here.
+        status, at = prescription.carrier_status, getattr(prescription, "carrier_status_at", None)
+    else:
+        found = _carrier_news(prescription.pk, prescription.tracking_number).values_list("status", "occurred_at")
+        status, at = found.first() or (None, None)
+    if not status:
+        return {}
+    return {"carrier_status": status, "carrier_status_text": CarrierStatus(status).label, "carrier_status_at": at}
 
 
 RECALL_NOTICE = (

@@ -75,6 +75,7 @@ NOTIFY_ON: dict[str, str] = {
     Action.REFILL_RESCREEN: NotificationEvent.RESCREEN_INVITATION,
     Action.REQUEST_RESCREEN: NotificationEvent.RESCREEN_REQUESTED,
     Action.RECALL_REMAKE: NotificationEvent.RECALL_REMADE,
+    Action.DELIVERED: NotificationEvent.DELIVERED,
     Action.EXPIRE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
     Action.REFILL_LAPSE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
 }

@@ -21,6 +21,8 @@ STATUS_KEYS = {"reference", "status", "status_text", "next_step", "expected_read
                "tracking_number", "tracking_url",
                # Set when a recall reached the medicine the patient has.
                "recall_notice",
+               # The carrier's latest news of the parcel.
+               "carrier_status", "carrier_status_text", "carrier_status_at",
                # What the patient can do about the next fill.
                "fill_number", "refills_left", "refill_possible_from", "renewal", "renewed_as"}  # fmt: skip
 

@@ -50,6 +50,7 @@ from intake.models import (
     Requester,
     StateLicence,
     StockLot,
+    TrackingEvent,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -155,6 +156,8 @@ TABLE: tuple[Row, ...] = (
     row("admin:index", everyone=LOGIN, superuser=OK),
     # What operators read: nothing about a patient, open to the load balancer and Prometheus.
     row("health", everyone=OK),
+    # The carrier's webhook: only a call signed with the shared secret is taken (none is set here).
+    row("easypost-webhook", "POST", everyone=DENIED),
     row("health-live", everyone=OK),
     row("prometheus-django-metrics", everyone=OK),
     row("security:totp_enrol", outsiders=LOGIN, prescribers=DENIED, staff=OK),
@@ -225,6 +228,18 @@ TABLE: tuple[Row, ...] = (
     staff_page("staff:licence_edit", not_pharmacist=DENIED),
     # Ingredient stock: the people at the bench; a count corrected by a pharmacist.
     staff_page("staff:stock", admin=DENIED),
+    # The carrier's failed deliveries and returns: the people at the bench.
+    staff_page("staff:shipping_problems", admin=DENIED),
+    row(
+        "staff:shipping_problem_handled",
+        "POST",
+        at="shipped",
+        outsiders=LOGIN,
+        prescribers=DENIED,
+        technician=ALLOWED,
+        pharmacist=ALLOWED,
+        admin=DENIED,
+    ),  # fmt: skip
     staff_page("staff:stock_receive", admin=DENIED),
     staff_page("staff:stock_lot", admin=DENIED),
     staff_page("staff:stock_correct", not_pharmacist=DENIED),
@@ -397,6 +412,7 @@ TOKEN_ROUTES = ("api-", "fhir-")
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 ID_PARAMETERS = (
     "prescription_id", "pk", "notification_id", "formulation_id", "licence_id", "stock_lot_id", "batch_id",
+    "event_id",
 )  # fmt: skip
 
 
@@ -425,6 +441,7 @@ class World:
     batch_id: int = 0  # a batch made by the technician (released for the rows that fill from it)
     recall_id: int = 0  # a recall of A's naltrexone lot (only for the rows about a recall)
     affected_id: int = 0  # A's fill on that recall
+    tracking_event_id: int = 0  # a failed delivery of A's parcel, waiting for the staff
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -443,6 +460,7 @@ class World:
             "stock_lot_id": UNKNOWN_ID if unknown else self.stock_lot_id,
             "recall_id": UNKNOWN_ID if unknown else self.recall_id,
             "affected_id": UNKNOWN_ID if unknown else self.affected_id,
+            "event_id": UNKNOWN_ID if unknown else self.tracking_event_id,
             "lot": "NO-SUCH-LOT" if unknown else RECALL_LOT,
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
@@ -466,6 +484,7 @@ class World:
             tuple(Batch.objects.order_by("pk").values_list("status", "units_left")),
             Recall.objects.count(), Recall.objects.filter(closed_at__isnull=True).count(),
             RecallAffected.objects.filter(resolved_at__isnull=False).count(),
+            TrackingEvent.objects.count(), TrackingEvent.objects.filter(handled_at__isnull=False).count(),
         )  # fmt: skip
 
 
@@ -503,6 +522,16 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         **(_recall_of_a(a, pharmacist) if table_row.route in WITH_RECALL else {}),
         subscription_id=WebhookSubscription.objects.create(
             prescriber=prescriber, url="https://93.184.215.14/a", secret="prescriber-a-secret-0123"
+        ).pk,
+        tracking_event_id=TrackingEvent.objects.create(
+            event_id="evt_matrix",
+            tracking_code="9400MATRIX",
+            prescription=a,
+            status="failure",
+            message="Addressee not available",
+            occurred_at=timezone.now(),
+            received_at=timezone.now(),
+            needs_staff=True,
         ).pk,
         stock_lot_id=StockLot.objects.create(
             ingredient="Naltrexone HCl USP",

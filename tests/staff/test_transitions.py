@@ -16,9 +16,10 @@ from tests.workflow_helpers import advance, default_lots, released_batch, warnin
 
 S = PrescriptionStatus
 ROLES = ("pharmacist", "technician", "admin", "owner", "other_prescriber")
-# Taken by the patient or the clock, and (refills) only once time has passed: tests/refills and
-# tests/clock cover them with time travel. Here: no account may take them directly.
-NOT_STAFF_ACTIONS = (Action.QUESTIONNAIRE, Action.EXPIRE, Action.REFILL_LAPSE)
+# Taken by the patient, the clock or the carrier's tracking, and (refills) only once time has passed:
+# tests/refills and tests/clock cover them with time travel, tests/shipping the carrier's delivery.
+# Here: no account may take them directly.
+NOT_STAFF_ACTIONS = (Action.QUESTIONNAIRE, Action.EXPIRE, Action.REFILL_LAPSE, Action.DELIVERED)
 TIME_BOUND_ACTIONS = (Action.REFILL_RESCREEN,)
 # A flag to verify: the patient takes thyroid medication (a warning).
 FLAGGED_ANSWERS = {Action.VERIFY_FLAG: {"thyroid_medication": True}}
@@ -181,6 +182,29 @@ def test_allowed_action_moves_to_its_target_and_records_an_event(
     assert (event.action, event.from_status, event.to_status, event.actor) == (
         action, status, TRANSITIONS[action].target, actors[role]
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("status", S.values)
+def test_the_carriers_delivery_completes_only_a_shipped_prescription(status, prescriber, pharmacist, technician):
+    # given
+    prescription = advance(make_prescription(prescriber), status, pharmacist=pharmacist, technician=technician)
+    before = snapshot(prescription)
+
+    # when
+    def deliver() -> Prescription:
+        with transaction.atomic():
+            return workflow.transition(prescription_id=prescription.pk, action=Action.DELIVERED, actor=None,
+                                       actor_label="carrier")  # fmt: skip
+
+    # then
+    if status == S.SHIPPED:
+        assert deliver().status == S.COMPLETED
+        event = PrescriptionEvent.objects.filter(prescription=prescription).latest("id")
+        assert (event.action, event.from_status, event.actor_label) == (Action.DELIVERED, S.SHIPPED, "carrier")
+    else:
+        with pytest.raises(Conflict):
+            deliver()
+        assert snapshot(prescription) == before
 
 
 def test_the_table_covers_every_action_and_status():

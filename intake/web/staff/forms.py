@@ -499,3 +499,12 @@ STOCK_SHOW = (
 class StockFilterForm(forms.Form):
     ingredient = forms.CharField(max_length=120, required=False, validators=[validate_single_line])
     show = forms.ChoiceField(choices=STOCK_SHOW, required=False)
+
+
+class ShippingProblemForm(forms.Form):
+    handled_note = forms.CharField(
+        label="What was done",
+        max_length=300,
+        help_text="Called the patient, shipped again, asked the carrier to hold it… It takes the parcel off the list.",
+        validators=[validate_single_line],
+    )

@@ -16,6 +16,7 @@ from intake.web.staff.views import (
     queue,
     recalls,
     review,
+    shipping,
     stock,
 )
 
@@ -75,6 +76,10 @@ staff_patterns = [
     path("recalls/<int:recall_id>/", recalls.recall_detail, name="recall"),
     path("recalls/<int:recall_id>/close/", recalls.recall_close_view, name="recall_close"),
     path("recalls/<int:recall_id>/affected/<int:affected_id>/resolve/", recalls.recall_resolve, name="recall_resolve"),
+    path("shipping-problems/", shipping.shipping_problems, name="shipping_problems"),
+    path(
+        "shipping-problems/<int:event_id>/handled/", shipping.shipping_problem_handled, name="shipping_problem_handled"
+    ),
     path("formulary/", formulary.formulary, name="formulary"),
     path("formulary/formulations/new/", formulary.formulation_create, name="formulation_new"),
     path("formulary/formulations/<int:formulation_id>/", formulary.formulation_detail, name="formulation"),

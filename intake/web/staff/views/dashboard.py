@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from intake.clinical.screening import HARD_STOP, INFO, WARNING
 from intake.services.stock import expiry_warning_days, stock_to_watch
+from intake.services.tracking import tracking_problems_count
 from intake.web.staff.access import staff_required
 from intake.web.staff.charts import Bar, Series, bar_chart, line_chart, stacked_bar_chart
 from intake.web.staff.figures import SEVERITY_LABELS, StatusCount, WeekFigures, dashboard_figures, status_counts
@@ -119,6 +120,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "throughput_chart": throughput_chart(figures.weeks) if figures.has_throughput else "",
         "stock_to_watch": stock_to_watch(),
         "stock_warning_days": expiry_warning_days(),
+        "shipping_problems": tracking_problems_count(),
     }
     return render(request, "staff/dashboard.html", context)
 
