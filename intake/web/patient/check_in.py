@@ -15,6 +15,7 @@ from intake.audit import AuditAction, audit
 from intake.errors import Conflict
 from intake.models import FollowUp, Prescription
 from intake.services.follow_up import PATIENT_CHECK_IN, follow_up_by_token, follow_up_submit
+from intake.web.form_errors import service_errors_on_form
 from intake.web.patient.forms import CheckInForm
 from intake.web.patient.views import birth_date_gate
 
@@ -50,9 +51,7 @@ def check_in(request: HttpRequest, follow_up: FollowUp, token: str) -> HttpRespo
                 wants_call=form.cleaned_data["wants_call"],
             )
         except ValidationError as exc:
-            for key, problems in exc.message_dict.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
+            service_errors_on_form(form, exc)
         except Conflict:
             return redirect("patient:check_in_thanks", check_in_token=token)
         else:

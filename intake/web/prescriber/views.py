@@ -36,6 +36,7 @@ from intake.services.refills import (
 )
 from intake.services.workflow import prescription_cancel, prescription_respond
 from intake.web.drafts import form_restore, keep_form_when_signed_out
+from intake.web.form_errors import service_errors_on_form
 from intake.web.prescriber.forms import (
     PatientForm,
     PrescriptionForm,
@@ -265,9 +266,7 @@ def respond(request: HttpRequest, prescription_id: int) -> HttpResponse:
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
-            for key, problems in exc.message_dict.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
+            service_errors_on_form(form, exc)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("prescriber:detail", prescription_id=prescription.pk)
@@ -395,9 +394,7 @@ def renewal_approve_view(request: HttpRequest, renewal_id: int) -> HttpResponse:
                 refills=form.cleaned_data["refills"],
             )
         except ValidationError as exc:
-            for key, problems in exc.message_dict.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
+            service_errors_on_form(form, exc)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("prescriber:renewal", renewal_id=found.pk)

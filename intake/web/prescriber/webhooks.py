@@ -16,6 +16,7 @@ from intake.errors import NotFound, WorkflowError
 from intake.models import WebhookSubscription
 from intake.selectors import webhook_deliveries_recent, webhook_subscriptions_of
 from intake.services.webhooks import webhook_ping, webhook_subscribe, webhook_unsubscribe
+from intake.web.form_errors import service_errors_on_form
 from intake.web.prescriber.forms import WebhookSubscriptionForm
 from intake.web.prescriber.views import prescriber_required
 
@@ -65,9 +66,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
                 secret=form.cleaned_data["secret"],
             )
         except ValidationError as exc:
-            for key, problems in exc.message_dict.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
+            service_errors_on_form(form, exc)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("prescriber:webhooks")

@@ -14,6 +14,7 @@ from intake.clinical.beyond_use import bud_rules
 from intake.errors import WorkflowError
 from intake.models import DosageForm, MasterFormulation
 from intake.services.compounding import effective_bud_rule, master_formulation_save
+from intake.web.form_errors import service_errors_on_form
 from intake.web.staff.access import pharmacist_required, staff_required, staff_user
 from intake.web.staff.forms import IngredientFormSet, MasterFormulationForm, ingredient_values
 
@@ -57,9 +58,7 @@ def _edit(request: HttpRequest, formulation: MasterFormulation | None) -> HttpRe
                     formulation_id=formulation.pk if formulation else None,
                 )
             except ValidationError as exc:
-                for key, problems in exc.message_dict.items():
-                    for problem in problems:
-                        form.add_error(key if key in form.fields else None, problem)
+                service_errors_on_form(form, exc)
             except WorkflowError as exc:
                 messages.error(request, exc.message)
             else:

@@ -13,6 +13,7 @@ from intake.audit import AuditAction, audit
 from intake.errors import WorkflowError
 from intake.models import StateLicence
 from intake.services.licences import state_licence_save
+from intake.web.form_errors import service_errors_on_form
 from intake.web.staff.access import pharmacist_required, staff_required, staff_user
 from intake.web.staff.forms import StateLicenceForm
 
@@ -37,9 +38,7 @@ def _edit(request: HttpRequest, licence: StateLicence | None) -> HttpResponse:
                     actor=staff_user(request), values=form.values(), licence_id=licence.pk if licence else None
                 )
             except ValidationError as exc:
-                for key, problems in exc.message_dict.items():
-                    for problem in problems:
-                        form.add_error(key if key in form.fields else None, problem)
+                service_errors_on_form(form, exc)
             except WorkflowError as exc:
                 messages.error(request, exc.message)
             else:

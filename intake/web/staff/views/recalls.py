@@ -31,16 +31,11 @@ from intake.selectors_lots import (
     recalls_listed,
 )
 from intake.services.recalls import OBJECT_TYPE, open_recalls_of, recall_affected_resolve, recall_close, recall_open
+from intake.web.form_errors import service_errors_on_form
 from intake.web.staff.access import error_text, pharmacist_required, staff_required, staff_user
 from intake.web.staff.recall_forms import LotSearchForm, RecallCloseForm, RecallOpenForm
 
 CSV_COLUMNS = ("reference", "patient", "fill", "status", "handed_over_at", "compounded_at", "batch", "record")
-
-
-def _field_errors(form: Any, exc: ValidationError) -> None:
-    for key, problems in exc.message_dict.items():
-        for problem in problems:
-            form.add_error(key if key in form.fields else None, problem)
 
 
 def _after(request: HttpRequest) -> int:
@@ -124,7 +119,7 @@ def recall_new(request: HttpRequest) -> HttpResponse:
         try:
             recall = recall_open(actor=staff_user(request), entry=entry, **form.cleaned_data)
         except ValidationError as exc:
-            _field_errors(form, exc)
+            service_errors_on_form(form, exc)
         except WorkflowError as exc:
             messages.error(request, exc.message)
         else:
@@ -163,7 +158,7 @@ def recall_close_view(request: HttpRequest, recall_id: int) -> HttpResponse:
         try:
             recall_close(actor=staff_user(request), recall_id=recall.pk, note=form.cleaned_data["note"], entry=entry)
         except ValidationError as exc:
-            _field_errors(form, exc)
+            service_errors_on_form(form, exc)
         except WorkflowError as exc:
             messages.error(request, exc.message)
             return redirect("staff:recall", recall.pk)

@@ -14,17 +14,12 @@ from intake.audit import AuditAction, audit
 from intake.errors import WorkflowError
 from intake.models import BatchLot, IngredientLot, StockLot
 from intake.services.stock import expiry_warning_days, stock_correct, stock_receive, stock_rows
+from intake.web.form_errors import service_errors_on_form
 from intake.web.staff.access import bench_staff_required, pharmacist_required, staff_user
 from intake.web.staff.forms import StockCorrectForm, StockFilterForm, StockReceiveForm
 
 # A pharmacy holds tens of lots, not thousands; past this the page asks for a filter.
 LIST_LIMIT = 500
-
-
-def _place(form: StockReceiveForm | StockCorrectForm, exc: ValidationError) -> None:
-    for key, problems in exc.message_dict.items():
-        for problem in problems:
-            form.add_error(key if key in form.fields else None, problem)
 
 
 @bench_staff_required
@@ -69,7 +64,7 @@ def stock_receive_lot(request: HttpRequest) -> HttpResponse:
             try:
                 received = stock_receive(actor=staff_user(request), **form.cleaned_data)
             except ValidationError as exc:
-                _place(form, exc)
+                service_errors_on_form(form, exc)
             except WorkflowError as exc:
                 messages.error(request, exc.message)
             else:
@@ -128,7 +123,7 @@ def stock_correct_count(request: HttpRequest, stock_lot_id: int) -> HttpResponse
             try:
                 corrected = stock_correct(actor=staff_user(request), stock_lot_id=stock.pk, **form.cleaned_data)
             except ValidationError as exc:
-                _place(form, exc)
+                service_errors_on_form(form, exc)
             except WorkflowError as exc:
                 messages.error(request, exc.message)
             else:
