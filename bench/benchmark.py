@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import json
+import logging
 import os
 import random
 import resource
@@ -54,6 +56,7 @@ from accounts.models import Role, User
 from intake.clinical.medications import products
 from intake.clinical.refills import refill_reminder_on
 from intake.clinical.screening import PrescriptionFacts, QuestionnaireAnswers, screen
+from intake.logging import JsonFormatter, RedactPatientDataFilter, RequestIdFilter
 from intake.models import (
     Action,
     CompoundingRecord,
@@ -691,6 +694,83 @@ class Session:
                       "the status lookup")  # fmt: skip
 
 
+# What running it as a service costs a request: each instrument is its middleware; the figure times
+# the queue page with the instrument's middleware and without it. Another instrument is one more row.
+INSTRUMENTS: dict[str, tuple[str, ...]] = {
+    "metrics": ("django_prometheus.middleware.PrometheusBeforeMiddleware",
+                "django_prometheus.middleware.PrometheusAfterMiddleware"),
+}  # fmt: skip
+
+
+def instrument_cost(session: Session, *, warmup: int, iterations: int) -> dict[str, tuple[Timing, Timing]]:
+    """For each instrument, the queue page (on, off): two signed-in clients, the second built
+    without the instrument's middleware (a client loads its middleware at its first request)."""
+    costs: dict[str, tuple[Timing, Timing]] = {}
+    for name, middleware in INSTRUMENTS.items():
+        without = behind_the_proxy()
+        without.force_login(session.people.pharmacist, backend="accounts.backends.PharmacyBackend")
+        with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m not in middleware]):
+            expect(without.get("/pharmacy/queue/", {"status": QUEUE_STATUS}), 200, f"the queue without {name}")
+
+        def off(client: Client = without) -> HttpResponse:
+            return expect(client.get("/pharmacy/queue/", {"status": QUEUE_STATUS}), 200, "the queue")
+
+        timings = interleaved({"on": session.queue, "off": off}, warmup=warmup, iterations=iterations)
+        costs[name] = (timings["on"], timings["off"])
+    return costs
+
+
+def logging_cost(session: Session, *, warmup: int, iterations: int) -> dict[str, float]:
+    """The queue page with LOG_FORMAT=json and the request-id middleware against plain lines without
+    that middleware, interleaved; and the cost of writing one line in each format. Printed, not a target."""
+    request_id = "intake.middleware.RequestIdMiddleware"
+    root_handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+    plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s")
+    clients = {}
+    for name, middleware in (("json", settings.MIDDLEWARE),
+                             ("plain", [m for m in settings.MIDDLEWARE if m != request_id])):  # fmt: skip
+        with override_settings(MIDDLEWARE=middleware):
+            client = behind_the_proxy()
+            client.force_login(session.people.pharmacist, backend="accounts.backends.PharmacyBackend")
+            expect(client.get("/pharmacy/queue/", {"status": QUEUE_STATUS}), 200, "the queue")  # loads the chain
+            clients[name] = client
+
+    def queue_with(name: str, formatter: logging.Formatter) -> Callable[[], HttpResponse]:
+        def call() -> HttpResponse:
+            for handler in root_handlers:
+                handler.setFormatter(formatter)
+            return expect(clients[name].get("/pharmacy/queue/", {"status": QUEUE_STATUS}), 200, "the queue")
+
+        return call
+
+    saved = [h.formatter for h in root_handlers]
+    try:
+        timings = interleaved({"json": queue_with("json", JsonFormatter()), "plain": queue_with("plain", plain)},
+                              warmup=warmup, iterations=iterations)  # fmt: skip
+    finally:
+        for handler, formatter in zip(root_handlers, saved, strict=True):
+            handler.setFormatter(formatter)
+
+    def line_us(formatter: logging.Formatter, lines: int = 20_000) -> float:
+        handler = logging.StreamHandler(io.StringIO())
+        handler.addFilter(RequestIdFilter())
+        handler.addFilter(RedactPatientDataFilter())
+        handler.setFormatter(formatter)
+        logger = logging.getLogger("bench.lines")
+        logger.propagate, logger.handlers = False, [handler]
+        started = time.perf_counter()
+        for n in range(lines):
+            logger.warning("Notification %s try %d failed (%s); retrying in %d s", n, 2, "ConnectionRefusedError", 120)
+        return (time.perf_counter() - started) / lines * 1e6
+
+    return {
+        "queue_json_logs_p50_ms": round(timings["json"].p50, 3),
+        "queue_plain_logs_p50_ms": round(timings["plain"].p50, 3),
+        "log_line_json_us": round(line_us(JsonFormatter()), 1),
+        "log_line_plain_us": round(line_us(plain), 1),
+    }
+
+
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
@@ -945,8 +1025,10 @@ class Command(BaseCommand):
                 counts = {"floor": queries_of(session.floor), "queue": queries_of(session.queue),
                           "submit": queries_of(session.submit), "submit_fhir": queries_of(session.submit_fhir),
                           "status": queries_of(session.status), "lot_trace": queries_of(session.lot_trace)}  # fmt: skip
+                instruments = instrument_cost(session, warmup=warmup, iterations=iterations)
                 trace_uses = lot_trace_count(TRACE_LOT)
                 trace_rows = len(session.lot_trace().json()["results"])  # type: ignore[attr-defined]
+                logs = logging_cost(session, warmup=warmup, iterations=iterations)
         finally:
             celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved_celery
         warm = screen_rate(1.5, cold=False)
@@ -979,7 +1061,11 @@ class Command(BaseCommand):
             "screen_cold_per_s": round(cold),
             "worker_rss_mb": round(rss_mb(), 1),
             "build_seconds": round(builder.seconds, 1),
+            **logs,
         }
+        for name, (on, off) in instruments.items():
+            result[f"queue_{name}_on_p50_ms"] = round(on.p50, 3)
+            result[f"queue_{name}_off_p50_ms"] = round(off.p50, 3)
         self._table(result, timings, deep_rows=deep_rows, small=small, small_queue=small_queue, growth=growth)
         if plot:
             target = Path(plot)
@@ -1050,6 +1136,13 @@ class Command(BaseCommand):
         )
         self._log(f"screening, five medication lines: {result['screen_per_s']:,} a second with the line cache, "
                   f"{result['screen_cold_per_s']:,} without (target >= 20,000)")  # fmt: skip
+        for name in INSTRUMENTS:
+            on, off = result[f"queue_{name}_on_p50_ms"], result[f"queue_{name}_off_p50_ms"]
+            self._log(f"queue p50 with {name} {on:.2f} ms, without {off:.2f} ms ({on - off:+.2f} ms)")
+
+        self._log(f"queue with JSON logs and request ids {result['queue_json_logs_p50_ms']:.2f} ms, plain without "
+                  f"{result['queue_plain_logs_p50_ms']:.2f} ms; one line {result['log_line_json_us']} us as JSON, "
+                  f"{result['log_line_plain_us']} us plain")  # fmt: skip
         self._log(f"memory of this process: {result['worker_rss_mb']} MB (target <= 400); "
                   f"data built in {result['build_seconds']} s; pid {os.getpid()}")  # fmt: skip
         self._log("")

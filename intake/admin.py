@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from intake.audit import AuditAction, audit
+from intake.audit import AuditAction, Shown, audit, audit_list
 from intake.models import (
     AuditRecord,
     CompoundingRecord,
@@ -25,6 +25,7 @@ from intake.models import (
     MasterFormulation,
     Patient,
     Prescriber,
+    PrescriberLicence,
     Prescription,
     PrescriptionEvent,
     StateLicence,
@@ -56,7 +57,11 @@ class AuditedAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         if response.status_code < 400:
-            audit(request, AuditAction.LIST, object_type=self.object_type(), description="Django admin")
+            # The page's rows, as the template will show them (the same queryset: read once).
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            rows = changelist.result_list if changelist is not None else ()
+            shown = [subject for subject in map(self.shown_in_list, rows) if subject is not None]
+            audit_list(request, shown, object_type=self.object_type(), description="Django admin")
         return response
 
     def change_view(
@@ -81,6 +86,13 @@ class AuditedAdmin(admin.ModelAdmin):
     def prescription_of(self, obj: Any) -> Prescription | None:
         """The prescription the record belongs to, so the prescription's access log lists the read."""
         return None
+
+    def shown_in_list(self, obj: Any) -> Shown | None:
+        """What a list row discloses of a patient: its prescription, or None for a row that holds no patient data."""
+        prescription = self.prescription_of(obj)
+        if prescription is None:
+            return None
+        return Shown(self.object_type(), obj.pk, prescription.reference)
 
     def audit_object(
         self, request: HttpRequest, object_id: str, action: str, response: HttpResponse,
@@ -117,8 +129,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class PrescriberLicenceInline(admin.TabularInline):
+    """The prescriber's licences in other states, recorded once checked with each state's board."""
+
+    model = PrescriberLicence
+    extra = 0
+    fields = ("state", "licence_number", "expires_on")
+
+
 @admin.register(Prescriber)
 class PrescriberAdmin(HistoryAdmin):
+    inlines = (PrescriberLicenceInline,)
     list_display = ("__str__", "license_state", "license_expires", "verified_at")
     list_filter = ("credential", "license_state")
     search_fields = ("user__email", "user__last_name", "npi", "license_number")
@@ -143,6 +164,9 @@ class PatientAdmin(AuditedHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def shown_in_list(self, obj: Patient) -> Shown:
+        return Shown.patient(obj.pk)
 
 
 @admin.register(Prescription)
@@ -206,6 +230,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin, AuditedAdmin):
 
     def prescription_of(self, obj: WebhookDelivery) -> Prescription | None:
         return obj.prescription
+
+    def shown_in_list(self, obj: WebhookDelivery) -> None:
+        # The list names events and subscriptions, nothing of a patient.
+        return None
 
 
 admin.site.register(DosageForm)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.http import HttpRequest
 
 from intake.logging import redact
@@ -76,21 +78,84 @@ class AuditEntry:
         if prescription is not None:
             object_type = object_type or "prescription"
             object_id = object_id or prescription.pk
-        record = AuditRecord(
+        reference = prescription.reference if prescription is not None else ""
+        record = self.unsaved(action, object_type=object_type, object_id=object_id, prescription_reference=reference)
+        record.save()
+        return record
+
+    def unsaved(
+        self, action: str, *, object_type: str, object_id: str | int = "", prescription_reference: str = ""
+    ) -> AuditRecord:
+        return AuditRecord(
             actor=self.actor,
             actor_label=self.actor_label,
             action=action,
             object_type=object_type,
             object_id=str(object_id),
-            prescription_reference=prescription.reference if prescription is not None else "",
+            prescription_reference=prescription_reference,
             description=self.description[:200],
             method=self.method,
             path=self.path,
             ip_address=self.ip_address,
             user_agent=self.user_agent,
         )
-        record.save()
-        return record
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One record a list page showed: a prescription (its reference puts the read in its access log)
+    or a patient's own record."""
+
+    object_type: str
+    object_id: str | int
+    prescription_reference: str = ""
+
+    @classmethod
+    def prescription(cls, pk: int, reference: str) -> Shown:
+        return cls("prescription", pk, reference)
+
+    @classmethod
+    def patient(cls, pk: int) -> Shown:
+        return cls("patient", pk)
+
+
+def audit_list(
+    request: HttpRequest, shown: Iterable[Shown], *, object_type: str, object_id: str | int = "", description: str = ""
+) -> None:
+    """A list page's reads: one record per prescription or patient it showed, so each appears in
+    that patient's accounting of disclosures; one record for the list itself when it showed none.
+    One INSERT whatever the page's length."""
+    entry = AuditEntry.of(request, description=description)
+    records = [entry.unsaved(AuditAction.LIST, object_type=row.object_type, object_id=row.object_id,
+                             prescription_reference=row.prescription_reference) for row in shown]  # fmt: skip
+    if not records:
+        records = [entry.unsaved(AuditAction.LIST, object_type=object_type, object_id=object_id)]
+    # Only new rows: AuditRecord.save() refuses a second save, which bulk_create never does.
+    AuditRecord.objects.bulk_create(records)
+
+
+class Channel(models.TextChoices):
+    """Where a read or change came in."""
+
+    WEB = "web", "Web pages"
+    API = "api", "JSON API"
+    FHIR = "fhir", "FHIR"
+    ADMIN = "admin", "Django admin"
+    SYSTEM = "system", "The pharmacy's system"
+
+
+# By the request's path (pharmacy/urls.py); a record without a path was written by the pharmacy's
+# own scheduled work, with no request.
+CHANNELS = (("/api/", Channel.API), ("/fhir/", Channel.FHIR), ("/admin/", Channel.ADMIN), ("/webhooks/", Channel.API))
+
+
+def channel_of(path: str) -> Channel:
+    if not path:
+        return Channel.SYSTEM
+    for prefix, channel in CHANNELS:
+        if path.startswith(prefix):
+            return channel
+    return Channel.WEB
 
 
 def audit(
@@ -107,4 +172,4 @@ def audit(
     return entry.record(action, prescription=prescription, object_type=object_type, object_id=object_id)
 
 
-__all__ = ["AuditAction", "AuditEntry", "audit", "client_ip"]
+__all__ = ["AuditAction", "AuditEntry", "Channel", "Shown", "audit", "audit_list", "channel_of", "client_ip"]

@@ -1,6 +1,7 @@
 """Send staff who owe a second factor to enrol or verify before any other page; push an active
 session's idle limit back without writing the session on every request; keep answers out of caches;
-answer "busy, try again" when the database's write lock could not be had in time."""
+answer "busy, try again" when the database's write lock could not be had in time; give each request
+an id that its log lines (and the tasks it queues) carry."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.cache import add_never_cache_headers
 
+from intake.logging import REQUEST_ID_HEADER, current_request_id, request_id_accept
 from intake.security import SecondFactorStep, second_factor_step
 
 logger = logging.getLogger(__name__)
@@ -174,3 +176,21 @@ def _database_busy(exception: Exception) -> bool:
     if isinstance(cause, sqlite3.OperationalError):
         return getattr(cause, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
     return getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+class RequestIdMiddleware:
+    """First in the list, so that every line written for the request carries its id: the proxy's
+    X-Request-ID when it sent a well-formed one, else a new one; the answer names it too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_accept(request.headers.get(REQUEST_ID_HEADER))
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response[REQUEST_ID_HEADER] = request_id
+        return response

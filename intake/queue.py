@@ -269,6 +269,7 @@ class QueueEntry:
     claimed_by_first_name: str | None
     claimed_by_last_name: str | None
     claimed_by_email: str | None
+    price_consent: str
 
     @property
     def claimed_by_name(self) -> str:
@@ -288,7 +289,7 @@ _ENTRY_COLUMNS = (
     "pk", "reference", "status", "dosage_form", "strength_mg", "rush", "flags", "submitted_at", "status_changed_at",
     "beyond_use_date", "fill_number", "patient__first_name", "patient__last_name", "prescriber__user__first_name",
     "prescriber__user__last_name", "prescriber__credential", "claimed_by_id", "claimed_by__first_name",
-    "claimed_by__last_name", "claimed_by__email",
+    "claimed_by__last_name", "claimed_by__email", "price_consent",
 )  # fmt: skip
 
 

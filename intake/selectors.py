@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
-from accounts.models import User
+from accounts.models import Role, User
 from intake.errors import NotFound
 from intake.models import (
     AuditRecord,
     Clarification,
     Fill,
+    Patient,
+    Prescriber,
     Prescription,
+    PrescriptionDocument,
+    ProtocolTemplate,
     TitrationStep,
     WebhookDelivery,
     WebhookSubscription,
@@ -102,6 +109,104 @@ def access_log(prescription: Prescription) -> QuerySet[AuditRecord]:
     )
 
 
+# The roles of each person named on a page of the trail, one query for the page.
+ACTOR_ROLES = "pharmacy_roles"
+
+
+def patient_access_log(patient: Patient) -> QuerySet[AuditRecord]:
+    """The patient's accounting of disclosures: every read and change of their own record and of
+    any of their prescriptions, from any channel, newest first, with who acted and in what role."""
+    their_prescriptions = Prescription.objects.filter(patient=patient).values("reference")
+    about_them = Q(object_type="patient", object_id=str(patient.pk)) | Q(prescription_reference__in=their_prescriptions)
+    roles = Group.objects.filter(name__in=Role.values).order_by("name")
+    return (
+        AuditRecord.objects.filter(about_them)
+        .select_related("actor")
+        .prefetch_related(Prefetch("actor__groups", queryset=roles, to_attr=ACTOR_ROLES))
+        .order_by("-created_at", "-id")
+    )
+
+
+def actor_roles(record: AuditRecord) -> list[str]:
+    """The pharmacy roles of the person who acted, in words, as patient_access_log read them."""
+    if record.actor is None:
+        return []
+    named = [Role(group.name).label for group in getattr(record.actor, ACTOR_ROLES, [])]
+    if not named and record.actor.is_superuser:
+        named = ["Superuser"]
+    return named
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class AccessCursor:
+    """A place in a newest-first trail: the last record shown, by time and id (ids settle equal times)."""
+
+    at: dt.datetime
+    id: int
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> AccessCursor:
+        return cls(at=record.created_at, id=record.pk)
+
+    @classmethod
+    def parse(cls, text: str) -> AccessCursor | None:
+        """None for anything this class did not write."""
+        micros, _, pk = text.partition("-")
+        if not (micros.isascii() and micros.isdigit() and pk.isascii() and pk.isdigit()):
+            return None
+        if len(micros) > 18 or len(pk) > 18:
+            return None
+        try:
+            at = _EPOCH + dt.timedelta(microseconds=int(micros))
+        except OverflowError:
+            return None
+        return cls(at=at, id=int(pk))
+
+    def __str__(self) -> str:
+        # Whole microseconds, in integers: a float timestamp would round a record's time away.
+        return f"{(self.at - _EPOCH) // dt.timedelta(microseconds=1)}-{self.id}"
+
+    def older(self) -> Q:
+        return Q(created_at__lt=self.at) | Q(created_at=self.at, id__lt=self.id)
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    records: list[AuditRecord]
+    older: str  # the cursor of the next, older page; "" on the last
+
+    @property
+    def has_older(self) -> bool:
+        return bool(self.older)
+
+
+def access_page(records: QuerySet[AuditRecord], *, before: AccessCursor | None, page_size: int) -> AccessPage:
+    """One page of a newest-first trail from the cursor: one query of page_size + 1 rows (and the
+    queryset's prefetches), page 400 costing what page 1 does."""
+    if before is not None:
+        records = records.filter(before.older())
+    rows = list(records[: page_size + 1])
+    shown = rows[:page_size]
+    return AccessPage(records=shown, older=str(AccessCursor.of(shown[-1])) if len(rows) > page_size else "")
+
+
+def prescriptions_of_patient(patient: Patient) -> QuerySet[Prescription]:
+    """The patient's prescriptions, newest first, as a list of references needs them."""
+    return Prescription.objects.filter(patient=patient).order_by("-submitted_at", "-id").only("reference", "status")
+
+
+def patients_named(*, last_name: str, first_name: str, date_of_birth: dt.date) -> QuerySet[Patient]:
+    """Patients with this last name and birth date (case and accents aside), their first name
+    starting as typed."""
+    key = Patient.identity_key(first_name, last_name)
+    return Patient.objects.filter(date_of_birth=date_of_birth, name_key__startswith=key).order_by(
+        "last_name", "first_name", "id"
+    )
+
+
 def webhook_subscriptions_of(user: User) -> QuerySet[WebhookSubscription]:
     """A prescriber's active webhook subscriptions, oldest first; anyone else has none."""
     if not user.is_authenticated or not user.is_prescriber:
@@ -118,3 +223,30 @@ def webhook_deliveries_recent(user: User, *, limit: int = 20) -> list[WebhookDel
         .select_related("subscription")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def protocol_templates_of(prescriber: Prescriber) -> QuerySet[ProtocolTemplate]:
+    return ProtocolTemplate.objects.filter(owner=prescriber).order_by("name")
+
+
+def protocol_template_of(prescriber: Prescriber, template_id: int | str) -> ProtocolTemplate:
+    """One of the prescriber's own templates, or NotFound whether it does not exist or is another's."""
+    try:
+        return ProtocolTemplate.objects.get(owner=prescriber, pk=int(template_id))
+    except (ProtocolTemplate.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such template.") from None
+
+
+def documents_of(prescription: Prescription) -> QuerySet[PrescriptionDocument]:
+    """A prescription's documents, metadata only (the list pages and the API)."""
+    return PrescriptionDocument.objects.filter(prescription=prescription).select_related("uploaded_by")
+
+
+def document_for_staff(user: User, document_id: int) -> PrescriptionDocument:
+    """A document for pharmacy staff to read; NotFound for anyone else, as for an unknown id."""
+    if not (user.is_authenticated and user.is_pharmacy_staff):
+        raise NotFound()
+    document = PrescriptionDocument.objects.select_related("prescription").filter(pk=document_id).first()
+    if document is None:
+        raise NotFound()
+    return document

@@ -101,6 +101,7 @@ class Throttle:
 
 QUESTIONNAIRE = Throttle("questionnaire")
 CARRIER_WEBHOOK = Throttle("carrier_webhook")
+SMS_STATUS_WEBHOOK = Throttle("sms_status_webhook")
 MISSES_PER_CLIENT = Throttle("patient_lookup")
 MISSES_PER_CLIENT_DAILY = Throttle("patient_lookup_daily")
 MISSES_PER_REFERENCE = Throttle("patient_reference")
@@ -124,6 +125,11 @@ def _client(request: HttpRequest) -> str:
 def carrier_webhook_allowed(request: HttpRequest) -> bool:
     """Count one call to the carrier's webhook; False once this client is over the rate."""
     return CARRIER_WEBHOOK.hit(f"client:{_client(request)}") <= CARRIER_WEBHOOK.limit()
+
+
+def sms_status_webhook_allowed(request: HttpRequest) -> bool:
+    """Count one call to the SMS provider's status webhook; False once this client is over the rate."""
+    return SMS_STATUS_WEBHOOK.hit(f"client:{_client(request)}") <= SMS_STATUS_WEBHOOK.limit()
 
 
 def normalize_reference(reference: str) -> str:

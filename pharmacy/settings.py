@@ -6,6 +6,7 @@ Celery tasks run in-process after the commit, mail printed to the console (or to
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from datetime import timedelta
@@ -132,6 +133,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "intake.middleware.RequestIdMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -141,6 +143,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Patient pages in the patient's language (?lang=, cookie, the patient's own, the browser's).
+    "intake.languages.PatientLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Staff who enrolled a second factor (and pharmacists, when required) verify it before any page.
     "intake.middleware.SecondFactorRequiredMiddleware",
@@ -156,6 +160,12 @@ MIDDLEWARE = [
 ]
 # /health/ fails when a notification has waited longer than this for delivery.
 HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 15 * 60)
+# /metrics answers a scrape that meets each one set: the bearer token, a client address in the list
+# (addresses or CIDR blocks). Neither set: open while DEBUG is on, refused (403) when it is off.
+METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    ipaddress.ip_network(_network, strict=False)  # a typo fails at start, not at every scrape
 # The dashboard lists received ingredient lots that expire within this many days.
 STOCK_EXPIRY_WARNING_DAYS = env_int("STOCK_EXPIRY_WARNING_DAYS", 30)
 
@@ -171,6 +181,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.pharmacy",
@@ -311,7 +322,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LANGUAGE_CODE = "en-us"
+# Staff pages are English; patient pages follow the patient (intake/languages.py).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/Chicago")
 USE_I18N = True
 USE_TZ = True
@@ -356,6 +370,8 @@ REST_FRAMEWORK = {
         "questionnaire": env_str("THROTTLE_QUESTIONNAIRE", "20/min"),
         # The carrier's tracking webhooks, per client address (a busy day's parcels fit well within).
         "carrier_webhook": env_str("THROTTLE_CARRIER_WEBHOOK", "300/min"),
+        # Twilio's delivery status callbacks, per client address (up to three a text).
+        "sms_status_webhook": env_str("THROTTLE_SMS_STATUS_WEBHOOK", "600/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -373,6 +389,7 @@ SPECTACULAR_SETTINGS = {
         "PrescriptionStatusEnum": "intake.models.PrescriptionStatus.choices",
         "DeliveryStatusEnum": "intake.models.DeliveryStatus.choices",
         "BatchStatusEnum": "intake.models.BatchStatus.choices",
+        "DocumentKindEnum": "intake.models.DocumentKind.choices",
     },
 }
 
@@ -431,6 +448,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The pharmacy's clock, questionnaire reminders included (intake/services/timers.py): each timer
     # is idempotent, so running it every 15 minutes only decides how soon after its moment it fires.
+    # The carrier's check of addresses it has not answered for (only with SHIPPING_BACKEND=easypost).
+    "addresses-check": {
+        "task": "intake.addresses_check",
+        "schedule": timedelta(minutes=2),
+        "options": {"expires": 110},
+    },
     "pharmacy-clock": {
         "task": "intake.pharmacy_clock",
         "schedule": timedelta(minutes=15),
@@ -448,7 +471,20 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 16)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # The secret EasyPost signs its tracking webhooks with; empty refuses every call to /webhooks/easypost/.
 EASYPOST_WEBHOOK_SECRET = env_str("EASYPOST_WEBHOOK_SECRET", "")
+# Documents prescribers attach (prior labs): kept outside the static and media roots, so the web
+# server never serves them; only the pharmacy's audited download view reads them back.
+PRIVATE_DOCUMENTS_ROOT = Path(env_str("PRIVATE_DOCUMENTS_ROOT", str(BASE_DIR / "var" / "private-documents")))
+DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 10)
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 30)
+
+# Price and consent: every approved fill is quoted from intake/clinical/data/prices.json; with
+# PRICE_CONSENT_REQUIRED the patient agrees to the price on the status page before compounding
+# starts. PAYMENT_LINK_URL, shown once they agree, is the pharmacy's own payment page ("{reference}"
+# is replaced by the order number); no card data is ever taken or kept here.
+PRICE_CONSENT_REQUIRED = env_bool("PRICE_CONSENT_REQUIRED", False)
+PAYMENT_LINK_URL = env_str("PAYMENT_LINK_URL", "").strip()
+if PAYMENT_LINK_URL and not PAYMENT_LINK_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"PAYMENT_LINK_URL must be an http(s) address, not {PAYMENT_LINK_URL!r}")
 QUESTIONNAIRE_REMINDER_HOURS = env_int("QUESTIONNAIRE_REMINDER_HOURS", 48)
 # The clock. Where a prescription idles in a staff status longer than this, the queue
 # shows it as overdue.
@@ -465,6 +501,24 @@ FOLLOW_UP_AFTER_DAYS = env_int("FOLLOW_UP_AFTER_DAYS", 14)
 # Where escalations of a prescription left on hold go.
 LEAD_PHARMACIST_EMAIL = env_str("LEAD_PHARMACIST_EMAIL", PHARMACY_EMAIL)
 SMS_BACKEND = env_str("SMS_BACKEND", "intake.notifications.sms.LogSmsBackend")
+# Twilio (SMS_BACKEND=intake.notifications.sms.TwilioSmsBackend): the account, and the sender: a
+# Messaging Service when its SID is set, else the one number. Delivery news comes back to
+# SITE_URL + /webhooks/twilio/status/, signed with the auth token.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 10)
+if SMS_BACKEND == "intake.notifications.sms.TwilioSmsBackend":
+    _twilio_missing = [
+        name
+        for name, value in (("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID), ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN))
+        if not value
+    ]
+    if not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+        _twilio_missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+    if _twilio_missing:
+        raise ImproperlyConfigured(f"SMS_BACKEND is Twilio but these are not set: {', '.join(_twilio_missing)}")
 
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -483,13 +537,23 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{PHARMACY_NAME} <{PHARMACY_EMAIL}>")
 
+# "plain" for people, "json" (one object a line) for a log collector; see intake/logging.py.
+LOG_FORMAT = env_str("LOG_FORMAT") or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_phi": {"()": "intake.logging.RedactPatientDataFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact_phi": {"()": "intake.logging.RedactPatientDataFilter"},
+        "request_id": {"()": "intake.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"},
+        "json": {"()": "intake.logging.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_phi"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id", "redact_phi"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -497,3 +561,10 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Error reports (pharmacy/error_reports.py): sent only where a DSN is set, scrubbed of patient data.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from pharmacy.error_reports import error_reports_start
+
+    error_reports_start(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from intake.api.carrier_views import easypost_webhook
+from intake.api.sms_views import twilio_status_webhook
 from pharmacy import operations
 
 urlpatterns = [
@@ -9,7 +10,8 @@ urlpatterns = [
     path("health/", operations.health, name="health"),
     path("health/live/", operations.live, name="health-live"),
     path("webhooks/easypost/", easypost_webhook, name="easypost-webhook"),
+    path("webhooks/twilio/status/", twilio_status_webhook, name="twilio-status"),
     path("fhir/R4/", include("intake.api.fhir.urls")),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", operations.metrics, name="metrics"),
     path("", include("intake.web.urls")),
 ]

@@ -13,17 +13,80 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from intake.models import Prescriber
 from tests.factories import PrescriberFactory, UserFactory
+from tests.log_scan import LogScan, Offence
+
+SESSION_LOG_SCAN = pytest.StashKey[LogScan]()
+LOG_OFFENCES = pytest.StashKey[list[Offence]]()
+SCAN_DETACHED_BY = pytest.StashKey[list[str]]()
+
+
+def _compile_translations() -> None:
+    """The .mo files are not committed: compile each .po newer than its .mo (babel, no gettext)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Keep every log line of the run, as the configured handlers format it, to search at the end."""
+    _compile_translations()
+    scan = LogScan()
+    scan.start()
+    session.config.stash[SESSION_LOG_SCAN] = scan
+    session.config.stash[SCAN_DETACHED_BY] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """A test that took the scan off the root logger (a logging reconfiguration: Celery's, or
+    dictConfig) would hide every later line from it: put it back, and fail the run naming the test."""
+    import logging
+
+    scan = item.config.stash.get(SESSION_LOG_SCAN, None)
+    if scan is not None and scan.lines not in logging.getLogger().handlers:
+        logging.getLogger().addHandler(scan.lines)
+        item.config.stash[SCAN_DETACHED_BY].append(item.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """On SQLite the test database is a file (pharmacy/settings.py). Django deletes it at the end;
-    its write-ahead log and index stay behind when a thread's connection outlived the run."""
+    """A log line that names a patient the run made, or holds their birth date, medication or link
+    token, fails the run (reported in the summary). Then: on SQLite the test database is a file
+    (pharmacy/settings.py). Django deletes it at the end; its write-ahead log and index stay behind
+    when a thread's connection outlived the run."""
     from django.conf import settings
+
+    scan = session.config.stash.get(SESSION_LOG_SCAN, None)
+    if scan is not None:
+        scan.stop()
+        offences = scan.offences()
+        session.config.stash[LOG_OFFENCES] = offences
+        if offences or session.config.stash.get(SCAN_DETACHED_BY, []):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     test_file = settings.DATABASES["default"].get("TEST", {}).get("NAME")
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and test_file:
         for sidecar in ("-wal", "-shm"):
             Path(f"{test_file}{sidecar}").unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    detached = config.stash.get(SCAN_DETACHED_BY, [])
+    if detached:
+        terminalreporter.section("the log scan was taken off the root logger", red=True)
+        for nodeid in detached:
+            terminalreporter.write_line(f"by {nodeid}: lines after it went unscanned until the scan was put back")
+    offences = config.stash.get(LOG_OFFENCES, [])
+    if offences:
+        terminalreporter.section("patient data in log lines", red=True)
+        for offence in dict.fromkeys(str(o) for o in offences):
+            terminalreporter.write_line(offence)
 
 
 @pytest.fixture(autouse=True)
@@ -191,3 +254,11 @@ def _fresh_cache():
     cache.clear()
     dosage_forms_offered_forget()
     licences_forget()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_documents_in_a_tmp_dir(tmp_path_factory):
+    """Uploaded documents go to a directory of the run, never into the project's own var/."""
+    from django.conf import settings
+
+    settings.PRIVATE_DOCUMENTS_ROOT = tmp_path_factory.mktemp("private-documents")

@@ -13,8 +13,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from intake.models import CarrierStatus, LiverCondition, Pregnancy, PrescriptionStatus, RenewalStatus, SymptomLevel
+from intake.models import (
+    CarrierStatus,
+    LiverCondition,
+    Pregnancy,
+    PrescriptionStatus,
+    PriceConsent,
+    RenewalStatus,
+    SymptomLevel,
+)
 from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
+from intake.services.workflow import MAX_TEXT
 from intake.validators import validate_free_text, validate_single_line
 
 
@@ -153,6 +162,10 @@ class PatientStatusSerializer(serializers.Serializer):
     )
     carrier_status_text = serializers.CharField(allow_null=True, help_text="The same news in words.")
     carrier_status_at = serializers.DateTimeField(allow_null=True, help_text="When the carrier reported it.")
+    address_notice = serializers.CharField(
+        allow_null=True,
+        help_text="Set when the carrier cannot deliver to the patient's address and the medicine has not left.",
+    )
     fill_number = serializers.IntegerField(help_text="Which fill: 1 is the first, 2 the first refill.")
     refills_left = serializers.IntegerField()
     refill_possible_from = serializers.DateField(
@@ -164,6 +177,21 @@ class PatientStatusSerializer(serializers.Serializer):
         allow_null=True, help_text="The state of the last request to the prescriber for a renewal, or null."
     )
     renewed_as = serializers.CharField(allow_null=True, help_text="The renewed prescription's reference, or null.")
+    price_amount = serializers.DecimalField(
+        max_digits=9, decimal_places=2, allow_null=True,
+        help_text="The cash price of the current fill, quoted when it was approved; null before.",
+    )  # fmt: skip
+    price_currency = serializers.CharField(allow_null=True, help_text="ISO 4217, e.g. USD; null before a quote.")
+    price_consent = serializers.ChoiceField(
+        choices=[choice for choice in PriceConsent.choices if choice[0]],
+        allow_null=True,
+        help_text="pending: the pharmacy waits for the patient to agree (POST /api/v1/status/consent/) before "
+        "compounding; consented or declined: the answer; null: not asked.",
+    )
+    price_consent_at = serializers.DateTimeField(allow_null=True, help_text="When the patient answered.")
+    payment_url = serializers.URLField(
+        allow_null=True, help_text="The pharmacy's payment page, once the price is agreed (when it has one)."
+    )
 
 
 class PatientRequestSerializer(serializers.Serializer):
@@ -173,6 +201,15 @@ class PatientRequestSerializer(serializers.Serializer):
         r"^\s*[A-Za-z0-9-]{4,20}\s*$", max_length=40, help_text="The order number, e.g. RX-7K3M9QX."
     )
     date_of_birth = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD.")
+
+
+class PriceAnswerSerializer(PatientRequestSerializer):
+    """The body of POST /api/v1/status/consent/: the order number, birth date and the answer."""
+
+    decision = StrictChoiceField(choices=[("consent", "consent"), ("decline", "decline")])
+    reason = StrictCharField(
+        allow_blank=True, max_length=MAX_TEXT, default="", help_text="Why the price is declined (optional)."
+    )
 
 
 class CheckInAnswersSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from intake.api.patient_serializers import (
     CheckInResultSerializer,
     PatientRequestSerializer,
     PatientStatusSerializer,
+    PriceAnswerSerializer,
     QuestionnaireAnswersSerializer,
     QuestionnaireReceiptSerializer,
     StatusQuerySerializer,
@@ -34,6 +35,7 @@ from intake.clinical.follow_up import symptom_labels
 from intake.errors import NotFound
 from intake.models import Prescription, PrescriptionStatus, Requester
 from intake.services.follow_up import PATIENT_CHECK_IN, follow_up_by_token, follow_up_submit
+from intake.services.price_consent import price_consent_decline, price_consent_give
 from intake.services.questionnaire import PATIENT_LINK, questionnaire_prescription, questionnaire_submit
 from intake.services.refills import refill_request, refill_state, renewal_request
 from intake.services.status import PATIENT_STATUS_LOOKUP, patient_status, status_lookup
@@ -263,6 +265,46 @@ class PatientRenewalView(APIView):
               description="renewal asked for (API)")  # fmt: skip
         prescription.refresh_from_db()
         return _status_answer(prescription, status=status.HTTP_201_CREATED)
+
+
+class PatientPriceAnswerView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="patient_price_answer",
+        summary="A patient agrees to (consent) or declines (decline) the price of an approved order",
+        description=(
+            "With the order number and birth date, as POST /api/v1/status/. `consent` lets the pharmacy start "
+            "compounding where it waits for consent; `decline`, with an optional reason, cancels the first fill "
+            "(a refill lapses and its refill is given back) and tells the prescriber. The same answer again "
+            "changes nothing. The answer is the order's status."
+        ),
+        request=PriceAnswerSerializer,
+        responses={
+            200: PatientStatusSerializer,
+            409: _error("No price waits for an answer, or the other answer was already given."),
+            **PATIENT_REQUEST_REFUSALS,
+        },
+        auth=[],
+        tags=["patient"],
+    )
+    def post(self, request: Request) -> Response:
+        prescription = patient_identified(request)
+        body = PriceAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        declining = body.validated_data["decision"] == "decline"
+        if declining:
+            price_consent_decline(
+                prescription_id=prescription.pk, actor_label=PATIENT_STATUS_LOOKUP, reason=body.validated_data["reason"]
+            )
+        else:
+            price_consent_give(prescription_id=prescription.pk, actor_label=PATIENT_STATUS_LOOKUP)
+        audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
+              description="price declined (API)" if declining else "price agreed (API)")  # fmt: skip
+        prescription = status_lookup(reference=prescription.reference, date_of_birth=prescription.patient.date_of_birth)
+        return _status_answer(prescription)
 
 
 class CheckInAnswerView(APIView):

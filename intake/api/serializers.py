@@ -18,6 +18,7 @@ from intake.links import questionnaire_url
 from intake.models import (
     DosageFormCode,
     DoseTiming,
+    Language,
     Prescription,
     PrescriptionStatus,
     Requester,
@@ -25,6 +26,7 @@ from intake.models import (
 )
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
 from intake.selectors import SHOWN_CLARIFICATIONS, SHOWN_FILLS, SHOWN_STEPS, shown_steps
+from intake.services.addresses import address_warnings
 from intake.services.compounding import ContainerInput
 from intake.services.dispensing import fill_plan
 from intake.services.final_check import CHECKLIST
@@ -159,6 +161,14 @@ class PatientInSerializer(serializers.Serializer):
     sex = serializers.ChoiceField(choices=Sex.choices)
     email = serializers.EmailField(max_length=254)
     phone = Text(max_length=25, required=False, allow_blank=True, default="", validators=[phone_validator])
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, default="",
+        help_text="The language the patient reads: their questionnaire, status pages, messages and label "
+        "directions are written in it. en (English) or es (Spanish); left out, a new patient's is en and a "
+        "returning patient's stays as it was.",
+        error_messages={"invalid_choice": 'The patient\'s language is "en" (English) or "es" (Spanish), '
+                                          'not "{input}".'},
+    )  # fmt: skip
     weight_kg = Kilograms(required=False, allow_null=True, default=None, help_text="Required for a patient under 18.")
     address = AddressSerializer()
     allergies = text_list(
@@ -223,7 +233,7 @@ def patient_details(data: dict[str, Any]) -> PatientDetails:
         date_of_birth=patient["date_of_birth"], sex=patient["sex"], email=patient["email"],
         phone=patient["phone"], weight_kg=patient["weight_kg"], address_line1=address["line1"],
         address_line2=address["line2"], city=address["city"], state=address["state"],
-        postal_code=address["postal_code"],
+        postal_code=address["postal_code"], language=patient["language"],
     )  # fmt: skip
 
 
@@ -468,6 +478,7 @@ class PatientOutSerializer(serializers.Serializer):
     sex = serializers.CharField(source="patient.sex")
     email = serializers.CharField(source="patient.email")
     phone = serializers.CharField(source="patient.phone")
+    language = serializers.CharField(source="patient.language", help_text="en (English) or es (Spanish).")
     weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     address = AddressOutSerializer(source="patient")
     allergies = serializers.ListField(
@@ -504,6 +515,8 @@ class FillOutSerializer(serializers.Serializer):
     requested_by = serializers.ChoiceField(choices=Requester.choices)
     dispensed_at = serializers.DateTimeField(allow_null=True, help_text="Shipped or picked up.")
     beyond_use_date = serializers.DateField(allow_null=True)
+    tracking_number = serializers.CharField(help_text="The parcel's tracking number once shipped, else empty.")
+    label_url = serializers.CharField(help_text="The bought shipping label's link (a carrier service), else empty.")
 
 
 class DispensePlanEntrySerializer(serializers.Serializer):
@@ -572,6 +585,10 @@ class PrescriptionSerializer(serializers.Serializer):
         help_text="The reference of the prescription this one renews, or null.",
     )  # fmt: skip
     fills = FillOutSerializer(many=True, source=SHOWN_FILLS, help_text="Every fill so far, oldest first.")
+    address_warnings = serializers.SerializerMethodField(
+        help_text="What to confirm about the patient's address before sending: a ZIP code of another state, "
+        "the carrier unable to deliver there."
+    )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_questionnaire_url(self, prescription: Prescription) -> str:
@@ -585,6 +602,10 @@ class PrescriptionSerializer(serializers.Serializer):
     def get_altered(self, prescription: Prescription) -> bool:
         # Prescription.is_altered, from the steps shown rather than a query of its own.
         return prescription.compute_digest(shown_steps(prescription)) != prescription.content_digest
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_address_warnings(self, prescription: Prescription) -> list[str]:
+        return address_warnings(prescription.patient)
 
     @extend_schema_field(DispensePlanEntrySerializer(many=True))
     def get_dispense_plan(self, prescription: Prescription) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ Paths take their trailing slash or not (a POST cannot follow a redirect); anythi
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from intake.api import batch_views, recall_views, refill_views, views, webhook_views
+from intake.api import batch_views, document_views, recall_views, refill_views, views, webhook_views
 
 ID = r"(?P<pk>[0-9]{1,18})"
 RENEWAL_ID = r"(?P<renewal_id>[0-9]{1,18})"
@@ -29,6 +29,9 @@ urlpatterns = [
     re_path(r"^v1/prescriptions/?$", views.PrescriptionListCreateView.as_view(), name="api-prescriptions"),
     re_path(rf"^v1/prescriptions/{ID}/?$", views.PrescriptionDetailView.as_view(), name="api-prescription"),
     re_path(rf"^v1/prescriptions/{ID}/access-log/?$", views.AccessLogView.as_view(), name="api-access-log"),
+    re_path(
+        rf"^v1/prescriptions/{ID}/documents/?$", document_views.DocumentListCreateView.as_view(), name="api-documents"
+    ),
     *(
         re_path(rf"^v1/prescriptions/{ID}/actions/{action}/?$", view.as_view(), name=f"api-{action}")
         for action, view in {**views.ACTION_VIEWS, **batch_views.ACTION_VIEWS}.items()

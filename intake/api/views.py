@@ -6,6 +6,7 @@ Errors travel as exceptions to intake.api.errors.exception_handler, which answer
 from __future__ import annotations
 
 from typing import Any, ClassVar, cast
+from urllib.parse import urlencode
 
 import django_filters
 from django.db.models import QuerySet
@@ -26,10 +27,12 @@ from intake.api.auth import TokenAuthentication, token_expires_at, token_obtain,
 from intake.api.parsers import BoundedJSONParser
 from intake.api.permissions import IsPrescriber, action_precheck
 from intake.api.submission import submission_submit, validated_submission
-from intake.audit import AuditAction, audit, client_ip
+from intake.audit import AuditAction, Shown, audit, audit_list, client_ip
 from intake.models import Action, DosageFormCode, Prescription, PrescriptionStatus
 from intake.selectors import (
+    AccessCursor,
     access_log,
+    access_page,
     prescription_for_user,
     prescriptions_visible_to,
     shown_rows_read,
@@ -212,8 +215,9 @@ class PrescriptionListCreateView(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        audit(request, AuditAction.LIST, object_type="prescription",
-              description=f"{len(page or [])} shown; {request.query_params.urlencode()}"[:200])  # fmt: skip
+        shown = [Shown.prescription(prescription.pk, prescription.reference) for prescription in page or []]
+        audit_list(request, shown, object_type="prescription",
+                   description=f"{len(shown)} shown; {request.query_params.urlencode()}"[:200])  # fmt: skip
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -281,15 +285,32 @@ class PrescriptionDetailView(JsonApiView):
         return rendered(shown_rows_read(prescription))
 
 
+ACCESS_LOG_PAGE = 200
+
+
 class AccessLogView(JsonApiView):
     """Who read or changed a prescription and its patient, from the audit trail (pharmacists)."""
 
     @extend_schema(
         operation_id="prescriptions_access_log",
         summary="Every read and change of the prescription and its patient, newest first (pharmacist)",
-        parameters=[ID_PARAMETER],
+        description=(
+            f"At most {ACCESS_LOG_PAGE} entries an answer. When there are older ones, the `Link` header "
+            'names the next page (`rel="next"`): the same URL with `before` set.'
+        ),
+        parameters=[
+            ID_PARAMETER,
+            OpenApiParameter(
+                "before",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="Where the previous page ended, as its `Link` header gives it.",
+            ),
+        ],  # fmt: skip
         responses={
             200: api.AccessLogEntrySerializer(many=True),
+            400: FIELD_ERRORS,
             401: UNAUTHENTICATED,
             403: refusal("Only a pharmacist reads the access log."),
             404: NOT_FOUND,
@@ -301,9 +322,19 @@ class AccessLogView(JsonApiView):
         prescription = prescription_for_user(user, pk)
         if not user.is_pharmacist:
             raise exceptions.PermissionDenied("Only a pharmacist reads the access log.")
-        entries = list(access_log(prescription))
+        before = None
+        if "before" in request.query_params:
+            before = AccessCursor.parse(request.query_params["before"])
+            if before is None:
+                raise exceptions.ValidationError({"before": ["Not a page of this log: use the Link header's."]})
+        page = access_page(access_log(prescription), before=before, page_size=ACCESS_LOG_PAGE)
         audit(request, AuditAction.VIEW, prescription=prescription, description="access log read")
-        return Response(api.AccessLogEntrySerializer(entries, many=True).data)
+        response = Response(api.AccessLogEntrySerializer(page.records, many=True).data)
+        if page.has_older:
+            # A bare list, as before pages: the next page's address travels in the header.
+            older = request.build_absolute_uri(f"{request.path}?{urlencode({'before': page.older})}")
+            response["Link"] = f'<{older}>; rel="next"'
+        return response
 
 
 # --- Workflow actions ------------------------------------------------------------------------

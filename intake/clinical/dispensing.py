@@ -34,12 +34,27 @@ class Wording:
 
 
 @dataclass(frozen=True)
+class Phrasing:
+    """A label's words in a patient's language other than English (data/dispensing.json 'phrasing')."""
+
+    wording: dict[str, Wording]  # dosage form -> verb and route
+    capsule_one: str
+    capsule_other: str
+    days: str  # "Días {first}-{last}"
+    timing: dict[str, str]  # the English timing words -> this language's
+    auxiliary_warning: str
+    warnings: tuple[str, ...]
+    compounded_notice: str
+
+
+@dataclass(frozen=True)
 class DispensingRules:
     units: dict[str, str]  # dosage form -> capsule | mL | g
     dose_steps: dict[str, Decimal]  # dosage form -> the smallest measurable dose (mL or g)
     weight_tolerance_percent: Decimal
     weight_tolerance_reference: str
     wording: dict[str, Wording]
+    phrasing: dict[str, Phrasing]  # language code -> the label's words (English is `wording`)
 
 
 @functools.cache
@@ -56,7 +71,12 @@ def dispensing_rules() -> DispensingRules:
             for form, words in raw["directions"].items()
             if form != "about"
         },
+        phrasing={
+            language: _phrasing(table) for language, table in raw.get("phrasing", {}).items() if language != "about"
+        },
     )
+    if any(set(rules.wording) - set(phrasing.wording) for phrasing in rules.phrasing.values()):
+        raise ValueError("dispensing.json: every language's phrasing has directions for every form")
     if not set(rules.units.values()) <= {CAPSULE, MILLILITRE, GRAM}:
         raise ValueError("dispensing.json: units are capsule, mL or g")
     measured = {form for form, unit in rules.units.items() if unit != CAPSULE}
@@ -65,6 +85,26 @@ def dispensing_rules() -> DispensingRules:
     if not Decimal(0) < rules.weight_tolerance_percent < HUNDRED or set(rules.units) - set(rules.wording):
         raise ValueError("dispensing.json: a tolerance between 0 and 100, and directions for every form")
     return rules
+
+
+def _phrasing(table: dict[str, Any]) -> Phrasing:
+    return Phrasing(
+        wording={
+            form: Wording(verb=words["verb"], route=words["route"]) for form, words in table["directions"].items()
+        },
+        capsule_one=table["capsule"]["one"],
+        capsule_other=table["capsule"]["other"],
+        days=table["days"],
+        timing=dict(table["timing"]),
+        auxiliary_warning=table["auxiliary_warning"],
+        warnings=tuple(table["warnings"]),
+        compounded_notice=table["compounded_notice"],
+    )
+
+
+def label_phrasing(language: str) -> Phrasing | None:
+    """The label's words in `language`; None for English (and any language without a table)."""
+    return dispensing_rules().phrasing.get(language)
 
 
 # --- the plan -------------------------------------------------------------------------------------
@@ -356,16 +396,29 @@ def _runs_out(entries: Sequence[PlanEntry], quantity: int) -> int:
 # --- directions ------------------------------------------------------------------------------------
 
 
-def directions(dosage_form: str, container: Container, *, timing: str, whole_supply: bool) -> list[str]:
+def directions(
+    dosage_form: str, container: Container, *, timing: str, whole_supply: bool, language: str = "en"
+) -> list[str]:
     """One sentence per entry of the container: 'Days 1-14: take 1 capsule (1.5 mg) by mouth at bedtime.'
-    `timing` is the prescription's, as words ("at bedtime"); `whole_supply`: the plan is this one
-    entry, whose days need no saying."""
-    words = dispensing_rules().wording[dosage_form]
+    `timing` is the prescription's, as English words ("at bedtime"); `whole_supply`: the plan is this
+    one entry, whose days need no saying. `language`: the patient's, from the label's phrasing table
+    ('Días 1-14: tome 1 cápsula (1.5 mg) por vía oral a la hora de acostarse.')."""
+    phrasing = label_phrasing(language)
+    words = (phrasing.wording if phrasing else dispensing_rules().wording)[dosage_form]
+    if phrasing and timing:
+        if timing not in phrasing.timing:
+            # A label half in one language misleads: no directions rather than a guess.
+            raise ValueError(f"dispensing.json: no {language} words for the timing {timing!r}")
+        timing = phrasing.timing[timing]
     sentences = []
     for entry in container.entries:
         if entry.unit == CAPSULE:
             count = entry.units_per_dose
-            dose = f"{count} capsule{'s' if count != 1 else ''} ({format_mg(entry.strength_mg * count)} mg)"
+            if phrasing:
+                capsules = phrasing.capsule_one if count == 1 else phrasing.capsule_other
+            else:
+                capsules = f"capsule{'s' if count != 1 else ''}"
+            dose = f"{count} {capsules} ({format_mg(entry.strength_mg * count)} mg)"
         else:
             amount = "?" if entry.dose is None else format_mg(entry.dose)
             dose = f"{amount} {entry.unit} ({format_mg(entry.strength_mg)} mg)"
@@ -373,7 +426,10 @@ def directions(dosage_form: str, container: Container, *, timing: str, whole_sup
         if whole_supply:
             sentences.append(f"{action}.")
         else:
-            sentences.append(f"Days {entry.first_day}-{entry.last_day}: {action[0].lower()}{action[1:]}.")
+            days = phrasing.days if phrasing else "Days {first}-{last}"
+            sentences.append(
+                f"{days.format(first=entry.first_day, last=entry.last_day)}: {action[0].lower()}{action[1:]}."
+            )
     return sentences
 
 

@@ -43,6 +43,7 @@ DUPLICATE_THERAPY: Final = "duplicate_therapy"  # naltrexone already taken (Revi
 DUPLICATE_ORDER: Final = "duplicate_order"  # another open prescription for the same patient
 OPIOID_DISCLOSURE_CHANGED: Final = "opioid_disclosure_changed"  # an opioid disclosed earlier is missing now
 LICENSURE: Final = "licensure"  # the patient lives where the pharmacy holds no licence
+PRESCRIBER_LICENSURE: Final = "prescriber_licensure"  # the prescriber holds no licence in the patient's state
 LIVER_OTHER: Final = "liver_other"  # liver disease other than acute hepatitis or failure
 OPIOID_ANTAGONIST: Final = "opioid_antagonist"  # another opioid antagonist (naloxone, Relistor…)
 

@@ -24,8 +24,18 @@ def follow_up_table() -> dict[str, Any]:
     return dict(json.loads(DATA.read_text(encoding="utf-8")))
 
 
-def symptom_labels() -> dict[str, str]:
-    return {code: entry["label"] for code, entry in follow_up_table()["symptoms"].items()}
+def symptom_labels(language: str = "en") -> dict[str, str]:
+    """The symptoms' names, in `language` where the table has them (English otherwise)."""
+    translated = follow_up_table().get("languages", {}).get(language, {}).get("symptoms", {})
+    return {code: translated.get(code, entry["label"]) for code, entry in follow_up_table()["symptoms"].items()}
+
+
+def advice_in(advice: tuple[str, ...] | list[str], language: str) -> list[str]:
+    """Advice kept in English, as the patient reads it: each known text in `language` where the table has it."""
+    table = follow_up_table()
+    translated = table.get("languages", {}).get(language, {}).get("advice", {})
+    key_of = {text: key for key, text in table["advice"].items()}
+    return [translated.get(key_of.get(text, ""), text) for text in advice]
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from intake.clinical.flags import (
     OPIOID_DISCLOSURE_CHANGED,
     OPIOID_USE,
     PREGNANCY,
+    PRESCRIBER_LICENSURE,
     SEVERITIES,
     SOURCE_ALLERGIES,
     SOURCE_ANSWERS,
@@ -79,6 +80,7 @@ __all__ = [
     "INFO",
     "INTERACTION_CODE",
     "LICENSURE",
+    "PRESCRIBER_LICENSURE",
     "LIVER_OTHER",
     "NALTREXONE_ALLERGY",
     "OPIOID_ANTAGONIST",
@@ -196,6 +198,9 @@ class ScreeningContext:
     other_open_orders: tuple[OtherOrder, ...] = ()
     # The states (two-letter codes) where the pharmacy holds a valid licence; None: not checked.
     licensed_states: frozenset[str] | None = None
+    # The states where the prescriber holds a valid licence (registered and further ones), and the
+    # state of the one they registered with (named in the message); None: not checked.
+    prescriber_states: frozenset[str] | None = None
 
 
 def screen(
@@ -246,6 +251,10 @@ def context_flags(
         licence = _licensure_flag(facts.patient_state, context.licensed_states)
         if licence is not None:
             flags.append(licence)
+    if context.prescriber_states is not None:
+        prescriber_licence = _prescriber_licensure_flag(facts.patient_state, context.prescriber_states)
+        if prescriber_licence is not None:
+            flags.append(prescriber_licence)
     if answers is not None:
         flags.extend(_disclosure_changed_flags(answers, context.earlier_answers))
     return flags
@@ -278,6 +287,27 @@ def _licensure_flag(patient_state: str, licensed_states: Iterable[str]) -> Flag 
         code=LICENSURE,
         severity=WARNING,
         message=message,
+        field="patient.address.state",
+        value=state,
+        source=SOURCE_PRESCRIPTION,
+    )
+
+
+def _prescriber_licensure_flag(patient_state: str, prescriber_states: Iterable[str]) -> Flag | None:
+    """A prescriber must hold a licence where the patient is (telehealth included). The patient's
+    state unknown is the pharmacy's own licensure flag's business, not raised twice."""
+    state = patient_state.strip().upper()
+    held = sorted({licensed.strip().upper() for licensed in prescriber_states})
+    if not state or state in held:
+        return None
+    on_file = f"'s licences on file are for {', '.join(held)}" if held else " has no valid licence on file"
+    return Flag(
+        code=PRESCRIBER_LICENSURE,
+        severity=WARNING,
+        message=(
+            f"The patient's address is in {state}, and the prescriber{on_file}. Check with the {state} board "
+            "that the prescriber may prescribe for a patient there."
+        ),
         field="patient.address.state",
         value=state,
         source=SOURCE_PRESCRIPTION,

@@ -14,6 +14,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import Flowable, KeepInFrame, PageBreak, Paragraph, Table, TableStyle
 
 from accounts.models import User
+from intake.clinical.dispensing import label_phrasing
 from intake.clinical.dosing import format_mg
 from intake.documents.common import (
     AUXILIARY_WARNING,
@@ -84,6 +85,14 @@ def _one_label(
     naltrexone_lots = [lot.lot for lot in lots if is_naltrexone(lot.ingredient)] or [lot.lot for lot in lots]
     batch_number = record.batch.number if record.batch_id and record.batch else str(record.pk)
     checker = record.checked_by if record.checked_by_id else None
+    # A patient who reads Spanish gets the directions and warnings in Spanish, the English directions
+    # under them for the pharmacist's check; the drug, strength and numbers stay as written.
+    phrasing = label_phrasing(patient.language)
+    patient_directions = list(details.patient_directions) if phrasing else list(details.directions)
+    english_directions = list(details.directions) if phrasing else []
+    compounded = phrasing.compounded_notice if phrasing else COMPOUNDED_NOTICE
+    auxiliary = phrasing.auxiliary_warning if phrasing else AUXILIARY_WARNING
+    warnings = phrasing.warnings if phrasing else LABEL_WARNINGS
     return [
         Paragraph(escape(settings.PHARMACY_NAME), style["title"]),
         Paragraph(f"{escape(settings.PHARMACY_ADDRESS)} · {escape(settings.PHARMACY_PHONE)}", style["small"]),
@@ -107,7 +116,8 @@ def _one_label(
             f"<b>Qty</b> {container.quantity} {_unit(container.unit, container.quantity)}",
             style["body"],
         ),  # fmt: skip
-        *[Paragraph(f"<b>{escape(line)}</b>", style["body"]) for line in details.directions],
+        *[Paragraph(f"<b>{escape(line)}</b>", style["body"]) for line in patient_directions],
+        *[Paragraph(f"English: {escape(line)}", style["small"]) for line in english_directions],
         Paragraph(f"Fill {fill_number} · refills left {refills_left}", style["small"]),
         Paragraph(
             f"<b>Use by (BUD)</b> {record.beyond_use_date:%m/%d/%Y} · <b>Storage</b> {escape(record.storage)}",
@@ -119,9 +129,9 @@ def _one_label(
             style["small"],
         ),  # fmt: skip
         spacer(2),
-        Paragraph(f"{RX_ONLY} · {COMPOUNDED_NOTICE}", style["notice"]),
-        Paragraph(escape(AUXILIARY_WARNING), style["bold"]),
-        *[Paragraph(escape(line), style["small"]) for line in LABEL_WARNINGS],
+        Paragraph(f"{RX_ONLY} · {escape(compounded)}", style["notice"]),
+        Paragraph(escape(auxiliary), style["bold"]),
+        *[Paragraph(escape(line), style["small"]) for line in warnings],
         spacer(3),
         # The code's text on its own line under the bars: never drawn over them.
         barcode(details.code or prescription.reference, bar_height=0.3 * inch, bar_width=0.8),

@@ -19,7 +19,7 @@ from intake.models.fills import (
     TimerKind,
 )
 from intake.models.formulary import BudRuleName, DosageForm, DosageFormCode, MasterFormulation
-from intake.models.licences import StateLicence, licences_forget
+from intake.models.licences import PrescriberLicence, StateLicence, licences_forget
 from intake.models.notifications import (
     Audience,
     Channel,
@@ -27,7 +27,7 @@ from intake.models.notifications import (
     Notification,
     NotificationEvent,
 )
-from intake.models.people import ContactPreference, Credential, Patient, Prescriber, Sex, fold_name
+from intake.models.people import ContactPreference, Credential, Language, Patient, Prescriber, Sex, fold_name
 from intake.models.prescriptions import (
     API_ACTIONS,
     CLOSED_STATUSES,
@@ -46,11 +46,13 @@ from intake.models.prescriptions import (
     Prescription,
     PrescriptionEvent,
     PrescriptionStatus,
+    PriceConsent,
     Questionnaire,
     TitrationStep,
     Transition,
 )
 from intake.models.shipping import NEEDS_STAFF, CarrierStatus, TrackingEvent
+from intake.models.shortcuts import DocumentKind, PrescriptionDocument, ProtocolTemplate
 from intake.models.stock import (
     Batch,
     BatchLot,
@@ -71,10 +73,11 @@ __all__ = [
     "API_ACTIONS", "CLOSED_STATUSES", "OPEN_STATUSES", "OWNER", "TRANSITIONS", "Action", "Audience",
     "AuditAction", "AuditRecord", "BudRuleName", "Channel", "CheckItem", "Clarification", "CompoundedContainer",
     "CompoundingRecord", "FinalCheck", "FinalCheckItem", "FinalCheckMethod",
-    "ContactPreference", "Credential", "DeliveryStatus", "DosageForm", "DosageFormCode", "DoseTiming",
+    "ContactPreference", "Credential", "DeliveryStatus", "DosageForm", "DosageFormCode", "DoseTiming", "Language",
     "FlagLevel", "IdempotencyKey", "IngredientLot", "LiverCondition", "MasterFormulation",
     "Notification", "NotificationEvent", "Patient", "Pregnancy", "Prescriber", "Prescription",
-    "PrescriptionEvent", "PrescriptionStatus", "Questionnaire", "Sex", "StateLicence", "TitrationStep",
+    "PrescriptionEvent", "PrescriptionStatus", "PriceConsent", "Questionnaire", "Sex", "StateLicence", "TitrationStep",
     "Transition", "Batch", "BatchLot", "BatchStatus", "Recall", "RecallAffected", "RecallClass", "RecallOutcome",
-    "StockLot", "StockUnit", "WebhookDelivery", "WebhookEvent", "WebhookSubscription", "fold_name", "licences_forget",
+    "PrescriberLicence", "StockLot", "StockUnit", "WebhookDelivery", "WebhookEvent", "WebhookSubscription",
+    "fold_name", "licences_forget", "DocumentKind", "PrescriptionDocument", "ProtocolTemplate",
 ]  # fmt: skip

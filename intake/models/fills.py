@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from intake.models.prescriptions import Prescription, PrescriptionStatus
 from intake.validators import validate_free_text, validate_single_line
@@ -115,9 +116,9 @@ class RenewalRequest(models.Model):
 
 
 class SymptomLevel(models.TextChoices):
-    NONE = "none", "Not at all"
-    MILD = "mild", "A little"
-    BOTHERSOME = "bothersome", "A lot: it bothers me"
+    NONE = "none", _("Not at all")
+    MILD = "mild", _("A little")
+    BOTHERSOME = "bothersome", _("A lot: it bothers me")
 
 
 class FollowUp(models.Model):

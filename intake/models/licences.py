@@ -1,4 +1,5 @@
-"""The pharmacy's own state licences: where it may send medicine to a patient."""
+"""State licences: the pharmacy's own (where it may send medicine to a patient) and a prescriber's
+further ones (where they may prescribe besides the licence they registered with)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,24 @@ class StateLicence(models.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return self.active and self.expires_on >= day
+
+
+class PrescriberLicence(models.Model):
+    """A licence a prescriber holds in a state other than the one they registered with: telehealth
+    prescribers often hold several. The registered licence stays on Prescriber."""
+
+    prescriber = models.ForeignKey("intake.Prescriber", on_delete=models.CASCADE, related_name="licences")
+    state = models.CharField(max_length=2, choices=US_STATES)
+    licence_number = models.CharField(max_length=40, validators=[validate_single_line])
+    expires_on = models.DateField("expires on", help_text="The last day the licence is valid.")
+    history = history_of(unindexed=["prescriber", "state"])
+
+    class Meta:
+        ordering = ("state",)
+        verbose_name = "prescriber's licence"
+        constraints = [
+            models.UniqueConstraint(fields=["prescriber", "state"], name="prescriber_licence_one_per_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.licence_number}"

@@ -36,6 +36,9 @@ class NotificationEvent(models.TextChoices):
     RECALL_REMADE = "recall_remade", "Recall: being made again"
     OUT_FOR_DELIVERY = "out_for_delivery", "Parcel out for delivery"
     DELIVERED = "delivered", "Parcel delivered"
+    ADDRESS_UNDELIVERABLE = "address_undeliverable", "The carrier cannot deliver to the address"
+    PRICE_CONSENTED = "price_consented", "The patient agreed to the price"
+    PRICE_DECLINED = "price_declined", "The patient declined the price"
 
 
 class Channel(models.TextChoices):
@@ -69,6 +72,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What the SMS provider said after accepting the message (its id, then its delivery callbacks):
+    # "sent" above means the provider took it; these say whether the phone got it.
+    provider_message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    provider_status = models.CharField(max_length=20, blank=True)
+    provider_status_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")

@@ -8,6 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from intake.models.history import history_of
@@ -122,6 +123,17 @@ class ContactPreference(models.TextChoices):
     BOTH = "both", "Email and text message"
 
 
+class Language(models.TextChoices):
+    """The languages the pharmacy writes to patients in (settings.LANGUAGES holds the same codes)."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "postal_code")
+ADDRESS_CHECK_FIELDS = ("address_checked_at", "address_deliverable", "address_problem")
+
+
 class Patient(models.Model):
     first_name = models.CharField(max_length=100, validators=[validate_single_line])
     last_name = models.CharField(max_length=100, validators=[validate_single_line])
@@ -143,22 +155,52 @@ class Patient(models.Model):
     contact_preference = models.CharField(
         max_length=5, choices=ContactPreference.choices, default=ContactPreference.EMAIL
     )
+    # What the patient reads: their pages, messages and label directions (CONTRACT "Patients' languages").
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The carrier's check of the address above (SHIPPING_BACKEND=easypost): when it answered for
+    # this address (None: not yet, or the address changed since), whether it can deliver there, and
+    # its words when not. intake/services/addresses.py keeps them.
+    address_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    address_deliverable = models.BooleanField(null=True, editable=False)
+    address_problem = models.CharField(max_length=300, blank=True, editable=False)
     history = history_of()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["name_key", "date_of_birth"], name="patient_identity_unique"),
         ]
-        indexes = [models.Index(fields=["last_name", "first_name"], name="patient_name_idx")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            # The carrier's periodic check reads only the addresses it has not answered for.
+            models.Index(fields=["id"], condition=Q(address_checked_at__isnull=True), name="patient_address_unchecked"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.name_key = self.identity_key(self.first_name, self.last_name)
+        if getattr(self, "_address_as_read", None) not in (None, self.address()):
+            # Another address: the carrier's answer about the old one no longer holds.
+            self.address_checked_at, self.address_deliverable, self.address_problem = None, None, ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], *ADDRESS_CHECK_FIELDS}
         super().save(*args, **kwargs)
+        self._address_as_read = self.address()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        # Django's documented hook: remember the address as read, so save() knows it changed.
+        # Only when the whole address was read: a deferred field would cost a query of its own.
+        patient = super().from_db(db, field_names, values)
+        if set(ADDRESS_FIELDS) <= set(field_names):
+            patient._address_as_read = patient.address()
+        return patient
+
+    def address(self) -> tuple[str, ...]:
+        return tuple(str(getattr(self, name)).strip().upper() for name in ADDRESS_FIELDS)
 
     @property
     def full_name(self) -> str:

@@ -15,6 +15,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from intake.clinical.refills import prescription_expires_on
@@ -114,6 +115,9 @@ class Action(models.TextChoices):
     FILL_FROM_BATCH = "fill_from_batch", "Filled from a released batch"
     RECALL_CONTACT = "recall_contact", "A lot in it was recalled; the patient asked to contact the pharmacy"
     DELIVERED = "delivered", "Delivered (the carrier's tracking)"
+    PRICE_CONSENT = "price_consent", "Price agreed by the patient"
+    PRICE_DECLINE = "price_decline", "Cancelled: the patient declined the price"
+    PRICE_DECLINE_REFILL = "price_decline_refill", "Refill lapsed: the patient declined the price"
 
 
 # Who may act: pharmacy roles, OWNER for the prescriber who wrote the prescription, PATIENT through
@@ -175,6 +179,12 @@ TRANSITIONS: dict[str, Transition] = {
     Action.RECALL_REMAKE: Transition(frozenset({S.FINAL_CHECK, S.READY}), S.COMPOUNDING, _PHARMACIST),
     # The carrier's signed word that the parcel reached the patient closes the fill; nobody types it.
     Action.DELIVERED: Transition(frozenset({S.SHIPPED}), S.COMPLETED, frozenset({SYSTEM})),
+    # The patient answers the price of an approved fill (services/pricing.py): agreeing keeps it
+    # approved; declining ends the first fill (cancelled) or the refill asked for (back to completed,
+    # the refill given back), as an unanswered questionnaire does.
+    Action.PRICE_CONSENT: Transition(frozenset({S.APPROVED}), S.APPROVED, frozenset({PATIENT})),
+    Action.PRICE_DECLINE: Transition(frozenset({S.APPROVED}), S.CANCELLED, frozenset({PATIENT})),
+    Action.PRICE_DECLINE_REFILL: Transition(frozenset({S.APPROVED}), S.COMPLETED, frozenset({PATIENT})),
 }
 
 # Actions with a public API endpoint, /api/v1/prescriptions/{id}/actions/{action}/.
@@ -188,6 +198,15 @@ API_ACTIONS = (
 class DoseTiming(models.TextChoices):
     BEDTIME = "bedtime", "At bedtime"
     MORNING = "morning", "In the morning"
+
+
+class PriceConsent(models.TextChoices):
+    """The patient's answer to the price of the current fill; blank until a price is asked of them."""
+
+    NOT_ASKED = "", "Not asked"
+    PENDING = "pending", "Waiting for the patient"
+    CONSENTED = "consented", "Agreed by the patient"
+    DECLINED = "declined", "Declined by the patient"
 
 
 class FlagLevel(models.TextChoices):
@@ -256,6 +275,15 @@ class Prescription(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals", editable=False
     )
     beyond_use_date = models.DateField(null=True, blank=True)
+    # The cash price of the current fill, quoted when it is approved, and the patient's answer to it
+    # (pending only where PRICE_CONSENT_REQUIRED). No card data: payment is the pharmacy's link.
+    price_amount = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True, editable=False)
+    price_currency = models.CharField(max_length=3, blank=True, editable=False)
+    price_quoted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    price_consent = models.CharField(
+        max_length=10, choices=PriceConsent.choices, default=PriceConsent.NOT_ASKED, blank=True, editable=False
+    )
+    price_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
     carrier = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
     tracking_number = models.CharField(max_length=60, blank=True, validators=[validate_single_line])
 
@@ -293,6 +321,12 @@ class Prescription(models.Model):
             models.CheckConstraint(condition=Q(days_supply__gt=0), name="rx_days_supply_positive"),
             models.CheckConstraint(condition=Q(refills__gte=0, refills__lte=11), name="rx_refills_0_11"),
             models.CheckConstraint(condition=Q(refills_used__lte=models.F("refills")), name="rx_refills_used_le"),
+            models.CheckConstraint(
+                condition=Q(price_amount__isnull=True) | Q(price_amount__gte=0), name="rx_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_consent="") | Q(price_amount__isnull=False), name="rx_price_consent_quoted"
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=[S.IN_REVIEW]) | Q(claimed_by__isnull=False), name="rx_in_review_claimed"
             ),
@@ -410,17 +444,17 @@ class TitrationStep(models.Model):
 
 
 class LiverCondition(models.TextChoices):
-    NONE = "none", "No liver problems"
-    ACUTE_HEPATITIS = "acute_hepatitis", "Hepatitis right now (acute hepatitis)"
-    LIVER_FAILURE = "liver_failure", "Liver failure"
-    OTHER = "other", "Another liver condition"
+    NONE = "none", _("No liver problems")
+    ACUTE_HEPATITIS = "acute_hepatitis", _("Hepatitis right now (acute hepatitis)")
+    LIVER_FAILURE = "liver_failure", _("Liver failure")
+    OTHER = "other", _("Another liver condition")
 
 
 class Pregnancy(models.TextChoices):
-    NO = "no", "No"
-    PREGNANT = "pregnant", "I am pregnant"
-    PLANNING = "planning", "I am planning a pregnancy"
-    BREASTFEEDING = "breastfeeding", "I am breastfeeding"
+    NO = "no", _("No")
+    PREGNANT = "pregnant", _("I am pregnant")
+    PLANNING = "planning", _("I am planning a pregnancy")
+    BREASTFEEDING = "breastfeeding", _("I am breastfeeding")
 
 
 class Questionnaire(models.Model):

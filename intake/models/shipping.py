@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from intake.models.fills import Fill
 from intake.models.prescriptions import Prescription
@@ -17,16 +18,16 @@ from intake.validators import validate_single_line
 
 class CarrierStatus(models.TextChoices):
     # EasyPost's tracker statuses.
-    UNKNOWN = "unknown", "No news from the carrier yet"
-    PRE_TRANSIT = "pre_transit", "Label made, not yet with the carrier"
-    IN_TRANSIT = "in_transit", "On its way"
-    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
-    DELIVERED = "delivered", "Delivered"
-    AVAILABLE_FOR_PICKUP = "available_for_pickup", "Waiting at the carrier for pickup"
-    RETURN_TO_SENDER = "return_to_sender", "Coming back to the pharmacy"
-    FAILURE = "failure", "Delivery failed"
-    CANCELLED = "cancelled", "Cancelled"
-    ERROR = "error", "Carrier error"
+    UNKNOWN = "unknown", _("No news from the carrier yet")
+    PRE_TRANSIT = "pre_transit", _("Label made, not yet with the carrier")
+    IN_TRANSIT = "in_transit", _("On its way")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    AVAILABLE_FOR_PICKUP = "available_for_pickup", _("Waiting at the carrier for pickup")
+    RETURN_TO_SENDER = "return_to_sender", _("Coming back to the pharmacy")
+    FAILURE = "failure", _("Delivery failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    ERROR = "error", _("Carrier error")
 
 
 # The carrier's news that a person at the pharmacy must act on.

@@ -58,9 +58,17 @@ def notification_claim(*, notification_id: int) -> bool:
     return claimed == 1
 
 
-def notification_mark_sent(*, notification_id: int) -> None:
+def notification_mark_sent(*, notification_id: int, provider_message_id: str = "") -> None:
+    """Sent: the server or the SMS provider took it. A provider's id starts its delivery status afresh
+    (a re-sent text is a new message with an id of its own)."""
+    now = timezone.now()
+    provider = (
+        {"provider_message_id": provider_message_id, "provider_status": "", "provider_status_at": None}
+        if provider_message_id
+        else {}
+    )
     updated = Notification.objects.filter(pk=notification_id, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
+        status=DeliveryStatus.SENT, sent_at=now, last_error="", **provider
     )
     if not updated:
         logger.warning("Notification %s was sent but its row was no longer being sent", notification_id)
@@ -113,10 +121,10 @@ def _message_id(notification: Notification) -> str:
     return f"<notification-{notification.pk}@{domain}>"
 
 
-def _send(notification: Notification, message: RenderedMessage) -> None:
+def _send(notification: Notification, message: RenderedMessage) -> str:
+    """Send the row's message; returns the SMS provider's id for it, or "" (email, or none given)."""
     if notification.channel == Channel.SMS:
-        sms_backend().send(notification.recipient, message.sms)
-        return
+        return sms_backend().send(notification.recipient, message.sms) or ""
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
@@ -127,6 +135,7 @@ def _send(notification: Notification, message: RenderedMessage) -> None:
     )
     email.attach_alternative(message.html, "text/html")
     email.send(fail_silently=False)
+    return ""
 
 
 def notification_deliver(*, notification_id: int) -> DeliveryResult:
@@ -137,7 +146,7 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
         pk=notification_id
     )
     try:
-        _send(notification, notification_render(notification=notification))
+        provider_message_id = _send(notification, notification_render(notification=notification))
     except Exception as exc:
         error = describe_error(exc)
         if is_transient(exc) and notification.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
@@ -149,5 +158,5 @@ def notification_deliver(*, notification_id: int) -> DeliveryResult:
         notification_mark_failed(notification_id=notification_id, error=error)
         logger.warning("Notification %s failed after %d tries: %s", notification_id, notification.attempts, error)
         return DeliveryResult(outcome=Outcome.FAILED, attempts=notification.attempts)
-    notification_mark_sent(notification_id=notification_id)
+    notification_mark_sent(notification_id=notification_id, provider_message_id=provider_message_id)
     return DeliveryResult(outcome=Outcome.SENT, attempts=notification.attempts)

@@ -65,6 +65,9 @@ AUDIENCES: dict[str, tuple[str, ...]] = {
     E.RECALL_REMADE: (Audience.PATIENT,),
     E.OUT_FOR_DELIVERY: (Audience.PATIENT,),
     E.DELIVERED: (Audience.PATIENT,),
+    E.ADDRESS_UNDELIVERABLE: (Audience.PATIENT,),
+    E.PRICE_CONSENTED: (Audience.PHARMACY,),
+    E.PRICE_DECLINED: (Audience.PRESCRIBER,),
 }
 
 

@@ -48,6 +48,7 @@ from intake.services.compounding import (
     lots_clean,
 )
 from intake.services.dispensing import fill_plan, formula_of, measured
+from intake.services.pricing import refuse_without_price_consent
 from intake.services.recalls import lots_quarantine_check
 from intake.services.stock import stock_use
 from intake.services.workflow import sentence, transition
@@ -262,6 +263,7 @@ def prescription_fill_from_batch(*, prescription_id: int, actor: User, batch_id:
 
     def fill(prescription: Prescription) -> None:
         # After transition()'s role and status checks: a refused actor learns nothing of batches.
+        refuse_without_price_consent(prescription)
         batch = (
             Batch.objects.select_for_update(of=("self",))
             .select_related("master_formulation__dosage_form")

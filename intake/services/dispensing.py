@@ -211,6 +211,8 @@ class ContainerDetails:
     naltrexone_weighed_mg: Decimal | None = None
     capsule_weights_mg: tuple[Decimal, ...] = ()
     lots: tuple[IngredientLot, ...] = ()
+    # The directions in the patient's language for the label (the same as `directions` in English).
+    patient_directions: tuple[str, ...] = ()
 
     @property
     def number(self) -> int:
@@ -244,6 +246,15 @@ def planned_containers(
             salt_factor=formula.salt_factor,
             overage_percent=formula.overage_percent,
             directions=directions(plan.dosage_form, container, timing=timing_words(prescription), whole_supply=whole),
+            patient_directions=tuple(
+                directions(
+                    plan.dosage_form,
+                    container,
+                    timing=timing_words(prescription),
+                    whole_supply=whole,
+                    language=prescription.patient.language,
+                )
+            ),
         )  # fmt: skip
         for container in plan.containers
     ]
@@ -279,6 +290,9 @@ def recorded_containers(prescription: Prescription, record: CompoundingRecord) -
                 container=container, calc=calc, salt_factor=row.salt_factor, overage_percent=row.overage_percent,
                 directions=directions(prescription.dosage_form, container, timing=timing_words(prescription),
                                       whole_supply=whole),
+                patient_directions=tuple(directions(prescription.dosage_form, container,
+                                                    timing=timing_words(prescription), whole_supply=whole,
+                                                    language=prescription.patient.language)),
                 code=row.code, naltrexone_weighed_mg=row.naltrexone_weighed_mg,
                 capsule_weights_mg=tuple(Decimal(weight) for weight in row.capsule_weights_mg),
                 lots=own or batch_lots,

@@ -1,4 +1,5 @@
-"""The pharmacy's state licences: recorded and changed by pharmacists, each change kept in history."""
+"""State licences: the pharmacy's, recorded and changed by pharmacists, each change kept in history;
+a prescriber's further ones."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
 from intake.errors import Forbidden, NotFound
-from intake.models import StateLicence, licences_forget
+from intake.models import Prescriber, PrescriberLicence, StateLicence, licences_forget
 from intake.models.people import US_STATES
 
 LICENCE_FIELDS = ("state", "licence_number", "expires_on", "active")
@@ -75,3 +76,16 @@ DEMO_LICENSED_STATES = tuple(code for code, _name in US_STATES if code not in ("
 
 def demo_licences(*, expires_on: date) -> list[tuple[str, str, date]]:
     return [(state, f"PH-{state}-{number:05d}", expires_on) for number, state in enumerate(DEMO_LICENSED_STATES, 1)]
+
+
+def prescriber_licences_record(prescriber: Prescriber, licences: Iterable[tuple[str, str, date]]) -> int:
+    """Record a prescriber's further licences (state, number, expiry) for the states they have none
+    in, beside the licence they registered with; change nothing else. For seed_demo and tests."""
+    held = set(prescriber.licences.values_list("state", flat=True)) | {prescriber.license_state}
+    new = [
+        PrescriberLicence(prescriber=prescriber, state=state, licence_number=number, expires_on=expires_on)
+        for state, number, expires_on in licences
+        if state not in held
+    ]
+    bulk_create_with_history(new, PrescriberLicence)
+    return len(new)

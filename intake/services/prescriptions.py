@@ -69,6 +69,8 @@ class PatientDetails:
     weight_kg: Decimal | None = None
     address_line2: str = ""
     contact_preference: str = "email"
+    # "en" or "es"; empty keeps a returning patient's language (a new patient: English).
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def patient_record(details: PatientDetails, *, user: User) -> tuple[Patient, boo
         "postal_code": details.postal_code,
         "contact_preference": details.contact_preference,
     }
-    optional = {"email": details.email, "phone": details.phone, "weight_kg": details.weight_kg}
+    optional = {"email": details.email, "phone": details.phone, "weight_kg": details.weight_kg,
+                "language": details.language}  # fmt: skip
     values.update({name: value for name, value in optional.items() if value not in ("", None)})
     # Locked, so that a returning patient's details are not changed by two prescriptions at once.
     # Two first prescriptions for one new patient at once: both find nothing, the second INSERT
@@ -361,7 +364,11 @@ def prescription_create_signed(
     # patient's other open prescriptions (none to read for a new patient) and the pharmacy's
     # licences (the process's copy); the flags go into the first INSERT.
     picture = patient_picture(
-        patient_id=patient_row.pk, prescription_id=None, with_answers=False, new_patient=new_patient
+        patient_id=patient_row.pk,
+        prescription_id=None,
+        with_answers=False,
+        new_patient=new_patient,
+        prescriber_id=prescriber.pk,
     )
     _screen_new(prescription, content=content, patient=patient, picture=picture)
     # Signed before the INSERT (the digest covers the titration steps, not the ids), so the row is

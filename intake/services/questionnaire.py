@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from intake.errors import Conflict, NotFound, WorkflowError
 from intake.models import (
@@ -75,8 +76,8 @@ def questionnaire_editable(prescription: Prescription) -> bool:
 def questionnaire_closed_reason(prescription: Prescription) -> str:
     """Why the answers can no longer be changed online, in words for the patient."""
     if prescription.status in (PrescriptionStatus.REJECTED, PrescriptionStatus.CANCELLED):
-        return "This prescription is closed, so no answers are needed any more."
-    return (
+        return gettext("This prescription is closed, so no answers are needed any more.")
+    return gettext(
         "A pharmacist has started reviewing your prescription, so your answers can no longer be changed "
         "online. If something has changed, call the pharmacy."
     )
@@ -175,7 +176,12 @@ def questionnaire_submit(
             raise Conflict(questionnaire_closed_reason(locked))
         # Read before the answers are written: the answers they replace count as earlier ones, so
         # a re-answer that drops a disclosed opioid is flagged.
-        picture = patient_picture(patient_id=locked.patient_id, prescription_id=locked.pk, with_answers=True)
+        picture = patient_picture(
+            patient_id=locked.patient_id,
+            prescription_id=locked.pk,
+            with_answers=True,
+            prescriber_id=locked.prescriber_id,
+        )
         questionnaire, _created = Questionnaire.objects.update_or_create(
             prescription=locked, defaults={**values, "submitted_at": now}
         )

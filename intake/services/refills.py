@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from intake.clinical.refills import RefillDecision, RefillRefusal, refill_decision
@@ -73,15 +74,16 @@ class RefillState:
         if refusal is None:
             return ""
         if refusal == RefillRefusal.TOO_SOON and self.decision.earliest:
-            return f"Too soon for a refill: you can ask for one from {date_words(self.decision.earliest)}."
-        if refusal == RefillRefusal.NO_REFILLS_LEFT:
-            return "No refills are left on this prescription. The prescriber can renew it."
-        if refusal == RefillRefusal.EXPIRED and self.decision.expires_on:
-            return (
-                f"This prescription is valid until {date_words(self.decision.expires_on - timedelta(days=1))}"
-                " and cannot be refilled after that. The prescriber can renew it."
+            return gettext("Too soon for a refill: you can ask for one from {day}.").format(
+                day=date_words(self.decision.earliest)
             )
-        return "A refill can be asked for once the current fill has been handed over."
+        if refusal == RefillRefusal.NO_REFILLS_LEFT:
+            return gettext("No refills are left on this prescription. The prescriber can renew it.")
+        if refusal == RefillRefusal.EXPIRED and self.decision.expires_on:
+            return gettext(
+                "This prescription is valid until {day} and cannot be refilled after that. The prescriber can renew it."
+            ).format(day=date_words(self.decision.expires_on - timedelta(days=1)))
+        return gettext("A refill can be asked for once the current fill has been handed over.")
 
 
 def refill_state(prescription: Prescription, *, today: date | None = None) -> RefillState:
@@ -216,14 +218,20 @@ def renewal_request(*, prescription_id: int, actor: User | None, requester: str)
     if state.pending_renewal is not None:
         return state.pending_renewal
     if state.renewed_as is not None:
-        raise Conflict(f"This prescription was already renewed as {state.renewed_as.reference}.")
+        raise Conflict(
+            gettext("This prescription was already renewed as {reference}.").format(
+                reference=state.renewed_as.reference
+            )
+        )
     if prescription.status in (S.REJECTED, S.CANCELLED):
-        raise Conflict("A rejected or cancelled prescription cannot be renewed; the prescriber can write a new one.")
+        raise Conflict(
+            gettext("A rejected or cancelled prescription cannot be renewed; the prescriber can write a new one.")
+        )
     if not state.decision.needs_renewal:
         raise Conflict(
-            "Refills are still left on this prescription: ask for a refill instead."
+            gettext("Refills are still left on this prescription: ask for a refill instead.")
             if state.decision.refusal != RefillRefusal.NOT_DISPENSED
-            else "This prescription has not been handed over yet."
+            else gettext("This prescription has not been handed over yet.")
         )
     renewal = RenewalRequest.objects.create(
         prescription=prescription,
@@ -258,6 +266,7 @@ def renewal_content(old: Prescription, *, refills: int) -> tuple[PatientDetails,
         sex=patient.sex, address_line1=patient.address_line1, address_line2=patient.address_line2,
         city=patient.city, state=patient.state, postal_code=patient.postal_code, email=patient.email,
         phone=patient.phone, weight_kg=patient.weight_kg, contact_preference=patient.contact_preference,
+        language=patient.language,
     )  # fmt: skip
     # A renewal continues the maintenance dose: the titration of the first prescription is done.
     content = PrescribedContent(

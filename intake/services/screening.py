@@ -28,7 +28,7 @@ from intake.clinical.screening import (
     screen,
 )
 from intake.clinical.verification import flag_key, keep_verifications
-from intake.models import OPEN_STATUSES, Prescription, Questionnaire, StateLicence
+from intake.models import OPEN_STATUSES, Prescriber, PrescriberLicence, Prescription, Questionnaire, StateLicence
 from intake.models.prescriptions import flag_level_of
 from intake.services.dispensing import fill_plan, plan_flags
 
@@ -85,12 +85,29 @@ def licensed_states() -> frozenset[str]:
     return StateLicence.objects.valid_states(timezone.localdate())
 
 
+def prescriber_states(prescriber_id: int) -> frozenset[str]:
+    """The states where the prescriber holds a licence valid today: the one they registered with
+    and their further ones, in one query."""
+    today = timezone.localdate()
+    # Unordered: SQLite refuses an ORDER BY (the models' default ordering) inside a UNION.
+    registered = Prescriber.objects.filter(pk=prescriber_id, license_expires__gte=today).order_by()
+    further = PrescriberLicence.objects.filter(prescriber_id=prescriber_id, expires_on__gte=today).order_by()
+    states = registered.values_list("license_state").union(further.values_list("state"))
+    return frozenset(state for (state,) in states)
+
+
 def patient_picture(
-    *, patient_id: int | None, prescription_id: int | None, with_answers: bool, new_patient: bool = False
+    *,
+    patient_id: int | None,
+    prescription_id: int | None,
+    with_answers: bool,
+    new_patient: bool = False,
+    prescriber_id: int | None = None,
 ) -> PatientPicture:
-    """Read the patient's picture: at most two queries (none for the orders of a patient created
-    just now), the licences from the process's copy. `with_answers`: also the earlier answers,
-    which only a screening of answers compares with."""
+    """Read the patient's picture: at most three queries (none for the orders of a patient created
+    just now), the pharmacy's licences from the process's copy. `with_answers`: also the earlier
+    answers, which only a screening of answers compares with. `prescriber_id`: also the states the
+    prescriber is licensed in."""
     others: list[Prescription] = []
     if patient_id is not None and not new_patient:
         # Not locked: a row is locked only when its duplicate_order flag must change (rarely), so
@@ -108,6 +125,7 @@ def patient_picture(
         earlier_answers=earlier,
         other_open_orders=tuple(other_order(other) for other in others),
         licensed_states=licensed_states(),
+        prescriber_states=prescriber_states(prescriber_id) if prescriber_id is not None else None,
     )
     return PatientPicture(context=context, others=others)
 
@@ -185,7 +203,10 @@ def screen_prescription(
         answers = prescription.questionnaire.answers()
     if picture is None:
         picture = patient_picture(
-            patient_id=prescription.patient_id, prescription_id=prescription.pk, with_answers=answers is not None
+            patient_id=prescription.patient_id,
+            prescription_id=prescription.pk,
+            with_answers=answers is not None,
+            prescriber_id=prescription.prescriber_id,
         )
     parsed = QuestionnaireAnswers.from_mapping(answers) if answers is not None else None
     flags = screen(facts_of(prescription), parsed, picture.context)

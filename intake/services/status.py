@@ -7,16 +7,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from intake.clinical.verification import hard_stops_blocking
 from intake.errors import NotFound
-from intake.models import CarrierStatus, Prescription, PrescriptionStatus, RecallAffected, RecallOutcome, TrackingEvent
+from intake.models import (
+    OPEN_STATUSES,
+    CarrierStatus,
+    Prescription,
+    PrescriptionStatus,
+    PriceConsent,
+    RecallAffected,
+    RecallOutcome,
+    TrackingEvent,
+)
+from intake.services.pricing import payment_url
 from intake.throttles import normalize_reference
 
 S = PrescriptionStatus
@@ -36,71 +49,84 @@ TRACKING_URLS: dict[str, str] = {
     "dhl": "https://www.dhl.com/us-en/home/tracking/tracking-express.html?submit=1&tracking-id={number}",
 }
 
-# Per status: (what it means, what happens next). "{phone}" is the pharmacy's phone number.
-STATUS_WORDS: dict[str, tuple[str, str]] = {
+# Per status: (what it means, what happens next), in the language the page is shown in. "{phone}" is
+# the pharmacy's phone number, "{days}" the business days to ready.
+STATUS_WORDS: dict[str, tuple[StrPromise, StrPromise]] = {
     S.AWAITING_QUESTIONNAIRE: (
-        "We have your prescription and are waiting for your answers to our health questions.",
-        "Open the private link we sent you, confirm your date of birth and answer the questions. "
-        "We start on your order once we have your answers, and it is usually ready "
-        f"{READY_BUSINESS_DAYS} business days after that.",
+        gettext_lazy("We have your prescription and are waiting for your answers to our health questions."),
+        gettext_lazy(
+            "Open the private link we sent you, confirm your date of birth and answer the questions. "
+            "We start on your order once we have your answers, and it is usually ready "
+            "{days} business days after that."
+        ),
     ),
     S.PENDING_REVIEW: (
-        "We have your answers. Your prescription is waiting for a pharmacist to review it.",
-        "A pharmacist checks your prescription and your answers. If anything needs clarifying we "
-        "contact your prescriber; otherwise we start preparing your order.",
+        gettext_lazy("We have your answers. Your prescription is waiting for a pharmacist to review it."),
+        gettext_lazy(
+            "A pharmacist checks your prescription and your answers. If anything needs clarifying we "
+            "contact your prescriber; otherwise we start preparing your order."
+        ),
     ),
     S.IN_REVIEW: (
-        "A pharmacist is reviewing your prescription.",
-        "Once the review is done we start preparing your order. If anything needs clarifying we "
-        "contact your prescriber.",
+        gettext_lazy("A pharmacist is reviewing your prescription."),
+        gettext_lazy(
+            "Once the review is done we start preparing your order. If anything needs clarifying we "
+            "contact your prescriber."
+        ),
     ),
     S.ON_HOLD: (
-        "On hold: we have asked your prescriber a question about your prescription.",
-        "We continue as soon as your prescriber answers. You can help by reminding their office. "
-        "Questions? Call us at {phone}.",
+        gettext_lazy("On hold: we have asked your prescriber a question about your prescription."),
+        gettext_lazy(
+            "We continue as soon as your prescriber answers. You can help by reminding their office. "
+            "Questions? Call us at {phone}."
+        ),
     ),
     S.APPROVED: (
-        "Your prescription has been approved.",
-        "We prepare your order next, then a pharmacist checks it before it is ready.",
+        gettext_lazy("Your prescription has been approved."),
+        gettext_lazy("We prepare your order next, then a pharmacist checks it before it is ready."),
     ),
     S.COMPOUNDING: (
-        "Your order is being prepared.",
-        "When it is made, a pharmacist checks it before it is ready.",
+        gettext_lazy("Your order is being prepared."),
+        gettext_lazy("When it is made, a pharmacist checks it before it is ready."),
     ),
     S.FINAL_CHECK: (
-        "Your order is made and a pharmacist is doing the final check.",
-        "After the check your order is ready for pickup or shipping.",
+        gettext_lazy("Your order is made and a pharmacist is doing the final check."),
+        gettext_lazy("After the check your order is ready for pickup or shipping."),
     ),
     S.READY: (
-        "Your order is ready.",
-        "Pick it up at the pharmacy, or we ship it to you and send you the tracking number. "
-        "Questions? Call us at {phone}.",
+        gettext_lazy("Your order is ready."),
+        gettext_lazy(
+            "Pick it up at the pharmacy, or we ship it to you and send you the tracking number. "
+            "Questions? Call us at {phone}."
+        ),
     ),
     S.SHIPPED: (
-        "Your order is on its way.",
-        "Follow the package with the carrier's tracking link. Call us at {phone} if it does not arrive.",
+        gettext_lazy("Your order is on its way."),
+        gettext_lazy("Follow the package with the carrier's tracking link. Call us at {phone} if it does not arrive."),
     ),
     S.COMPLETED: (
-        "Your order is complete: it was picked up or delivered.",
-        "Nothing more to do now. When a refill is possible you can ask for it here, or call us at {phone}.",
+        gettext_lazy("Your order is complete: it was picked up or delivered."),
+        gettext_lazy(
+            "Nothing more to do now. When a refill is possible you can ask for it here, or call us at {phone}."
+        ),
     ),
     S.REJECTED: (
-        "We could not fill this prescription.",
-        "Your prescriber has been told why. Talk to your prescriber, or call us at {phone}.",
+        gettext_lazy("We could not fill this prescription."),
+        gettext_lazy("Your prescriber has been told why. Talk to your prescriber, or call us at {phone}."),
     ),
     S.CANCELLED: (
-        "This prescription was cancelled.",
-        "If you did not expect this, talk to your prescriber or call us at {phone}.",
+        gettext_lazy("This prescription was cancelled."),
+        gettext_lazy("If you did not expect this, talk to your prescriber or call us at {phone}."),
     ),
 }
 
 # The journey as a patient sees it: (label, the statuses that mean this step is under way).
-PROGRESS_STEPS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("Your answers", frozenset({S.AWAITING_QUESTIONNAIRE})),
-    ("Pharmacist review", frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED})),
-    ("Preparing", frozenset({S.COMPOUNDING, S.FINAL_CHECK})),
-    ("Ready", frozenset({S.READY})),
-    ("Shipped or picked up", frozenset({S.SHIPPED, S.COMPLETED})),
+PROGRESS_STEPS: tuple[tuple[StrPromise, frozenset[str]], ...] = (
+    (gettext_lazy("Your answers"), frozenset({S.AWAITING_QUESTIONNAIRE})),
+    (gettext_lazy("Pharmacist review"), frozenset({S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED})),
+    (gettext_lazy("Preparing"), frozenset({S.COMPOUNDING, S.FINAL_CHECK})),
+    (pgettext_lazy("progress step", "Ready"), frozenset({S.READY})),
+    (gettext_lazy("Shipped or picked up"), frozenset({S.SHIPPED, S.COMPLETED})),
 )
 
 # Statuses whose expected ready date is counted from the answers (before "ready").
@@ -124,6 +150,20 @@ class PatientStatus:
     carrier_status: str | None = None
     carrier_status_text: str | None = None
     carrier_status_at: datetime | None = None
+    # The carrier said it cannot deliver to the patient's address, while the order is still to be sent.
+    address_notice: str | None = None
+    # The cash price of the current fill once quoted, the patient's answer, and the pharmacy's
+    # payment page once they agreed (PAYMENT_LINK_URL). Never card data.
+    price_amount: Decimal | None = None
+    price_currency: str | None = None
+    price_consent: str | None = None
+    price_consent_at: datetime | None = None
+    payment_url: str | None = None
+
+    @property
+    def price_to_answer(self) -> bool:
+        """The patient may agree to or decline the price now."""
+        return self.price_consent == PriceConsent.PENDING and self.status == S.APPROVED
 
     @property
     def is_ready(self) -> bool:
@@ -138,7 +178,7 @@ class PatientStatus:
         if self.status == S.COMPLETED:
             current += 1  # the last step is done, not under way
         return [
-            (label, "done" if i < current else "current" if i == current else "todo")
+            (str(label), "done" if i < current else "current" if i == current else "todo")
             for i, (label, _statuses) in enumerate(PROGRESS_STEPS)
         ]
 
@@ -156,7 +196,17 @@ class PatientStatus:
             "carrier_status": self.carrier_status,
             "carrier_status_text": self.carrier_status_text,
             "carrier_status_at": self.carrier_status_at.isoformat() if self.carrier_status_at else None,
+            "address_notice": self.address_notice,
+            "price_amount": None if self.price_amount is None else f"{self.price_amount:.2f}",
+            "price_currency": self.price_currency,
+            "price_consent": self.price_consent,
+            "price_consent_at": self.price_consent_at.isoformat() if self.price_consent_at else None,
+            "payment_url": self.payment_url,
         }
+
+
+# Statuses where the medicine has not left the pharmacy and a delivery address still matters.
+_TO_BE_SENT = frozenset(OPEN_STATUSES - {PrescriptionStatus.SHIPPED})
 
 
 def status_lookup(*, reference: str, date_of_birth: date) -> Prescription:
@@ -201,6 +251,9 @@ def expected_ready_date(prescription: Prescription, today: date | None = None) -
     if prescription.status not in _IN_PROGRESS:
         # Waiting for the answers or the prescriber, or closed: no honest date to give.
         return None
+    if prescription.status == S.APPROVED and prescription.price_consent == PriceConsent.PENDING:
+        # Nothing is made before the patient agrees to the price: no date to promise yet.
+        return None
     if hard_stops_blocking(prescription.flags):
         # A hard stop not verified may end in a rejection: no date until a pharmacist clears it.
         return None
@@ -228,21 +281,55 @@ def tracking_url(carrier: str, tracking_number: str) -> str | None:
     return None
 
 
+PRICE_NEXT_STEP = gettext_lazy(
+    "Please look at the price of your order below and agree to it, or decline it. We start preparing your "
+    "order once you agree."
+)
+
+
 def patient_status(prescription: Prescription, today: date | None = None) -> PatientStatus:
     status_text, next_step = STATUS_WORDS[prescription.status]
+    if prescription.status == S.APPROVED and prescription.price_consent == PriceConsent.PENDING:
+        next_step = PRICE_NEXT_STEP
     shipped = bool(prescription.carrier and prescription.tracking_number)
     return PatientStatus(
         reference=prescription.reference,
         status=prescription.status,
-        status_text=status_text,
-        next_step=next_step.format(phone=settings.PHARMACY_PHONE),
+        status_text=str(status_text),
+        next_step=str(next_step).format(phone=settings.PHARMACY_PHONE, days=READY_BUSINESS_DAYS),
         expected_ready_date=expected_ready_date(prescription, today),
         carrier=prescription.carrier if shipped else None,
         tracking_number=prescription.tracking_number if shipped else None,
         tracking_url=tracking_url(prescription.carrier, prescription.tracking_number) if shipped else None,
         recall_notice=recall_notice(prescription),
+        address_notice=address_notice(prescription),
         **carrier_news(prescription),
+        **price_words(prescription),
     )
+
+
+def price_words(prescription: Prescription) -> dict[str, Any]:
+    """The price as PatientStatus fields, once the fill was quoted."""
+    if prescription.price_amount is None:
+        return {}
+    return {
+        "price_amount": Decimal(prescription.price_amount),
+        "price_currency": prescription.price_currency,
+        "price_consent": prescription.price_consent or None,
+        "price_consent_at": prescription.price_consent_at,
+        "payment_url": payment_url(prescription),
+    }
+
+
+def address_notice(prescription: Prescription) -> str | None:
+    """Words for the patient when the carrier cannot deliver to their address and the medicine has
+    not left yet; the carrier's own reason stays with the staff."""
+    if prescription.patient.address_deliverable is not False or prescription.status not in _TO_BE_SENT:
+        return None
+    return gettext(
+        "The carrier tells us it cannot deliver to the address we have for you. Please call us at "
+        "{phone} to check it, so your medicine reaches you."
+    ).format(phone=settings.PHARMACY_PHONE)
 
 
 def _carrier_news(prescription: Any, tracking_number: Any) -> QuerySet[TrackingEvent]:
@@ -270,10 +357,10 @@ def carrier_news(prescription: Prescription) -> dict[str, Any]:
         status, at = found.first() or (None, None)
     if not status:
         return {}
-    return {"carrier_status": status, "carrier_status_text": CarrierStatus(status).label, "carrier_status_at": at}
+    return {"carrier_status": status, "carrier_status_text": str(CarrierStatus(status).label), "carrier_status_at": at}
 
 
-RECALL_NOTICE = (
+RECALL_NOTICE = gettext_lazy(
     "Please contact the pharmacy at {phone} about the medicine you received for this order. "
     "Keep it until we have spoken with you."
 )
@@ -293,4 +380,4 @@ def recall_notice(prescription: Prescription) -> str | None:
     reached = getattr(prescription, "recall_reached", None)
     if reached is None:
         reached = _recall_reaching(prescription).exists()
-    return RECALL_NOTICE.format(phone=settings.PHARMACY_PHONE) if reached else None
+    return str(RECALL_NOTICE).format(phone=settings.PHARMACY_PHONE) if reached else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +31,7 @@ from intake.clinical.verification import (
 )
 from intake.errors import Conflict, Forbidden, NotFound, WorkflowError
 from intake.links import new_questionnaire_token
+from intake.metrics import SUBMISSION_TO_READY
 from intake.models import (
     OWNER,
     PATIENT,
@@ -47,8 +48,10 @@ from intake.models import (
 from intake.notifications.outbox import notification_record
 from intake.queue import queue_counts_changed
 from intake.selectors import prescriptions_visible_to
+from intake.services.addresses import ship_to_of
 from intake.services.events import prescription_event_record
 from intake.services.final_check import CheckInput, final_check_record
+from intake.services.pricing import price_quote_set, refuse_without_price_consent
 from intake.services.screening import duplicate_orders_refresh
 from intake.shipping.backends import (
     CarrierError,
@@ -78,7 +81,12 @@ NOTIFY_ON: dict[str, str] = {
     Action.DELIVERED: NotificationEvent.DELIVERED,
     Action.EXPIRE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
     Action.REFILL_LAPSE: NotificationEvent.QUESTIONNAIRE_EXPIRED,
+    Action.PRICE_DECLINE: NotificationEvent.PRICE_DECLINED,
+    Action.PRICE_DECLINE_REFILL: NotificationEvent.PRICE_DECLINED,
 }
+# A refill that ends before it was made: the prescription shows its last dispensed fill again, which
+# stays as it was closed.
+LAPSING = frozenset({Action.REFILL_LAPSE, Action.PRICE_DECLINE_REFILL})
 CLOSING = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
 
 logger = logging.getLogger(__name__)
@@ -183,7 +191,19 @@ def transition(
     )
     if action in NOTIFY_ON:
         notification_record(prescription=prescription, event=NOTIFY_ON[action])
+    if rule.target == S.READY:
+        ready_time_observe(prescription, now=now)
     return prescription
+
+
+def ready_time_observe(prescription: Prescription, *, now: datetime) -> None:
+    """Count how long this fill took from its request to ready, once the transaction commits: a
+    final check rolled back counts nothing."""
+    requested_at = Fill.objects.values_list("requested_at", flat=True).get(
+        prescription=prescription, number=prescription.fill_number
+    )
+    waited = (now - requested_at).total_seconds()
+    transaction.on_commit(lambda: SUBMISSION_TO_READY.observe(waited))
 
 
 def fill_sync(prescription: Prescription, *, action: str, old_status: str, now: Any) -> None:
@@ -201,7 +221,7 @@ def fill_sync(prescription: Prescription, *, action: str, old_status: str, now: 
         values["refill_reminder_on"] = refill_reminder_on(
             dispensed_on=timezone.localdate(now), days_supply=prescription.days_supply
         )
-    if prescription.status in CLOSING and action != Action.REFILL_LAPSE:
+    if prescription.status in CLOSING and action not in LAPSING:
         values["closed_at"] = now
     Fill.objects.filter(prescription=prescription, number=prescription.fill_number).update(**values)
 
@@ -307,13 +327,19 @@ def prescription_approve(*, prescription_id: int, actor: User, override_reasons:
             if problem:
                 raise ValidationError({"override_reasons": [f"{code}: {problem}"]})
 
-    warned = {code: text for code, text in reasons.items() if text}
+    details: dict[str, Any] = {"override_reasons": {code: text for code, text in reasons.items() if text}}
+
+    def check_and_quote(prescription: Prescription) -> None:
+        check(prescription)
+        # The price of this fill, in the approval's transaction: the patient sees it from now on.
+        details.update(price_quote_set(prescription, now=timezone.now()))
+
     return transition(
         prescription_id=prescription_id,
         action=Action.APPROVE,
         actor=actor,
-        details={"override_reasons": warned},
-        before=check,
+        details=details,
+        before=check_and_quote,
     )
 
 
@@ -331,7 +357,10 @@ def prescription_cancel(*, prescription_id: int, actor: User, reason: str) -> Pr
 
 @transaction.atomic(durable=True)
 def prescription_start_compounding(*, prescription_id: int, actor: User) -> Prescription:
-    return transition(prescription_id=prescription_id, action=Action.START_COMPOUNDING, actor=actor)
+    return transition(
+        prescription_id=prescription_id, action=Action.START_COMPOUNDING, actor=actor,
+        before=refuse_without_price_consent,
+    )  # fmt: skip
 
 
 @transaction.atomic(durable=True)
@@ -416,11 +445,7 @@ def ship_label_claim(*, prescription_id: int, actor: User) -> tuple[Fill, ShipTo
 
 
 def ship_to_patient(prescription: Prescription) -> ShipTo:
-    patient = prescription.patient
-    return ShipTo(
-        name=patient.full_name, street1=patient.address_line1, street2=patient.address_line2, city=patient.city,
-        state=patient.state, zip=patient.postal_code, phone=patient.phone, email=patient.email,
-    )  # fmt: skip
+    return ship_to_of(prescription.patient)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,14 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class AddressCheck:
+    """The carrier's answer about an address: whether it can deliver there and, if not, why."""
+
+    deliverable: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class Label:
     carrier: str
     service: str
@@ -81,6 +89,8 @@ class ShippingBackend(Protocol):
 
     def refund(self, shipment_id: str) -> None: ...
 
+    def check_address(self, ship_to: ShipTo) -> AddressCheck: ...
+
 
 class ManualBackend:
     """No carrier service: the carrier and tracking number are typed in when the parcel leaves."""
@@ -97,6 +107,9 @@ class ManualBackend:
     def refund(self, shipment_id: str) -> None:
         raise CarrierError("No carrier service is configured: nothing was bought.")
 
+    def check_address(self, ship_to: ShipTo) -> AddressCheck:
+        raise CarrierError("No carrier service is configured: addresses are not checked.")
+
 
 def _carrier_message(exc: EasyPostError) -> str:
     status = getattr(exc, "http_status", None)
@@ -108,6 +121,20 @@ def _carrier_message(exc: EasyPostError) -> str:
     if status == 402:
         return "The carrier service refused the purchase: the pharmacy's account needs funds."
     return "The carrier service did not answer; try again in a minute or type a tracking number."
+
+
+def _to_address(ship_to: ShipTo) -> dict[str, str]:
+    return {
+        "name": ship_to.name,
+        "street1": ship_to.street1,
+        "street2": ship_to.street2,
+        "city": ship_to.city,
+        "state": ship_to.state,
+        "zip": ship_to.zip,
+        "country": "US",
+        "phone": ship_to.phone,
+        "email": ship_to.email,
+    }
 
 
 def _rate(raw: Any) -> Rate:
@@ -159,20 +186,9 @@ class EasyPostBackend:
         return (not carriers or rate.carrier.lower() in carriers) and (not services or rate.service.lower() in services)
 
     def quote(self, ship_to: ShipTo) -> Quote:
-        to_address = {
-            "name": ship_to.name,
-            "street1": ship_to.street1,
-            "street2": ship_to.street2,
-            "city": ship_to.city,
-            "state": ship_to.state,
-            "zip": ship_to.zip,
-            "country": "US",
-            "phone": ship_to.phone,
-            "email": ship_to.email,
-        }
         try:
             shipment = self.client.shipment.create(
-                to_address=to_address, from_address=self.from_address, parcel=self.parcel
+                to_address=_to_address(ship_to), from_address=self.from_address, parcel=self.parcel
             )
         except EasyPostError as exc:
             raise CarrierError(_carrier_message(exc)) from exc
@@ -220,6 +236,25 @@ class EasyPostBackend:
             self.client.shipment.refund(shipment_id)
         except EasyPostError as exc:
             raise CarrierError(_carrier_message(exc)) from exc
+
+    def check_address(self, ship_to: ShipTo) -> AddressCheck:
+        """Ask the carrier service whether it can deliver to the address (its delivery verification).
+        CarrierError when it could not answer (down, refused the key): ask again later."""
+        try:
+            fields: dict[str, Any] = _to_address(ship_to)
+            address = self.client.address.create(verify=True, **fields)
+        except EasyPostError as exc:
+            raise CarrierError(_carrier_message(exc)) from exc
+        delivery = getattr(getattr(address, "verifications", None), "delivery", None)
+        if delivery is None:
+            raise CarrierError("The carrier service did not say whether it can deliver to this address.")
+        if getattr(delivery, "success", False):
+            return AddressCheck(deliverable=True)
+        said = "; ".join(
+            str(getattr(error, "message", "") or getattr(error, "code", "")).strip().rstrip(".")
+            for error in getattr(delivery, "errors", None) or []
+        )
+        return AddressCheck(deliverable=False, message=(said or "The carrier cannot deliver to this address")[:250])
 
 
 def shipping_buys_labels() -> bool:

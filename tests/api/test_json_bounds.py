@@ -71,6 +71,7 @@ def test_a_deeply_nested_body_never_answers_a_server_error(request, route, perso
         ("anonymous", "/api/v1/status/"),
         ("anonymous", "/api/v1/status/refill/"),
         ("anonymous", "/api/v1/status/renewal/"),
+        ("anonymous", "/api/v1/status/consent/"),
         ("anonymous", "/api/v1/auth/token/"),
         ("anonymous", "questionnaire"),
         ("prescriber", PRESCRIPTIONS),

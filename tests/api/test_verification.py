@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from tests.api.conftest import PRESCRIPTIONS, action_url, detail_url
-from tests.factories import api_payload, clean_answers
+from tests.factories import api_payload, clean_answers, make_prescription
 from tests.screening.helpers import NOTE, snapshot
+from tests.workflow_helpers import advance
 
 REASON = "Discussed with the prescriber; benefits outweigh the risk at 4.5 mg."
 OLD_LINES = clean_answers(current_medications=["oxycodone 10 mg last year", "Norco 5/325 stopped in May"])
@@ -30,7 +31,12 @@ def test_every_flag_in_the_json_carries_source_and_verification(prescriber_api, 
     created = prescriber_api.post(PRESCRIPTIONS, body, format="json").json()
     read = prescriber_api.get(detail_url(created["id"])).json()
 
-    assert {flag["code"] for flag in created["flags"]} == {"dose_range", "daily_dose", "licensure"}
+    assert {flag["code"] for flag in created["flags"]} == {
+        "dose_range",
+        "daily_dose",
+        "licensure",
+        "prescriber_licensure",
+    }
     for flag in read["flags"]:
         assert flag["source"] == "prescription"
         assert flag["verification"] is None
@@ -60,6 +66,23 @@ def test_verify_flag_answers_the_prescription_with_the_verification(pharmacist_a
         assert (flag["verification"]["method"], flag["verification"]["note"], flag["verification"]["by"]) == (
             "pdmp_reviewed", NOTE, "Paula Pharmacist"
         )  # fmt: skip
+    assert post(pharmacist_api, prescription, "approve", {"override_reasons": {}}).json()["status"] == "approved"
+
+
+def test_a_prescriber_not_licensed_in_the_patients_state_needs_a_reason_or_a_check(
+    pharmacist_api, prescriber, pharmacist, technician
+):
+    prescription = advance(make_prescription(prescriber, patient={"state": "NY", "postal_code": "10001"}),
+                           "in_review", pharmacist=pharmacist, technician=technician)  # fmt: skip
+    assert {flag["code"] for flag in prescription.flags} == {"prescriber_licensure"}
+
+    refused = post(pharmacist_api, prescription, "approve", {"override_reasons": {}})
+    assert refused.status_code == 400
+    assert "prescriber_licensure" in json.dumps(refused.json())
+
+    checked = verification(code="prescriber_licensure", method="records_reviewed",
+                           note="NY board lookup shows an active licence for this prescriber.")  # fmt: skip
+    assert post(pharmacist_api, prescription, "verify_flag", checked).status_code == 200
     assert post(pharmacist_api, prescription, "approve", {"override_reasons": {}}).json()["status"] == "approved"
 
 

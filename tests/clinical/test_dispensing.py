@@ -276,3 +276,71 @@ def test_the_data_file_holds_a_unit_and_wording_for_every_form():
     assert set(rules.units) == {"capsule", "oral_liquid", "sublingual_drops", "topical_cream"}
     assert rules.weight_tolerance_percent == D("10")
     assert "USP <795>" in rules.weight_tolerance_reference
+
+
+# --- the directions in Spanish, for a patient who reads Spanish ------------------------------------
+
+
+def test_spanish_directions_for_one_strength():
+    result = plan(steps=[])
+
+    assert directions("capsule", result.containers[0], timing="at bedtime", whole_supply=True, language="es") == [
+        "Tome 1 cápsula (4.5 mg) por vía oral a la hora de acostarse."
+    ]
+
+
+def test_spanish_directions_count_capsules_and_keep_the_decimal_point():
+    result = plan(steps=[], strength="2.25", quantity=60)
+
+    assert directions("capsule", result.containers[0], timing="in the morning", whole_supply=True, language="es") == [
+        "Tome 2 cápsulas (4.5 mg) por vía oral por la mañana."
+    ]
+
+
+def test_spanish_kit_directions_say_the_days_of_each_titration_step():
+    result = plan()
+
+    assert [
+        directions("capsule", c, timing="at bedtime", whole_supply=False, language="es") for c in result.containers
+    ] == [
+        ["Días 1-14: tome 1 cápsula (1.5 mg) por vía oral a la hora de acostarse."],
+        ["Días 15-28: tome 1 cápsula (3 mg) por vía oral a la hora de acostarse."],
+        ["Días 29-30: tome 1 cápsula (4.5 mg) por vía oral a la hora de acostarse."],
+    ]
+
+
+def test_spanish_directions_for_drops_say_under_the_tongue_in_ml():
+    result = plan("sublingual_drops", strength="1.5", steps=[], quantity=45, concentration=D("1"))
+    lines = directions("sublingual_drops", result.containers[0], timing="at bedtime", whole_supply=True, language="es")
+
+    assert lines == ["Coloque 1.5 mL (1.5 mg) debajo de la lengua a la hora de acostarse."]
+
+
+def test_spanish_liquid_directions_are_in_ml_for_each_step():
+    result = plan("oral_liquid", quantity=72, concentration=D("1"))
+
+    assert directions("oral_liquid", result.containers[0], timing="in the morning", whole_supply=False, language="es")[
+        :2
+    ] == [
+        "Días 1-14: tome 1.5 mL (1.5 mg) por vía oral por la mañana.",
+        "Días 15-28: tome 3 mL (3 mg) por vía oral por la mañana.",
+    ]
+
+
+def test_a_timing_without_spanish_words_gives_no_half_translated_directions():
+    result = plan(steps=[])
+
+    with pytest.raises(ValueError, match="timing"):
+        directions("capsule", result.containers[0], timing="with lunch", whole_supply=True, language="es")
+
+
+def test_every_dose_timing_and_dosage_form_has_spanish_words():
+    from intake.clinical.dispensing import dispensing_rules, label_phrasing
+
+    spanish = label_phrasing("es")
+    assert spanish is not None
+    # The English timing words as the prescription gives them (DoseTiming's labels, lower-cased).
+    assert set(spanish.timing) == {"at bedtime", "in the morning"}
+    assert set(spanish.wording) == set(dispensing_rules().wording)
+    assert spanish.auxiliary_warning == "No tome analgésicos opioides mientras toma este medicamento."
+    assert label_phrasing("en") is None

@@ -137,6 +137,51 @@ def test_licences_not_given_are_not_checked():
     assert context_flags(replace(FACTS, patient_state="TX"), None, ScreeningContext(licensed_states=None)) == []
 
 
+# --- the prescriber's licences -----------------------------------------------------------------------
+
+
+def test_a_prescriber_licensed_in_the_patients_state_raises_nothing():
+    assert context_flags(FACTS, None, ScreeningContext(prescriber_states=frozenset({"TX", "CA"}))) == []
+
+
+def test_a_prescriber_licensed_elsewhere_is_a_prescriber_licensure_warning():
+    [flag] = context_flags(FACTS, None, ScreeningContext(prescriber_states=frozenset({"TX", "NM"})))
+
+    assert _codes([flag]) == [("prescriber_licensure", WARNING, "prescription")]
+    assert (flag.field, flag.value) == ("patient.address.state", "CA")
+    assert "CA" in flag.message and "NM, TX" in flag.message
+
+
+def test_a_prescriber_with_no_valid_licence_is_flagged_for_every_state():
+    [flag] = context_flags(FACTS, None, ScreeningContext(prescriber_states=frozenset()))
+
+    assert flag.code == "prescriber_licensure"
+    assert "no valid licence" in flag.message
+
+
+def test_prescriber_states_are_read_in_any_case_and_spacing():
+    facts = replace(FACTS, patient_state=" ca ")
+
+    assert context_flags(facts, None, ScreeningContext(prescriber_states=frozenset({" Ca"}))) == []
+
+
+def test_an_address_without_a_state_is_left_to_the_pharmacys_licensure_flag():
+    facts = replace(FACTS, patient_state="")
+    context = ScreeningContext(licensed_states=frozenset({"CA"}), prescriber_states=frozenset({"CA"}))
+
+    assert [flag.code for flag in context_flags(facts, None, context)] == ["licensure"]
+
+
+def test_prescriber_states_not_given_are_not_checked():
+    assert context_flags(FACTS, None, ScreeningContext(prescriber_states=None)) == []
+
+
+def test_both_licence_flags_at_once_for_a_state_neither_is_licensed_in():
+    context = ScreeningContext(licensed_states=frozenset({"TX"}), prescriber_states=frozenset({"TX"}))
+
+    assert sorted(flag.code for flag in context_flags(FACTS, None, context)) == ["licensure", "prescriber_licensure"]
+
+
 # --- an opioid disclosure that changed -----------------------------------------------------------------
 
 

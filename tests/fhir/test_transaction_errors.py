@@ -53,6 +53,8 @@ FIELD_ERRORS: list[tuple[str, Change, str]] = [
     ("patient.sex", patient(lambda p: p.update(gender="woman")), f"{P}.gender"),
     ("patient.email", patient(lambda p: p["telecom"][0].update(value="not-an-email")), f"{P}.telecom[0].value"),
     ("patient.phone", patient(lambda p: p["telecom"][1].update(value="call me")), f"{P}.telecom[1].value"),
+    ("patient.language", patient(lambda p: p.update(communication=[{"language": {"coding": [
+        {"system": "urn:ietf:bcp:47", "code": "fr"}]}}])), f"{P}.communication[0].language.coding[0].code"),
     ("patient.weight_kg", weight(lambda o: o["valueQuantity"].update(value=0.1)), f"{OBS}.valueQuantity.value"),
     ("patient.address", patient(lambda p: p.pop("address")), f"{P}.address[0]"),
     ("patient.address.line1", patient(lambda p: p["address"][0].update(line=["1" * 201])), f"{P}.address[0].line[0]"),
@@ -134,6 +136,8 @@ def test_a_dosage_form_the_pharmacy_stopped_is_named_on_the_form(prescriber_api)
 EXPECTED_ELEMENTS = {
     **{field: element for field, _change, element in FIELD_ERRORS},
     "patient": P,
+    # The reference Bundle sends no language (the patient's stays English): the element is named whole.
+    "patient.language": f"{P}.communication",
     "dosage_form": f"{MR}.extension[0].valueCodeableConcept.coding[0].code",
     "titration.*": f"{MR}.dosageInstruction[1]",
     "dose_timing": f"{MR}.dosageInstruction[0].timing.repeat.when[0]",

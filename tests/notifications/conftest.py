@@ -9,6 +9,7 @@ import pytest
 
 from pharmacy.celery import app as celery_app
 from tests.notifications.mail import MailServer
+from tests.notifications.twilio import twilio_on
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +52,9 @@ def sms_outbox(settings) -> Iterator[list[tuple[str, str]]]:  # type: ignore[no-
     RecordingSmsBackend.sent = []
     yield RecordingSmsBackend.sent
     RecordingSmsBackend.sent = []
+
+
+@pytest.fixture
+def twilio(settings):  # type: ignore[no-untyped-def]
+    """SMS_BACKEND=Twilio with a test account; its answers come from `recorded.use_cassette(...)`."""
+    return twilio_on(settings)

@@ -23,8 +23,12 @@ STATUS_KEYS = {"reference", "status", "status_text", "next_step", "expected_read
                "recall_notice",
                # The carrier's latest news of the parcel.
                "carrier_status", "carrier_status_text", "carrier_status_at",
+               # The carrier cannot deliver to the address, and the medicine has not left yet.
+               "address_notice",
                # What the patient can do about the next fill.
-               "fill_number", "refills_left", "refill_possible_from", "renewal", "renewed_as"}  # fmt: skip
+               "fill_number", "refills_left", "refill_possible_from", "renewal", "renewed_as",
+               # The cash price once approved, the patient's answer, and the payment page once agreed.
+               "price_amount", "price_currency", "price_consent", "price_consent_at", "payment_url"}  # fmt: skip
 
 
 def lookup(api: APIClient, reference: str, date_of_birth: str = "1980-02-29"):

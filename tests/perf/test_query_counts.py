@@ -130,13 +130,14 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
     # token with user and prescriber profile, roles, [savepoint], the patient looked up by its identity key
-    # (locked: a returning patient's details may change), the new patient's save() and its history,
-    # prescription (signed before its INSERT) and its history, first fill, titration steps, event, the
-    # notification rows (one INSERT), the audit row (in the submission's transaction), [release]. The offered
-    # dosage forms come from the process's copy. No read-back: the answer is rendered from what was just written.
+    # (locked: a returning patient's details may change), the prescriber's valid licence states (one
+    # UNION), the new patient's save() and its history, prescription (signed before its INSERT) and its
+    # history, first fill, titration steps, event, the notification rows (one INSERT), the audit row (in
+    # the submission's transaction), [release]. The offered dosage forms come from the process's copy.
+    # No read-back: the answer is rendered from what was just written.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201
@@ -154,11 +155,11 @@ def test_a_new_idempotency_key_costs_only_its_own_insert(prescriber, django_asse
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json", HTTP_IDEMPOTENCY_KEY="first")
 
-    # The fourteen above and the key's INSERT: the key is not looked up first (a replay is caught by
+    # The fifteen above and the key's INSERT: the key is not looked up first (a replay is caught by
     # its unique constraint, and its transaction rolls back).
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
     assert response.status_code == 201
 
@@ -202,3 +203,28 @@ def test_status_lookup_of_a_handed_over_prescription_reads_its_refill_facts_in_t
 
     assert response.status_code == 200
     assert response.json()["renewal"] == "denied"
+
+
+# session, user, roles, the patient, their prescriptions, the page of records, the roles of the people
+# on it, the report's own audit row
+ACCESS_REPORT_QUERIES = 8
+
+
+@pytest.mark.parametrize("reads", [1, 60])
+def test_patient_access_report_runs_the_same_queries_whatever_the_number_of_rows(
+    reads, client, login, prescriber, pharmacist, technician, second_pharmacist, django_assert_num_queries
+):
+    # given: reads by several people in several roles, up to more than a page
+    prescription = make_prescription(prescriber)
+    readers = [api_client_for(user) for user in (technician, second_pharmacist, pharmacist)]
+    for n in range(reads):
+        readers[n % len(readers)].get(f"{PRESCRIPTIONS}{prescription.pk}/")
+    signed_in(client, login, pharmacist)
+
+    # when / then
+    with django_assert_num_queries(ACCESS_REPORT_QUERIES):
+        response = client.get(reverse("staff:patient_access", args=[prescription.patient_id]))
+
+    assert response.status_code == 200
+    assert "Pharmacy technician" in response.content.decode() or reads == 1
+    assert len(response.context["rows"]) == min(reads, 50)

@@ -17,7 +17,7 @@ def form_data(**overrides):
     data = {
         "patient-first_name": "Ada", "patient-last_name": "Lovelace", "patient-date_of_birth": "1980-02-29",
         "patient-sex": "F", "patient-weight_kg": "", "patient-email": "ada@example.com",
-        "patient-phone": "+15555550123", "patient-contact_preference": "email",
+        "patient-phone": "+15555550123", "patient-contact_preference": "email", "patient-language": "en",
         "patient-address_line1": "1 Main St", "patient-address_line2": "", "patient-city": "Austin",
         "patient-state": "TX", "patient-postal_code": "78701",
         "rx-dosage_form": "capsule", "rx-strength_mg": "4.5", "rx-directions": "Take 1 capsule by mouth at bedtime",
@@ -91,6 +91,27 @@ def test_a_wrong_field_gets_its_own_message_and_nothing_is_saved(prescriber_clie
     assert message in html
     assert 'aria-invalid="true"' in html or "is-invalid" in html
     assert Prescription.objects.count() == 0
+
+
+@pytest.mark.parametrize(("state", "postal_code"), [("AK", "78701"), ("CA", "10001"), ("TX", "99501-1234")])
+def test_a_zip_code_of_another_state_is_refused_on_the_zip_code(prescriber_client, state, postal_code):
+    response = prescriber_client.post(NEW, form_data(**{"patient-state": state, "patient-postal_code": postal_code}))
+
+    assert response.status_code == 200
+    errors = response.context["patient_form"].errors
+    assert list(errors) == ["postal_code"]
+    assert (
+        f"is in {'TX' if postal_code == '78701' else 'NY' if postal_code == '10001' else 'AK'}, not {state}"
+        in (errors["postal_code"][0])
+    )
+    assert Prescription.objects.count() == 0
+
+
+@pytest.mark.parametrize(("state", "postal_code"), [("AK", "99501"), ("TX", "78701-1234"), ("NY", "00000")])
+def test_a_zip_code_of_the_state_or_not_in_the_data_is_taken(prescriber_client, state, postal_code):
+    prescriber_client.post(NEW, form_data(**{"patient-state": state, "patient-postal_code": postal_code}))
+
+    assert Prescription.objects.get().patient.postal_code == postal_code
 
 
 def test_titration_error_is_shown_above_the_steps(prescriber_client):

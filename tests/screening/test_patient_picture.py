@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from intake.models import PrescriptionStatus, StateLicence, licences_forget
 from intake.services import workflow
+from intake.services.licences import prescriber_licences_record
 from intake.services.questionnaire import questionnaire_submit
 from tests.factories import clean_answers, make_prescription
 from tests.screening.helpers import codes, flags_of
@@ -205,6 +206,56 @@ def test_a_licence_is_valid_through_its_expiry_date(prescriber):
     licences_forget()
 
     assert "licensure" not in codes(make_prescription(prescriber))
+
+
+# --- the prescriber's licence in the patient's state ------------------------------------------------
+
+
+def test_a_patient_in_the_prescribers_registered_state_raises_nothing(prescriber):
+    assert "prescriber_licensure" not in codes(make_prescription(prescriber, patient={"state": "TX"}))
+
+
+def test_a_patient_in_another_state_raises_prescriber_licensure(prescriber):
+    prescription = make_prescription(prescriber, patient={"state": "NY"})
+
+    flag = only(prescription, "prescriber_licensure")
+    assert (flag["severity"], flag["source"], flag["value"]) == ("warning", "prescription", "NY")
+    assert "TX" in flag["message"]
+
+
+def test_a_further_licence_in_the_patients_state_clears_it(prescriber):
+    prescriber_licences_record(prescriber, [("NY", "NY-12345", timezone.localdate() + timedelta(days=30))])
+
+    assert "prescriber_licensure" not in codes(make_prescription(prescriber, patient={"state": "NY"}))
+
+
+def test_a_further_licence_counts_through_its_expiry_date_and_not_after(prescriber):
+    prescriber_licences_record(prescriber, [("NY", "NY-12345", timezone.localdate())])
+    assert "prescriber_licensure" not in codes(make_prescription(prescriber, patient={"state": "NY"}))
+
+    prescriber.licences.update(expires_on=timezone.localdate() - timedelta(days=1))
+    assert "prescriber_licensure" in codes(make_prescription(prescriber, patient={"state": "NY"}))
+
+
+def test_another_prescribers_licence_does_not_count(prescriber, other_prescriber):
+    prescriber_licences_record(other_prescriber, [("NY", "NY-54321", timezone.localdate() + timedelta(days=30))])
+
+    assert "prescriber_licensure" in codes(make_prescription(prescriber, patient={"state": "NY"}))
+
+
+def test_the_questionnaire_screening_keeps_the_prescriber_licence_check(prescriber):
+    prescription = make_prescription(prescriber, patient={"state": "NY"})
+    answer(prescription)
+
+    assert "prescriber_licensure" in codes(prescription)
+
+
+def test_a_licence_recorded_after_submission_clears_the_flag_at_the_next_screening(prescriber):
+    prescription = make_prescription(prescriber, patient={"state": "NY"})
+    prescriber_licences_record(prescriber, [("NY", "NY-12345", timezone.localdate() + timedelta(days=30))])
+    answer(prescription)
+
+    assert "prescriber_licensure" not in codes(prescription)
 
 
 # --- what is stored, and what a re-screening keeps -----------------------------------------------------

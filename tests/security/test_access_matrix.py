@@ -32,17 +32,21 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from intake.audit import AuditEntry
 from intake.models import (
     Batch,
     FollowUp,
     MasterFormulation,
     Notification,
     Prescription,
+    PrescriptionDocument,
+    ProtocolTemplate,
     Questionnaire,
     Recall,
     RecallAffected,
@@ -55,9 +59,11 @@ from intake.models import (
     WebhookSubscription,
 )
 from intake.models.notifications import DeliveryStatus
+from intake.services.protocols import protocol_template_save
 from intake.services.recalls import recall_open
+from intake.services.uploads import document_upload
 from tests.conftest import api_client_for
-from tests.factories import api_payload, clean_answers, make_prescription
+from tests.factories import api_payload, clean_answers, make_prescription, prescribed_content
 from tests.fhir.bundles import transaction_bundle
 from tests.security.url_inventory import Route, all_routes
 from tests.workflow_helpers import advance, capsule_formulation, default_lots
@@ -158,8 +164,11 @@ TABLE: tuple[Row, ...] = (
     row("health", everyone=OK),
     # The carrier's webhook: only a call signed with the shared secret is taken (none is set here).
     row("easypost-webhook", "POST", everyone=DENIED),
+    # The SMS provider's status callbacks: only a call signed with the Twilio auth token (none is set here).
+    row("twilio-status", "POST", everyone=DENIED),
     row("health-live", everyone=OK),
-    row("prometheus-django-metrics", everyone=OK),
+    # Metrics: with DEBUG off and neither METRICS_BEARER_TOKEN nor METRICS_ALLOWED_IPS set, refused to all.
+    row("metrics", everyone=DENIED),
     row("security:totp_enrol", outsiders=LOGIN, prescribers=DENIED, staff=OK),
     row("security:totp_verify", outsiders=LOGIN, prescribers=DENIED, staff=OK),
     # The prescriber's pages.
@@ -180,6 +189,12 @@ TABLE: tuple[Row, ...] = (
     prescriber_action("prescriber:webhook_ping", at=NEW),
     row("prescriber:webhook_remove", at=NEW, outsiders=LOGIN, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=DENIED),
     prescriber_action("prescriber:webhook_remove", at=NEW),
+    # The prescriber's shortcuts: A's template and A's documents are prescriber A's only.
+    row("prescriber:templates", at=NEW, outsiders=LOGIN, prescribers=OK, staff=DENIED),
+    row("prescriber:template_save", "POST", at=NEW, outsiders=LOGIN, prescribers=ALLOWED, staff=DENIED),
+    prescriber_action("prescriber:template_delete", at=NEW),
+    prescriber_action("prescriber:template_from_prescription", at=NEW),
+    prescriber_action("prescriber:document_add", at=NEW),
     # The patient's pages: A's private link opens for the browser that confirmed A's birth date only.
     row("patient:questionnaire", everyone=GATE, patient_a=OK),
     row("patient:questionnaire", "POST", body="dob", everyone=GATE, patient_a=ALLOWED),
@@ -192,6 +207,8 @@ TABLE: tuple[Row, ...] = (
     row("patient:status_link_renewal", "POST", at="completed", everyone=GATE, patient_a=ALLOWED),
     row("patient:status_refill", "POST", body="reference", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
     row("patient:status_renewal", "POST", body="reference", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
+    row("patient:status_link_price", "POST", at="approved", everyone=GATE, patient_a=ALLOWED),
+    row("patient:status_price", "POST", body="reference", at="approved", everyone=NOT_FOUND, patient_a=ALLOWED),
     # The side-effect check-in at its own link (A's is answered: the thanks again, nothing kept).
     row("patient:check_in", everyone=GATE, patient_a=OK),
     row("patient:check_in", "POST", body="check_in", everyone=GATE, patient_a=ALLOWED),
@@ -201,6 +218,8 @@ TABLE: tuple[Row, ...] = (
     staff_page("staff:queue_counts"),
     staff_action("staff:claim_next", at="pending_review", allowed=STAFF_ROLES),
     staff_page("staff:review"),
+    # A document prescriber A attached: the pharmacy's to read, not even its prescriber's.
+    staff_page("staff:document", at=NEW),
     staff_action("staff:claim", at="pending_review", allowed=STAFF_ROLES),
     staff_action("staff:release", at="in_review", allowed=STAFF_ROLES),
     staff_action("staff:approve", at="in_review", allowed=PHARMACIST),
@@ -283,6 +302,10 @@ TABLE: tuple[Row, ...] = (
     staff_page("dashboard:index"),
     staff_page("dashboard:status"),
     staff_page("audit:list", technician=DENIED, pharmacist=DENIED),
+    # A patient's access report: for a pharmacist or the pharmacy's administrator (the privacy officer).
+    staff_page("staff:patient_search", technician=DENIED),
+    staff_page("staff:patient_access", technician=DENIED),
+    staff_page("staff:patient_access_csv", technician=DENIED),
     # The JSON API: a token, not a session; no token answers 401.
     row("api-schema", everyone=OK),
     row("api-docs", everyone=OK),
@@ -291,6 +314,11 @@ TABLE: tuple[Row, ...] = (
     row("api-prescriptions", outsiders=DENIED, prescribers=OK, staff=OK),
     row("api-prescriptions", "POST", body="prescription", outsiders=DENIED, prescribers=OK, staff=DENIED),
     row("api-prescription", outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    row("api-documents", at=NEW, outsiders=DENIED, prescriber_a=OK, prescriber_b=NOT_FOUND, staff=OK),
+    # A JSON body: the prescriber gets as far as the parser (415); staff are refused before it.
+    row(
+        "api-documents", "POST", at=NEW, outsiders=DENIED, prescriber_a=ALLOWED, prescriber_b=NOT_FOUND, staff=DENIED
+    ),  # fmt: skip
     row(
         "api-access-log",
         outsiders=DENIED,
@@ -385,6 +413,7 @@ TABLE: tuple[Row, ...] = (
     row("api-status", body="lookup", everyone=NOT_FOUND, patient_a=OK),
     row("api-status-refill", "POST", body="lookup", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
     row("api-status-renewal", "POST", body="lookup", at="completed", everyone=NOT_FOUND, patient_a=ALLOWED),
+    row("api-status-consent", "POST", body="lookup", at="approved", everyone=NOT_FOUND, patient_a=ALLOWED),
     row("api-check-in", "POST", body="check_in", everyone=INVALID, patient_a=ALLOWED),
     # FHIR R4: the JSON API's accounts and rules; a search names A in its query.
     row("fhir-metadata", everyone=OK),
@@ -412,7 +441,7 @@ TOKEN_ROUTES = ("api-", "fhir-")
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 ID_PARAMETERS = (
     "prescription_id", "pk", "notification_id", "formulation_id", "licence_id", "stock_lot_id", "batch_id",
-    "event_id",
+    "event_id", "patient_id",
 )  # fmt: skip
 
 
@@ -442,6 +471,8 @@ class World:
     recall_id: int = 0  # a recall of A's naltrexone lot (only for the rows about a recall)
     affected_id: int = 0  # A's fill on that recall
     tracking_event_id: int = 0  # a failed delivery of A's parcel, waiting for the staff
+    template_id: int = 0  # prescriber A's protocol template
+    document_id: int = 0  # a document prescriber A attached to A
 
     def ids(self, *, unknown: bool = False) -> dict[str, Any]:
         return {
@@ -461,6 +492,9 @@ class World:
             "recall_id": UNKNOWN_ID if unknown else self.recall_id,
             "affected_id": UNKNOWN_ID if unknown else self.affected_id,
             "event_id": UNKNOWN_ID if unknown else self.tracking_event_id,
+            "template_id": UNKNOWN_ID if unknown else self.template_id,
+            "document_id": UNKNOWN_ID if unknown else self.document_id,
+            "patient_id": UNKNOWN_ID if unknown else self.a.patient_id,
             "lot": "NO-SUCH-LOT" if unknown else RECALL_LOT,
             "questionnaire_id": "ldn-screening",
             "unknown": "Patient/1",
@@ -485,6 +519,7 @@ class World:
             Recall.objects.count(), Recall.objects.filter(closed_at__isnull=True).count(),
             RecallAffected.objects.filter(resolved_at__isnull=False).count(),
             TrackingEvent.objects.count(), TrackingEvent.objects.filter(handled_at__isnull=False).count(),
+            ProtocolTemplate.objects.count(), PrescriptionDocument.objects.count(),
         )  # fmt: skip
 
 
@@ -523,6 +558,8 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
         subscription_id=WebhookSubscription.objects.create(
             prescriber=prescriber, url="https://93.184.215.14/a", secret="prescriber-a-secret-0123"
         ).pk,
+        template_id=protocol_template_save(prescriber=prescriber, name="A's protocol", content=prescribed_content()).pk,
+        document_id=_document_of(a, prescriber).pk,
         tracking_event_id=TrackingEvent.objects.create(
             event_id="evt_matrix",
             tracking_code="9400MATRIX",
@@ -548,6 +585,15 @@ def world(request, prescriber, other_prescriber, pharmacist, technician, pharmac
 
 
 FILL_FROM_BATCH = frozenset({"staff:fill_from_batch", "api-fill_from_batch"})
+
+
+def _document_of(prescription: Prescription, prescriber: Any) -> PrescriptionDocument:
+    """Prior labs prescriber A attached to A (a PDF, stored in the run's own directory)."""
+    return document_upload(
+        actor=prescriber.user, prescription_id=prescription.pk, kind="labs",
+        upload=SimpleUploadedFile("labs.pdf", b"%PDF-1.7\n%%EOF\n", content_type="application/pdf"),
+        audit=AuditEntry(actor=None, actor_label="test", method="", path="", ip_address=None, user_agent=""),
+    )  # fmt: skip
 
 
 def _batch(technician: Any, pharmacist: Any, *, released: bool) -> Batch:
@@ -647,6 +693,7 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "api-batch-release": {"note": "Record and lots checked against the formula."},
     "staff:lot_trace": {"lot": RECALL_LOT},
     "staff:lot_trace_csv": {"lot": RECALL_LOT},
+    "staff:patient_search": {"last_name": PATIENT_A["last_name"], "date_of_birth": PATIENT_A["date_of_birth"]},
     "staff:recall_new": {
         "recall-ingredient": "Microcrystalline cellulose NF",
         "recall-lot": "MCC-7781",

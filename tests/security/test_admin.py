@@ -148,10 +148,16 @@ def test_reading_a_records_history_in_the_admin_is_audited(admin_client, superus
 
 @pytest.mark.parametrize("model", ["patient", "prescription", "compoundingrecord", "prescriptionevent"])
 def test_listing_records_in_the_admin_is_audited(admin_client, superuser, compounded, model):
-    assert admin_client.get(f"/admin/intake/{model}/", REMOTE_ADDR=ADMIN_IP).status_code == 200
+    response = admin_client.get(f"/admin/intake/{model}/", REMOTE_ADDR=ADMIN_IP)
+    assert response.status_code == 200
 
-    entry = AuditRecord.objects.get(actor=superuser, action=AuditAction.LIST)
-    assert (entry.object_type, entry.ip_address) == (model, ADMIN_IP)
+    # One record per row shown, each naming the row, so each patient's access report lists it.
+    entries = AuditRecord.objects.filter(actor=superuser, action=AuditAction.LIST)
+    shown = {str(obj.pk) for obj in response.context["cl"].result_list}
+    assert {(entry.object_type, entry.ip_address) for entry in entries} == {(model, ADMIN_IP)}
+    assert {entry.object_id for entry in entries} == shown and entries.count() == len(shown) > 0
+    if model != "patient":
+        assert {entry.prescription_reference for entry in entries} == {compounded.reference}
 
 
 def test_reading_the_audit_trail_in_the_admin_is_audited(admin_client, superuser):

@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -31,7 +32,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from intake.models import Prescription
-from pharmacy.wsgi import application
 from tests.factories import make_prescription
 
 CHECKS = [
@@ -73,7 +73,10 @@ def authorization(request, prescriber, pharmacist) -> dict[str, str]:
 # Loaded at collection, as schemathesis' pytest plugin makes one test per operation from it; the
 # schema view reads no database. (The lazy `schemathesis.pytest.from_fixture` loader does not work
 # with pytest 9.2: it sets a node attribute that pytest no longer has.)
-schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# pharmacy.wsgi's get_wsgi_application() would run django.setup() again, whose logging dictConfig
+# takes every handler off the root logger, the session's log scan included: the handler it builds is
+# the same WSGI application, without the second setup.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
 

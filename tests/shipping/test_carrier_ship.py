@@ -53,6 +53,9 @@ def test_ship_without_a_tracking_number_buys_the_label_and_records_it(easypost, 
     event = ready.events.get(action="ship")
     assert event.details["carrier_shipment_id"] == SHIPMENT
     assert event.details["service"] == "GroundAdvantage"
+    # The label's link travels in the fill's JSON, for the EHR or a print station.
+    [shown] = response.json()["fills"]
+    assert (shown["tracking_number"], shown["label_url"]) == (TRACKING, LABEL)
 
 
 def test_a_second_ship_buys_nothing(easypost, ready, technician_api):

@@ -18,8 +18,11 @@ S = PrescriptionStatus
 ROLES = ("pharmacist", "technician", "admin", "owner", "other_prescriber")
 # Taken by the patient, the clock or the carrier's tracking, and (refills) only once time has passed:
 # tests/refills and tests/clock cover them with time travel, tests/shipping the carrier's delivery.
-# Here: no account may take them directly.
-NOT_STAFF_ACTIONS = (Action.QUESTIONNAIRE, Action.EXPIRE, Action.REFILL_LAPSE, Action.DELIVERED)
+# The patient's answer to a price: tests/pricing. Here: no account may take them directly.
+NOT_STAFF_ACTIONS = (
+    Action.QUESTIONNAIRE, Action.EXPIRE, Action.REFILL_LAPSE, Action.DELIVERED,
+    Action.PRICE_CONSENT, Action.PRICE_DECLINE, Action.PRICE_DECLINE_REFILL,
+)  # fmt: skip
 TIME_BOUND_ACTIONS = (Action.REFILL_RESCREEN,)
 # A flag to verify: the patient takes thyroid medication (a warning).
 FLAGGED_ANSWERS = {Action.VERIFY_FLAG: {"thyroid_medication": True}}
@@ -241,10 +244,9 @@ def test_approve_with_a_warning_needs_its_reason(prescriber, pharmacist, technic
         prescription_id=prescription.pk, actor=pharmacist, override_reasons={"pregnancy": reason}
     )
     assert result.status == S.APPROVED
-    assert PrescriptionEvent.objects.filter(prescription=prescription).latest("id").details == {
-        "override_reasons": {"pregnancy": reason},
-        "fill": 1,
-    }
+    details = PrescriptionEvent.objects.filter(prescription=prescription).latest("id").details
+    assert (details["override_reasons"], details["fill"]) == ({"pregnancy": reason}, 1)
+    assert details["price"]["amount"] == str(result.price_amount)
 
 
 def _answers(**overrides):

@@ -40,6 +40,7 @@ ELEMENTS: Final[Mapping[str, tuple[str, str]]] = {
     "patient.sex": (PATIENT, "gender"),
     "patient.email": (PATIENT, "{email}"),
     "patient.phone": (PATIENT, "{phone}"),
+    "patient.language": (PATIENT, "{language}"),
     "patient.weight_kg": (OBSERVATION, "valueQuantity.value"),
     "patient.address": (PATIENT, "address[0]"),
     "patient.address.line1": (PATIENT, "address[0].line[0]"),
@@ -251,6 +252,7 @@ def _patient(patient: Any, read: ReadBundle, at: str) -> dict[str, Any]:
             raise _fail(f"gender is one of {', '.join(codes.GENDER_FROM_FHIR)}.", f"{at}.gender", code="code-invalid")
         data["sex"] = codes.GENDER_FROM_FHIR[patient.gender]
     read.places["email"] = read.places["phone"] = "telecom"
+    read.places["language"] = "communication"
     for index, contact in enumerate(patient.telecom or []):
         kind = {"email": "email", "phone": "phone"}.get(contact.system or "")
         if kind is not None and kind not in data and contact.value is not None:
@@ -262,6 +264,15 @@ def _patient(patient: Any, read: ReadBundle, at: str) -> dict[str, Any]:
         parts = {"line1": lines[0] if lines else None, "line2": lines[1] if len(lines) > 1 else None,
                  "city": address.city, "state": address.state, "postal_code": address.postalCode}  # fmt: skip
         data["address"] = {key: value for key, value in parts.items() if value is not None}
+    # The language the patient reads: the preferred communication, else the first (BCP 47, "es-US" is es).
+    communications = list(enumerate(patient.communication or []))
+    preferred = [(i, c) for i, c in communications if c.preferred] or communications
+    if preferred:
+        index, communication = preferred[0]
+        codings = communication.language.coding or [] if communication.language is not None else []
+        if codings and codings[0].code:
+            data["language"] = codings[0].code.split("-")[0].lower()
+            read.places["language"] = f"communication[{index}].language.coding[0].code"
     return data
 
 

@@ -21,7 +21,7 @@ from accounts.models import User
 from intake.api.fhir import codes, resources, search
 from intake.api.fhir.base import FhirView
 from intake.api.fhir.outcome import FhirError, Issue, not_found
-from intake.audit import AuditAction, audit
+from intake.audit import AuditAction, Shown, audit, audit_list
 from intake.errors import NotFound
 from intake.models import (
     Action,
@@ -104,8 +104,12 @@ class MedicationRequestSearchView(FhirView):
         matches = [
             resources.Match(f"{base}MedicationRequest/{p.pk}", _medication_request(p, identifiers)) for p in shown
         ]
-        audit(request, AuditAction.LIST, object_type="prescription",
-              description=f"{len(shown)} shown through FHIR; {request.query_params.urlencode()}"[:200])  # fmt: skip
+        audit_list(
+            request,
+            [Shown.prescription(p.pk, p.reference) for p in shown],
+            object_type="prescription",
+            description=f"{len(shown)} shown through FHIR; {request.query_params.urlencode()}"[:200],
+        )
         links = page.links(base=f"{base}MedicationRequest", applied=applied, total=total)
         return _answer(resources.searchset(matches, total=total, links=links))
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from django.utils.functional import Promise
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.detectedissue import DetectedIssue
@@ -385,7 +386,7 @@ class Question:
     kind: str  # Questionnaire.item.type
     text: str
     repeats: bool = False
-    options: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, str | Promise], ...] = ()  # labels as the models give them (lazy)
 
 
 # The questions as the patient's page asks them (intake/web/patient/forms.py; a test keeps them equal).

@@ -13,13 +13,15 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from intake.management.demo_history import demo_history_create, demo_kit_for_final_check, demo_repeat_business_create
-from intake.models import Batch, MasterFormulation, Prescriber, Prescription, StockLot
+from intake.models import Batch, MasterFormulation, Prescriber, Prescription, ProtocolTemplate, StockLot
+from intake.models.people import US_STATES
 from intake.roles import ensure_role_groups
 from intake.services.batches import batch_make, batch_release
 from intake.services.formulary import formulary_install_defaults
-from intake.services.licences import demo_licences, state_licences_record
+from intake.services.licences import demo_licences, prescriber_licences_record, state_licences_record
 from intake.services.lots import LotInput
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step, prescription_submit
+from intake.services.protocols import protocol_template_save
 from intake.services.questionnaire import questionnaire_submit
 from intake.services.stock import stock_receive
 
@@ -35,6 +37,20 @@ DEMO_PRESCRIBERS = [
     ("prescriber@demo.test", "demo-prescriber-1", "1234567893", "Grace", "Hopper", "MD"),
     ("prescriber2@demo.test", "demo-prescriber-2", "1245319599", "Jonas", "Salk", "DO"),
 ]
+
+DEMO_TEMPLATE_NAME = "LDN 1.5→3→4.5 mg capsules, 90 days"
+# 14 capsules of 1.5 mg, 14 of 3 mg, then 62 of 4.5 mg: 90 days.
+DEMO_TEMPLATE = PrescribedContent(
+    dosage_form="capsule",
+    strength_mg=Decimal("4.5"),
+    directions="Take 1 capsule by mouth at bedtime: 1.5 mg for 14 days, then 3 mg for 14 days, then 4.5 mg.",
+    quantity=90,
+    days_supply=90,
+    refills=3,
+    indication="",
+    dose_timing="bedtime",
+    titration=(Step(strength_mg=Decimal("1.5"), days=14), Step(strength_mg=Decimal("3"), days=14)),
+)
 
 
 class Command(BaseCommand):
@@ -87,12 +103,21 @@ class Command(BaseCommand):
                 f"Received three ingredient lots into stock and made batch {batch.number} of "
                 f"{batch.quantity_made} x 4.5 mg capsules, released for fills."
             )
+        if self._demo_protocol_template(prescribers[0]):
+            self.stdout.write(f"Saved the protocol template “{DEMO_TEMPLATE_NAME}” for prescriber@demo.test.")
         if repeat:
             self.stdout.write(
                 f"Created {len(repeat)} repeat-business prescriptions: a refill for review, a renewal request, "
                 "a hold of 4 days and a check-in for a pharmacist."
             )
         self.stdout.write(self.style.SUCCESS("Demo data ready: sign in at /accounts/login/ (accounts in the README)."))
+
+    def _demo_protocol_template(self, prescriber: Prescriber) -> bool:
+        """The usual titration kit as a template, once: a prescriber's later edits to it are kept."""
+        if ProtocolTemplate.objects.filter(owner=prescriber, name=DEMO_TEMPLATE_NAME).exists():
+            return False
+        protocol_template_save(prescriber=prescriber, name=DEMO_TEMPLATE_NAME, content=DEMO_TEMPLATE)
+        return True
 
     def _user(self, email: str, password: str, role: str, first: str, last: str) -> User:
         from django.contrib.auth.models import Group
@@ -122,6 +147,12 @@ class Command(BaseCommand):
                 "phone": "+1 512 555 0111",
                 "verified_at": timezone.now(),
             },
+        )
+        # Telehealth prescribers licensed in every state (through the licensure compacts): their
+        # prescriptions raise no prescriber_licensure flag wherever the patient lives.
+        expires_on = date(timezone.localdate().year + 2, 12, 31)
+        prescriber_licences_record(
+            prescriber, [(state, f"{state}-{npi[-5:]}", expires_on) for state, _name in US_STATES]
         )
         return prescriber
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 
 from intake.audit import AuditAction, audit
+from intake.clinical.follow_up import advice_in
 from intake.errors import Conflict
 from intake.models import FollowUp, Prescription
 from intake.services.follow_up import PATIENT_CHECK_IN, follow_up_by_token, follow_up_submit
@@ -72,5 +74,5 @@ def check_in_thanks(request: HttpRequest, follow_up: FollowUp, token: str) -> Ht
     return render(
         request,
         "patient/check_in_thanks.html",
-        {"advice": follow_up.advice, "wants_call": follow_up.wants_call},
+        {"advice": advice_in(follow_up.advice, get_language() or "en"), "wants_call": follow_up.wants_call},
     )

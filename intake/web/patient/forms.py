@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from intake.clinical.follow_up import symptom_labels
 from intake.models import LiverCondition, Pregnancy, Questionnaire, SymptomLevel
@@ -21,12 +23,15 @@ from intake.services.questionnaire import BOOLEAN_ANSWERS, MAX_ITEM_LENGTH, MAX_
 from intake.services.workflow import MAX_TEXT
 from intake.validators import validate_free_text, validate_single_line
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a label in the language of the page that shows it
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 REFERENCE_PATTERN = re.compile(r"^RX-[0-9A-Z]{4,8}$")
 # The one answer to a wrong order number, a wrong birth date, or a button pressed without either.
-LOOKUP_MISS = "We could not find an order with this number and date of birth. Check both and try again."
+LOOKUP_MISS = _("We could not find an order with this number and date of birth. Check both and try again.")
 
-OPIOID_EXAMPLES = (
+OPIOID_EXAMPLES = _(
     "For example: Norco, Vicodin or Lortab (hydrocodone); Percocet, OxyContin or Roxicodone (oxycodone); "
     "tramadol (Ultram); codeine, Tylenol #3 or codeine cough syrup; morphine; Dilaudid (hydromorphone); "
     "fentanyl patches (Duragesic); Nucynta (tapentadol); Suboxone, Subutex or Butrans (buprenorphine); "
@@ -42,19 +47,22 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", attrs={"autocomplete": "bday"})
 
 
-def birth_date_field(label: str = "Your date of birth") -> forms.DateField:
+YOUR_BIRTH_DATE = _("Your date of birth")
+
+
+def birth_date_field(label: StrOrPromise = YOUR_BIRTH_DATE) -> forms.DateField:
     return forms.DateField(
         label=label,
         widget=DateInput(),
         input_formats=["%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y"],
-        help_text="As on your prescription, for example 02/29/1980.",
-        error_messages={"required": "Enter your date of birth.", "invalid": "Enter a date such as 02/29/1980."},
+        help_text=_("As on your prescription, for example 02/29/1980."),
+        error_messages={"required": _("Enter your date of birth."), "invalid": _("Enter a date such as 02/29/1980.")},
     )
 
 
 def _clean_birth_date(value: date) -> date:
     if value > timezone.localdate():
-        raise forms.ValidationError("A date of birth cannot be in the future.")
+        raise forms.ValidationError(_("A date of birth cannot be in the future."))
     return value
 
 
@@ -73,16 +81,16 @@ class BirthDateForm(forms.Form):
 
     def mismatch(self) -> None:
         # Says nothing about the prescription: the same words for any wrong date.
-        self.add_error("date_of_birth", "This date of birth does not match our records. Check it and try again.")
+        self.add_error("date_of_birth", _("This date of birth does not match our records. Check it and try again."))
 
 
 class StatusLookupForm(forms.Form):
     reference = forms.CharField(
-        label="Order number",
+        label=_("Order number"),
         max_length=20,
-        help_text="From our email or text message, for example RX-7K3M9QX.",
+        help_text=_("From our email or text message, for example RX-7K3M9QX."),
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Enter your order number."},
+        error_messages={"required": _("Enter your order number.")},
     )
     date_of_birth = birth_date_field()
 
@@ -96,7 +104,7 @@ class StatusLookupForm(forms.Form):
         if not compact.startswith("RX-"):
             compact = "RX-" + compact.removeprefix("RX")
         if not REFERENCE_PATTERN.match(compact):
-            raise forms.ValidationError("An order number looks like RX-7K3M9QX.")
+            raise forms.ValidationError(_("An order number looks like RX-7K3M9QX."))
         return compact
 
     def clean_date_of_birth(self) -> date:
@@ -106,14 +114,26 @@ class StatusLookupForm(forms.Form):
         self.add_error(None, LOOKUP_MISS)
 
 
-def yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
+class PriceAnswerForm(forms.Form):
+    """The patient's answer to the price of their order: the button pressed, and why they decline."""
+
+    CONSENT = "consent"
+    DECLINE = "decline"
+
+    decision = forms.ChoiceField(choices=[(CONSENT, CONSENT), (DECLINE, DECLINE)])
+    reason = forms.CharField(
+        required=False, max_length=MAX_TEXT, widget=forms.Textarea, validators=[validate_free_text]
+    )
+
+
+def yes_no(label: StrOrPromise, help_text: StrOrPromise = "") -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         help_text=help_text,
         choices=YES_NO,
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": "Answer yes or no."},
+        error_messages={"required": _("Answer yes or no.")},
     )
 
 
@@ -121,56 +141,59 @@ class QuestionnaireForm(forms.Form):
     """Every answer of the questionnaire except the lists (formsets) and the birth date (checked first)."""
 
     takes_opioids = yes_no(
-        "In the last 10 days, have you taken any opioid pain medicine or opioid drug, prescribed or not?",
+        _("In the last 10 days, have you taken any opioid pain medicine or opioid drug, prescribed or not?"),
         OPIOID_EXAMPLES,
     )
     opioid_treatment_program = yes_no(
-        "Are you being treated with methadone or buprenorphine (Suboxone, Subutex, Sublocade, Zubsolv) for opioid use?",
+        _(
+            "Are you being treated with methadone or buprenorphine (Suboxone, Subutex, Sublocade, Zubsolv) "
+            "for opioid use?"
+        ),
     )
     liver_condition = forms.ChoiceField(
-        label="Do you have a liver problem?",
+        label=_("Do you have a liver problem?"),
         choices=LiverCondition.choices,
         widget=forms.RadioSelect,
-        help_text="Hepatitis, cirrhosis, fatty liver or anything else a doctor told you about your liver.",
-        error_messages={"required": "Choose one answer."},
+        help_text=_("Hepatitis, cirrhosis, fatty liver or anything else a doctor told you about your liver."),
+        error_messages={"required": _("Choose one answer.")},
     )
     pregnancy = forms.ChoiceField(
-        label="Are you pregnant, planning a pregnancy, or breastfeeding?",
+        label=_("Are you pregnant, planning a pregnancy, or breastfeeding?"),
         choices=Pregnancy.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose one answer."},
+        error_messages={"required": _("Choose one answer.")},
     )
     alcohol_drinks_per_week = forms.IntegerField(
-        label="How many alcoholic drinks do you have in a usual week?",
+        label=_("How many alcoholic drinks do you have in a usual week?"),
         min_value=0,
         max_value=500,
-        help_text="One drink is a can of beer, a glass of wine or a shot of spirits. Enter 0 if you do not drink.",
+        help_text=_("One drink is a can of beer, a glass of wine or a shot of spirits. Enter 0 if you do not drink."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={
-            "required": "Enter a number; 0 if you do not drink.",
-            "min_value": "Enter 0 or more.",
-            "max_value": "Enter a number up to 500.",
-            "invalid": "Enter a whole number, such as 0 or 3.",
+            "required": _("Enter a number; 0 if you do not drink."),
+            "min_value": _("Enter 0 or more."),
+            "max_value": _("Enter a number up to 500."),
+            "invalid": _("Enter a whole number, such as 0 or 3."),
         },
     )
     naltrexone_allergy = yes_no(
-        "Have you ever had an allergic reaction to naltrexone (Revia, Vivitrol or low-dose naltrexone)?"
+        _("Have you ever had an allergic reaction to naltrexone (Revia, Vivitrol or low-dose naltrexone)?")
     )
     thyroid_medication = yes_no(
-        "Do you take thyroid medicine?",
-        "For example levothyroxine (Synthroid, Levoxyl), Armour Thyroid or liothyronine (Cytomel).",
+        _("Do you take thyroid medicine?"),
+        _("For example levothyroxine (Synthroid, Levoxyl), Armour Thyroid or liothyronine (Cytomel)."),
     )
     immunosuppressants = yes_no(
-        "Do you take medicine that lowers your immune system, for example after an organ transplant?",
-        "For example tacrolimus (Prograf), cyclosporine, mycophenolate (CellCept), sirolimus or azathioprine.",
+        _("Do you take medicine that lowers your immune system, for example after an organ transplant?"),
+        _("For example tacrolimus (Prograf), cyclosporine, mycophenolate (CellCept), sirolimus or azathioprine."),
     )
     surgery_within_14_days = yes_no(
-        "Have you had surgery in the last 14 days, or is surgery planned in the next 14 days?",
-        "Include dental surgery and procedures where you may be given pain medicine.",
+        _("Have you had surgery in the last 14 days, or is surgery planned in the next 14 days?"),
+        _("Include dental surgery and procedures where you may be given pain medicine."),
     )
     attestation = forms.BooleanField(
-        label="I confirm that my answers are true and complete to the best of my knowledge.",
-        error_messages={"required": "Tick the box to confirm your answers."},
+        label=_("I confirm that my answers are true and complete to the best of my knowledge."),
+        error_messages={"required": _("Tick the box to confirm your answers.")},
     )
 
     def __init__(self, *args: Any, short: bool = False, **kwargs: Any) -> None:
@@ -183,18 +206,18 @@ class QuestionnaireForm(forms.Form):
                 if name not in (*RESCREEN_ANSWERS, "attestation"):
                     del self.fields[name]
             self.helper.layout = Layout(
-                Fieldset("Opioids", "takes_opioids"),
-                Fieldset("Your health now", "liver_condition", "pregnancy"),
+                Fieldset(_("Opioids"), "takes_opioids"),
+                Fieldset(_("Your health now"), "liver_condition", "pregnancy"),
             )
             return
         self.helper.layout = Layout(
             Fieldset(
-                "Opioids",
+                _("Opioids"),
                 "takes_opioids",
                 "opioid_treatment_program",
             ),
             Fieldset(
-                "Your health",
+                _("Your health"),
                 "liver_condition",
                 "pregnancy",
                 "alcohol_drinks_per_week",
@@ -224,7 +247,7 @@ class MedicationRowForm(forms.Form):
     """One line as the patient writes it: a medicine, vitamin or herb (blank lines are dropped)."""
 
     text = forms.CharField(
-        label="Medicine, vitamin or herb",
+        label=_("Medicine, vitamin or herb"),
         max_length=MAX_ITEM_LENGTH,
         required=False,
         validators=[validate_single_line],
@@ -233,7 +256,7 @@ class MedicationRowForm(forms.Form):
 
 class AllergyRowForm(forms.Form):
     text = forms.CharField(
-        label="Allergy", max_length=MAX_ITEM_LENGTH, required=False, validators=[validate_single_line]
+        label=_("Allergy"), max_length=MAX_ITEM_LENGTH, required=False, validators=[validate_single_line]
     )
 
 
@@ -271,26 +294,26 @@ class CheckInForm(forms.Form):
     """The side-effect check-in: one none / a little / a lot question per symptom, then free text."""
 
     other_effects = forms.CharField(
-        label="Anything else?",
+        label=_("Anything else?"),
         required=False,
         max_length=MAX_TEXT,
-        help_text="Any other effect you noticed, or a question for the pharmacist. Leave empty if nothing.",
+        help_text=_("Any other effect you noticed, or a question for the pharmacist. Leave empty if nothing."),
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[validate_free_text],
-        error_messages={"max_length": f"Keep it to {MAX_TEXT} characters."},
+        error_messages={"max_length": _("Keep it to %(limit_value)d characters.")},
     )
-    wants_call = forms.BooleanField(label="I would like a pharmacist to call me", required=False)
+    wants_call = forms.BooleanField(label=_("I would like a pharmacist to call me"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The symptoms are data (intake/clinical/data/follow_up.json): one radio group each.
-        for code, label in symptom_labels().items():
+        for code, label in symptom_labels(get_language() or "en").items():
             self.fields[code] = forms.ChoiceField(
                 label=label,
                 choices=SymptomLevel.choices,
                 # Bootstrap's toggle buttons: large targets on a phone, still plain radios underneath.
                 widget=forms.RadioSelect(attrs={"class": "btn-check"}),
-                error_messages={"required": "Choose one answer."},
+                error_messages={"required": _("Choose one answer.")},
             )
         self.order_fields([*symptom_labels(), "other_effects", "wants_call"])
         self.helper = FormHelper()

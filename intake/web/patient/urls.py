@@ -20,9 +20,11 @@ urlpatterns = [
     # Before the link pattern, which would take "refill" for a token.
     path("status/refill/", views.status_refill, name="status_refill"),
     path("status/renewal/", views.status_renewal, name="status_renewal"),
+    path("status/price/", views.status_price, name="status_price"),
     re_path(rf"^status/{LINK_SEGMENT}/?$", views.status_by_link, name="status_link"),
     re_path(rf"^status/{LINK_SEGMENT}/refill/?$", views.status_link_refill, name="status_link_refill"),
     re_path(rf"^status/{LINK_SEGMENT}/renewal/?$", views.status_link_renewal, name="status_link_renewal"),
+    re_path(rf"^status/{LINK_SEGMENT}/price/?$", views.status_link_price, name="status_link_price"),
     re_path(rf"^check-in/{CHECK_IN_SEGMENT}/?$", check_in.check_in, name="check_in"),
     re_path(rf"^check-in/{CHECK_IN_SEGMENT}/thanks/?$", check_in.check_in_thanks, name="check_in_thanks"),
 ]

@@ -23,12 +23,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from intake.audit import AuditAction, audit, client_ip
 from intake.errors import Conflict, NotFound, WorkflowError
+from intake.languages import LANGUAGE_PARAMETER, use_patient_language
 from intake.models import Prescription, PrescriptionStatus, Questionnaire, Requester
+from intake.services.price_consent import price_consent_decline, price_consent_give
 from intake.services.questionnaire import (
     MAX_LIST_ITEMS,
     PATIENT_LINK,
@@ -48,6 +51,7 @@ from intake.web.patient.forms import (
     AllergyFormSet,
     BirthDateForm,
     MedicationFormSet,
+    PriceAnswerForm,
     QuestionnaireForm,
     StatusLookupForm,
     list_rows,
@@ -124,6 +128,7 @@ def birth_date_gate(
             except NotFound:
                 return render(request, "patient/link_not_found.html", status=404)
             prescription = prescription_of(found)
+            use_patient_language(request, prescription.patient.language)
             if not is_proven(request, prescription):
                 return _confirm_birth_date(request, prescription, actor_label=actor_label)
             return view(request, found, token)
@@ -359,7 +364,7 @@ def status_by_link(request: HttpRequest, prescription: Prescription, token: str)
 def status_lookup_page(request: HttpRequest) -> HttpResponse:
     """Order number and date of birth; POST so the birth date stays out of URLs and server logs."""
     if request.method == "GET":
-        if request.GET:
+        if set(request.GET) - {LANGUAGE_PARAMETER}:
             # An old link with the pair in its query: the address bar and history keep the page's
             # address, so it is sent to the bare page and the pair is typed again, never read from it.
             return redirect("patient:status")
@@ -380,6 +385,7 @@ def status_lookup_page(request: HttpRequest) -> HttpResponse:
             return render(request, "patient/status_lookup.html", {"form": form}, status=404)
     # The refill and renewal buttons on this page post back without the birth date.
     prove(request, prescription)
+    use_patient_language(request, prescription.patient.language)
     audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
           description="status page (order number and date of birth)")  # fmt: skip
     return _status_page(request, prescription)
@@ -408,7 +414,7 @@ def _ask_refill(request: HttpRequest, prescription: Prescription, *, actor_label
     # Every refill: four short questions first, then a pharmacist's review.
     return Asked(
         done=True,
-        message="We have your refill request. First, please answer four short health questions.",
+        message=gettext("We have your refill request. First, please answer four short health questions."),
         confirm_token=refilled.questionnaire_token,
     )
 
@@ -425,8 +431,37 @@ def _ask_renewal(request: HttpRequest, prescription: Prescription, *, actor_labe
     asked_on = date_words(timezone.localdate(renewal.requested_at))
     return Asked(
         done=True,
-        message=f"We asked your prescriber on {asked_on} to renew your prescription. We will tell you their answer.",
+        message=gettext(
+            "We asked your prescriber on {day} to renew your prescription. We will tell you their answer."
+        ).format(day=asked_on),
     )
+
+
+def _answer_price(request: HttpRequest, prescription: Prescription, *, actor_label: str) -> Asked:
+    """Agree to or decline the price of the order; the same button twice changes nothing."""
+    form = PriceAnswerForm(request.POST)
+    if not form.is_valid():
+        problem = gettext("Choose whether you agree to the price; a reason is at most 1,000 characters.")
+        return Asked(done=False, message=problem)
+    declining = form.cleaned_data["decision"] == PriceAnswerForm.DECLINE
+    try:
+        if declining:
+            price_consent_decline(
+                prescription_id=prescription.pk, actor_label=actor_label, reason=form.cleaned_data["reason"]
+            )
+        else:
+            price_consent_give(prescription_id=prescription.pk, actor_label=actor_label)
+    except (WorkflowError, ValidationError) as exc:
+        audit(request, AuditAction.ACTION, prescription=prescription, actor_label=actor_label,
+              description="price answered by the patient: not possible now")  # fmt: skip
+        message = exc.message if isinstance(exc, WorkflowError) else "; ".join(exc.messages)
+        return Asked(done=False, message=message)
+    audit(request, AuditAction.ACTION, prescription=prescription, actor_label=actor_label,
+          description="price declined by the patient" if declining else "price agreed by the patient")  # fmt: skip
+    if declining:
+        declined = gettext("You declined the price. We will not prepare this order, and we have told your prescriber.")
+        return Asked(done=True, message=declined)
+    return Asked(done=True, message=gettext("Thank you: you agreed to the price. We start preparing your order now."))
 
 
 Ask = Callable[..., Asked]
@@ -482,6 +517,7 @@ def _from_lookup(request: HttpRequest, ask: Ask) -> HttpResponse:
         return render(
             request, "patient/status_lookup.html", {"form": StatusLookupForm(), "missed": LOOKUP_MISS}, status=404
         )
+    use_patient_language(request, prescription.patient.language)
     asked = ask(request, prescription, actor_label=PATIENT_STATUS_LOOKUP)
     _show(request, asked)
     if asked.confirm_token:
@@ -500,3 +536,14 @@ def status_refill(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def status_renewal(request: HttpRequest) -> HttpResponse:
     return _from_lookup(request, _ask_renewal)
+
+
+@private_link
+def status_link_price(request: HttpRequest, prescription: Prescription, token: str) -> HttpResponse:
+    return _from_link(request, prescription, token, _answer_price)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status_price(request: HttpRequest) -> HttpResponse:
+    return _from_lookup(request, _answer_price)

@@ -12,9 +12,11 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.forms import formset_factory
 
+from intake.addresses import postal_code_disagreement
 from intake.clinical.dose_confirmation import unusual_doses
-from intake.models import ContactPreference, DosageForm, DoseTiming, Sex
+from intake.models import ContactPreference, DocumentKind, DosageForm, DoseTiming, Language, Sex
 from intake.models.people import US_STATES, phone_validator, postal_code_validator
+from intake.models.shortcuts import TEMPLATE_NAME_MAX_LENGTH
 from intake.models.webhooks import SECRET_MAX_LENGTH, URL_MAX_LENGTH
 from intake.services.prescriptions import PatientDetails, PrescribedContent, Signature, Step
 from intake.services.questionnaire import MAX_ITEM_LENGTH, MAX_LIST_ITEMS
@@ -91,6 +93,10 @@ class PatientForm(forms.Form):
     )
     phone = forms.CharField(required=False, max_length=25, validators=[validate_single_line, phone_validator])
     contact_preference = forms.ChoiceField(choices=ContactPreference.choices, initial=ContactPreference.EMAIL)
+    language = forms.ChoiceField(
+        label="Patient's language", choices=Language.choices, initial=Language.ENGLISH,
+        help_text="Their questions, messages and label directions are written in it.",
+    )  # fmt: skip
     address_line1 = forms.CharField(label="Address", max_length=200, validators=[validate_single_line])
     address_line2 = forms.CharField(
         label="Address line 2", max_length=200, required=False, validators=[validate_single_line]
@@ -111,6 +117,7 @@ class PatientForm(forms.Form):
                 Row(Column("first_name"), Column("last_name")),
                 Row(Column("date_of_birth"), Column("sex"), Column("weight_kg")),
                 Row(Column("email"), Column("phone"), Column("contact_preference")),
+                Row(Column("language")),
                 "address_line1",
                 "address_line2",
                 Row(Column("city"), Column("state"), Column("postal_code")),
@@ -121,6 +128,10 @@ class PatientForm(forms.Form):
         cleaned = super().clean() or {}
         if not cleaned.get("email") and not cleaned.get("phone"):
             self.add_error("email", "Give the patient's email or phone so we can send the questionnaire link.")
+        if cleaned.get("state") and cleaned.get("postal_code"):
+            disagreement = postal_code_disagreement(cleaned["state"], cleaned["postal_code"])
+            if disagreement:
+                self.add_error("postal_code", disagreement)
         return cleaned
 
     def details(self) -> PatientDetails:
@@ -130,7 +141,7 @@ class PatientForm(forms.Form):
             date_of_birth=data["date_of_birth"], sex=data["sex"], email=data["email"], phone=data["phone"],
             weight_kg=data["weight_kg"], address_line1=data["address_line1"], address_line2=data["address_line2"],
             city=data["city"], state=data["state"], postal_code=data["postal_code"],
-            contact_preference=data["contact_preference"],
+            contact_preference=data["contact_preference"], language=data["language"],
         )  # fmt: skip
 
 
@@ -389,3 +400,54 @@ class WebhookSubscriptionForm(forms.Form):
         elif not cleaned.get("secret") and "secret" not in self.errors:
             self.add_error("secret", f"Give a secret, or let the pharmacy make one. {SECRET_RULE}")
         return cleaned
+
+
+# Shortcuts: a protocol template saved from the form, and values given back to the form.
+
+
+class TemplateSaveForm(forms.Form):
+    name = forms.CharField(
+        label="Template name",
+        max_length=TEMPLATE_NAME_MAX_LENGTH,
+        validators=[validate_single_line],
+        help_text="e.g. LDN 1.5→3→4.5 mg capsules, 90 days. A name you already use is replaced.",
+        error_messages={"required": "Name the template."},
+    )
+
+
+def content_initial(content: PrescribedContent) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The prescription form's and the titration rows' initial values for `content`."""
+    prescription = {
+        "dosage_form": content.dosage_form, "strength_mg": content.strength_mg, "directions": content.directions,
+        "dose_timing": content.dose_timing, "quantity": content.quantity, "days_supply": content.days_supply,
+        "refills": content.refills, "indication": content.indication, "icd10": content.icd10,
+        "allergies": list(content.allergies), "prescriber_notes": content.prescriber_notes,
+        "repeat_titration": content.repeat_titration,
+    }  # fmt: skip
+    steps = [{"strength_mg": step.strength_mg, "days": step.days} for step in content.titration]
+    return prescription, steps
+
+
+def patient_initial(details: PatientDetails) -> dict[str, Any]:
+    return {
+        "first_name": details.first_name, "last_name": details.last_name, "date_of_birth": details.date_of_birth,
+        "sex": details.sex, "weight_kg": details.weight_kg, "email": details.email, "phone": details.phone,
+        "contact_preference": details.contact_preference, "address_line1": details.address_line1,
+        "address_line2": details.address_line2, "city": details.city, "state": details.state,
+        "postal_code": details.postal_code, "language": details.language or Language.ENGLISH,
+    }  # fmt: skip
+
+
+def posted_initial(form_class: type[forms.Form], data: Any, prefix: str) -> dict[str, Any]:
+    """A form's posted values as initial ones: shown again without being checked (a template was
+    saved from the form; the patient's fields may still be empty)."""
+    return {name: data.get(f"{prefix}-{name}") for name in form_class.base_fields if f"{prefix}-{name}" in data}
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=DocumentKind.choices, initial=DocumentKind.LABS, label="What it is")
+    file = forms.FileField(
+        label="Document",
+        help_text="A PDF, PNG or JPEG file (prior labs, a letter); only the pharmacy's staff can open it.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"}),
+    )

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from intake.web.prescriber import shortcuts, webhooks
 from intake.web.prescriber import views as prescriber
-from intake.web.prescriber import webhooks
 
 app_name = "prescriber"
 urlpatterns = [
@@ -16,6 +16,15 @@ urlpatterns = [
     path("renewals/<int:renewal_id>/", prescriber.renewal, name="renewal"),
     path("renewals/<int:renewal_id>/approve/", prescriber.renewal_approve_view, name="renewal_approve"),
     path("renewals/<int:renewal_id>/deny/", prescriber.renewal_deny_view, name="renewal_deny"),
+    path("prescriptions/<int:prescription_id>/documents/", shortcuts.document_add, name="document_add"),
+    path(
+        "prescriptions/<int:prescription_id>/save-template/",
+        shortcuts.template_from_prescription,
+        name="template_from_prescription",
+    ),
+    path("templates/", shortcuts.templates, name="templates"),
+    path("templates/save/", shortcuts.template_save, name="template_save"),
+    path("templates/<int:template_id>/delete/", shortcuts.template_delete, name="template_delete"),
     path("webhooks/", webhooks.webhooks, name="webhooks"),
     path("webhooks/add/", webhooks.webhook_add, name="webhook_add"),
     path("webhooks/<int:subscription_id>/ping/", webhooks.webhook_ping_view, name="webhook_ping"),

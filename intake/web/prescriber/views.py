@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake.audit import AuditAction, AuditEntry, audit, client_ip
+from intake.audit import AuditAction, AuditEntry, Shown, audit, audit_list, client_ip
 from intake.errors import WorkflowError
 from intake.links import questionnaire_url
 from intake.models import (
@@ -24,7 +23,7 @@ from intake.models import (
     RenewalStatus,
     Requester,
 )
-from intake.selectors import prescription_for_user
+from intake.selectors import documents_of, prescription_for_user
 from intake.services.prescriptions import form_token_key, prescription_sent_with, prescription_submit
 from intake.services.refills import (
     pending_renewals_for,
@@ -37,7 +36,9 @@ from intake.services.refills import (
 from intake.services.workflow import prescription_cancel, prescription_respond
 from intake.web.drafts import form_restore, keep_form_when_signed_out
 from intake.web.form_errors import service_errors_on_form
+from intake.web.prescriber.access import prescriber_required
 from intake.web.prescriber.forms import (
+    DocumentUploadForm,
     PatientForm,
     PrescriptionForm,
     ReasonForm,
@@ -45,28 +46,16 @@ from intake.web.prescriber.forms import (
     RenewalDenyForm,
     RespondForm,
     SignatureForm,
+    TemplateSaveForm,
     TitrationFormSet,
     dose_check,
     new_form_token,
     posted_form_token,
     titration_steps,
 )
+from intake.web.prescriber.shortcuts import Prefill, prefill_asked, shortcut_context
 
 ALREADY_SENT = "This prescription was already sent: here it is."
-
-
-def prescriber_required(view):  # type: ignore[no-untyped-def]
-    """Signed in as a prescriber; anyone else gets 403 (staff) or the login page (anonymous)."""
-
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_prescriber or not hasattr(request.user, "prescriber"):  # type: ignore[union-attr]
-            return render(request, "403.html", status=403)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def _own(request: HttpRequest, prescription_id: int) -> Prescription:
@@ -93,7 +82,8 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("asked_at")
     )  # fmt: skip
     renewals = pending_renewals_for(request.user)  # type: ignore[arg-type]
-    audit(request, AuditAction.LIST, object_type="prescription", description="prescriber home")
+    audit_list(request, [Shown.prescription(rx.pk, rx.reference) for rx in page], object_type="prescription",
+               description="prescriber home")  # fmt: skip
     return render(
         request,
         "prescriber/home.html",
@@ -114,9 +104,11 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
     prescriber: Prescriber = request.user.prescriber  # type: ignore[union-attr]
     blocker = prescriber.submission_blocker()
     data = request.POST if request.method == "POST" else form_restore(request)
-    patient_form = PatientForm(data, prefix="patient")
-    prescription_form = PrescriptionForm(data, prefix="rx")
-    formset = TitrationFormSet(data, prefix="titration")
+    # A template, or a past prescription sent again or renewed: initial values, never the signature.
+    prefill = prefill_asked(request, prescriber) if data is None else Prefill()
+    patient_form = PatientForm(data, prefix="patient", initial=prefill.patient)
+    prescription_form = PrescriptionForm(data, prefix="rx", initial=prefill.prescription)
+    formset = TitrationFormSet(data, prefix="titration", initial=prefill.steps)
     signature_form = SignatureForm(data, prefix="sign")
     titration_problems: list[str] = []
     unusual: list[str] = []
@@ -173,6 +165,7 @@ def new_prescription(request: HttpRequest) -> HttpResponse:
             "unusual_doses": unusual,
             "blocker": blocker,
             "form_token": form_token,
+            **shortcut_context(prescriber),
         },
         status=200 if request.method == "GET" or not blocker else 403,
     )
@@ -227,6 +220,9 @@ def _detail_context(prescription: Prescription, **forms: Any) -> dict[str, Any]:
         "refill": state,
         "valid_until": prescription.valid_until,
         "renewals": prescription.renewal_requests.select_related("new_prescription"),
+        "documents": documents_of(prescription),
+        "document_form": DocumentUploadForm(),
+        "template_form": TemplateSaveForm(prefix="template"),
     }
 
 

@@ -49,6 +49,21 @@ def pharmacist_required(view: View) -> View:
     return wrapped
 
 
+def privacy_officer_required(view: View) -> View:
+    """Who answers a patient's "who has seen my record?": a pharmacist, or a pharmacy administrator
+    (who holds the audit trail)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_pharmacist or user.is_pharmacy_admin):  # type: ignore[union-attr]
+            return _denied(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def bench_staff_required(view: View) -> View:
     """Pharmacists and technicians: the people at the bench (not the pharmacy's administrators)."""
 

@@ -19,7 +19,7 @@ from intake.clinical.verification import (
     reasons_needed,
 )
 from intake.clinical.words import flag_title, flag_titles
-from intake.models import BudRuleName, DosageForm, MasterFormulation, StateLicence, StockUnit
+from intake.models import BudRuleName, DosageForm, MasterFormulation, Patient, StateLicence, StockUnit
 from intake.models.people import US_STATES
 from intake.services.compounding import FORMULATION_FIELDS, ContainerInput
 from intake.services.dispensing import ContainerDetails
@@ -508,3 +508,19 @@ class ShippingProblemForm(forms.Form):
         help_text="Called the patient, shipped again, asked the carrier to hold it… It takes the parcel off the list.",
         validators=[validate_single_line],
     )
+
+
+class PatientSearchForm(forms.Form):
+    """A patient found by name and birth date, as the pharmacy knows them (never by a part of the name alone)."""
+
+    last_name = forms.CharField(max_length=100, validators=[validate_single_line])
+    first_name = forms.CharField(
+        max_length=100, required=False, validators=[validate_single_line], help_text="Or its first letters."
+    )
+    date_of_birth = forms.DateField(label="Date of birth", widget=DateInput)
+
+    def clean_last_name(self) -> str:
+        last_name = self.cleaned_data["last_name"].strip()
+        if not Patient.identity_key("", last_name).strip("|"):
+            raise forms.ValidationError("Write the patient's last name.")
+        return last_name

@@ -32,9 +32,12 @@ from intake.models import (
     Prescription,
     PrescriptionStatus,
 )
+from intake.selectors import documents_of
+from intake.services.addresses import address_warnings
 from intake.services.compounding import latest_record
 from intake.services.dispensing import fill_plan, plan_note
 from intake.services.final_check import compounder_refusal
+from intake.services.pricing import waits_for_price_consent
 from intake.services.refills import refill_state
 from intake.services.workflow import ship_offer
 from intake.shipping.backends import shipping_buys_labels
@@ -123,6 +126,7 @@ def review_context(prescription: Prescription, *, reader: User | None = None, **
         "events": prescription.events.select_related("actor"),
         "clarifications": prescription.clarifications.select_related("asked_by", "responded_by"),
         "record": record,
+        "documents": documents_of(prescription),
         # Shown to the one who recorded the fill, in place of the final check.
         "compounder_refusal": compounder_refusal(record) if record is not None else "",
         "approve_form": ApproveForm(flags=prescription.flags, prefix="approve"),
@@ -132,6 +136,7 @@ def review_context(prescription: Prescription, *, reader: User | None = None, **
         "ship_form": ShipForm(prefix="ship", buys_labels=shipping_buys_labels()),
         # With a carrier service: its rates for the patient's address (an HTTP call, only when ready).
         "ship_offer": ship_offer(prescription),
+        "address_warnings": address_warnings(prescription.patient),
         "rescreen_form": RescreenForm(prefix="rescreen"),
         # Hard stops not verified yet: each blocks approval.
         "hard_stops": hard_stops_blocking(prescription.flags),
@@ -139,6 +144,8 @@ def review_context(prescription: Prescription, *, reader: User | None = None, **
         "warnings": [f for f in prescription.flags if f.get("severity") == "warning"],
         "reasons_needed": reasons_needed(prescription.flags),
         "confirmations_missing": confirmations_missing(prescription.flags),
+        # The pharmacy asks the patient to agree to the price first (PRICE_CONSENT_REQUIRED).
+        "waits_for_price_consent": waits_for_price_consent(prescription),
         "before_compounding": prescription.status
         in (S.AWAITING_QUESTIONNAIRE, S.PENDING_REVIEW, S.IN_REVIEW, S.ON_HOLD, S.APPROVED),  # fmt: skip
     }

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from intake.audit import AuditAction, audit
+from intake.audit import AuditAction, Shown, audit, audit_list
 from intake.clinical.follow_up import symptom_labels
 from intake.errors import Forbidden, NotFound, WorkflowError
 from intake.models import (
@@ -108,7 +108,8 @@ def render_follow_ups(
     request: HttpRequest, *, forms_by_id: dict[int, FollowUpReviewForm] | None = None, status: int = 200
 ) -> HttpResponse:
     rows = follow_up_rows(follow_ups_for_pharmacist(), forms_by_id or {})
-    audit(request, AuditAction.LIST, object_type="follow_up", description="follow-ups for a pharmacist")
+    shown = [Shown("follow_up", row.follow_up.pk, row.follow_up.prescription.reference) for row in rows]
+    audit_list(request, shown, object_type="follow_up", description="follow-ups for a pharmacist")
     return render(request, "staff/follow_ups.html", {"rows": rows}, status=status)
 
 

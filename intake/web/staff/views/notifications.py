@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from intake.audit import AuditAction, audit
+from intake.audit import AuditAction, Shown, audit, audit_list
 from intake.errors import WorkflowError
 from intake.models import DeliveryStatus
 from intake.notifications.outbox import notification_resend
@@ -24,7 +24,8 @@ def undelivered(request: HttpRequest) -> HttpResponse:
         {"notification": row, "recipient": masked_recipient(channel=row.channel, recipient=row.recipient)}
         for row in page
     ]
-    audit(request, AuditAction.LIST, object_type="notification", description="undelivered notifications")
+    shown = [Shown("notification", row.pk, row.prescription.reference) for row in page]
+    audit_list(request, shown, object_type="notification", description="undelivered notifications")
     return render(
         request,
         "staff/notifications.html",

@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from intake.audit import AuditAction, audit
+from intake.audit import AuditAction, Shown, audit, audit_list
 from intake.clinical.words import flag_title, severity_label
 from intake.errors import WorkflowError
 from intake.models import DosageFormCode, PrescriptionStatus
@@ -58,6 +58,7 @@ class QueueRow:
     fill_number: int
     overdue_for: str  # "" or how long it has idled in this staff status, past QUEUE_OVERDUE_HOURS
     past_bud: bool  # ready, but its beyond-use date has passed: not to be handed over
+    price_consent: str  # "" (not asked), pending, consented or declined
 
 
 def flag_badge(flag: dict[str, str]) -> dict[str, str]:
@@ -92,6 +93,7 @@ def queue_table_rows(rows: list[QueueEntry], *, reader: User) -> list[QueueRow]:
             if rx.status_changed_at and overdue(rx.status, rx.status_changed_at, before=overdue_since)
             else "",
             past_bud=past_beyond_use_date(rx.status, rx.beyond_use_date, today),
+            price_consent=rx.price_consent,
         )
         for rx in rows
     ]
@@ -126,7 +128,8 @@ def queue_count_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     queue_filter, page = queue_for_staff(user=staff_user(request), params=request.GET)
-    audit(request, AuditAction.LIST, object_type="prescription", description="pharmacy queue")
+    audit_list(request, [Shown.prescription(row.pk, row.reference) for row in page.rows], object_type="prescription",
+               description="pharmacy queue")  # fmt: skip
     params = request.GET.copy()
     for cursor in ("after", "before", "page"):  # "page": links saved before keyset pages
         params.pop(cursor, None)

@@ -7,7 +7,6 @@ reached is audited like a read of the prescriptions themselves.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from intake.audit import AuditAction, AuditEntry, audit
+from intake.audit import AuditAction, AuditEntry, Shown, audit, audit_list
 from intake.errors import NotFound, WorkflowError
 from intake.models import Recall
 from intake.selectors_lots import (
@@ -33,6 +32,7 @@ from intake.selectors_lots import (
 from intake.services.recalls import OBJECT_TYPE, open_recalls_of, recall_affected_resolve, recall_close, recall_open
 from intake.web.form_errors import service_errors_on_form
 from intake.web.staff.access import error_text, pharmacist_required, staff_required, staff_user
+from intake.web.staff.csv_export import csv_lines
 from intake.web.staff.recall_forms import LotSearchForm, RecallCloseForm, RecallOpenForm
 
 CSV_COLUMNS = ("reference", "patient", "fill", "status", "handed_over_at", "compounded_at", "batch", "record")
@@ -52,32 +52,21 @@ def lot_trace(request: HttpRequest) -> HttpResponse:
         lot = form.cleaned_data["lot"]
         after = _after(request)
         page = lot_trace_page(lot, after=after)
-        audit(request, AuditAction.LIST, object_type="lot_trace", object_id=lot[:40],
-              description=f"lot {lot}: {len(page.rows)} shown")  # fmt: skip
+        # Each fill shown names its patient: a read of that prescription, in its patient's access report.
+        audit_list(request, [Shown("lot_trace", lot[:40], row.reference) for row in page.rows],
+                   object_type="lot_trace", description=f"lot {lot}: {len(page.rows)} shown")  # fmt: skip
         context.update(lot=lot, page=page, after=after, count=lot_trace_count(lot) if not after else None,
                        recall=open_recalls_of([lot]).get(lot.upper()))  # fmt: skip
     return render(request, "staff/lot_trace.html", context, status=400 if form.is_bound and form.errors else 200)
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell a spreadsheet would run as a formula is written as text.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_lines(rows: Iterator[TraceRow]) -> Iterator[str]:
-    class Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Line())
-    yield writer.writerow(CSV_COLUMNS)
+def _csv_rows(rows: Iterator[TraceRow]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
-        yield writer.writerow([_csv_cell(value) for value in (
+        yield (
             row.reference, row.patient, row.fill, row.status,
             row.handed_over_at.isoformat() if row.handed_over_at else "", row.compounded_at.isoformat(), row.batch,
             row.record,
-        )])  # fmt: skip
+        )  # fmt: skip
 
 
 @staff_required
@@ -90,7 +79,8 @@ def lot_trace_csv(request: HttpRequest) -> HttpResponse:
     audit(request, AuditAction.DOWNLOAD, object_type="lot_trace", object_id=lot[:40],
           description=f"lot {lot}: export")  # fmt: skip
     # Streamed a page at a time: a lot used by thousands of fills is never held in memory at once.
-    response = StreamingHttpResponse(_csv_lines(lot_trace_all(lot)), content_type="text/csv; charset=utf-8")
+    lines = csv_lines(CSV_COLUMNS, _csv_rows(lot_trace_all(lot)))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in lot)[:60]
     response["Content-Disposition"] = f'attachment; filename="lot-{safe}-trace.csv"'
     response["Cache-Control"] = "no-store"
@@ -143,8 +133,9 @@ def recall_detail(request: HttpRequest, recall_id: int) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, recall: Recall, close_form: RecallCloseForm, status: int = 200) -> HttpResponse:
-    audit(request, AuditAction.VIEW, object_type=OBJECT_TYPE, object_id=recall.pk,
-          description=f"{len(recall.affected.all())} fills shown")  # fmt: skip
+    # The fills reached, each with its patient's name: one record each, for the patients' access reports.
+    shown = [Shown(OBJECT_TYPE, recall.pk, affected.prescription.reference) for affected in recall.affected.all()]
+    audit_list(request, shown, object_type=OBJECT_TYPE, object_id=recall.pk, description=f"{len(shown)} fills shown")
     return render(request, "staff/recall.html", {"recall": recall, "close_form": close_form}, status=status)
 
 

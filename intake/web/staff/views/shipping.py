@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from intake.audit import AuditAction, AuditEntry, audit
+from intake.audit import AuditEntry, Shown, audit_list
 from intake.errors import NotFound, WorkflowError
 from intake.services.tracking import tracking_problem_handle, tracking_problems
 from intake.web.staff.access import bench_staff_required, error_text, staff_user
@@ -33,7 +33,8 @@ def render_problems(
 ) -> HttpResponse:
     events = list(tracking_problems()[:PROBLEMS_SHOWN])
     rows = [(event, (forms_by_id or {}).get(event.pk) or handled_form(event.pk)) for event in events]
-    audit(request, AuditAction.LIST, object_type="tracking event", description="shipping problems")
+    shown = [Shown("tracking event", event.pk, event.prescription.reference) for event in events]
+    audit_list(request, shown, object_type="tracking event", description="shipping problems")
     return render(request, "staff/shipping_problems.html", {"rows": rows}, status=status)
 
 
