@@ -2,7 +2,8 @@
 patient's own language once the page knows the patient, the browser's Accept-Language, English.
 
 Staff, prescriber, admin and API pages stay English whatever the browser asks: the pharmacy
-works in English, and a pharmacist must read the same words a colleague reads.
+works in English, and a pharmacist must read the same words a colleague reads. The one exception is
+the words a patient's own JSON answer carries (the status lookup's texts): see answer_language().
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ def use_patient_language(request: HttpRequest, language: str) -> None:
     if getattr(request, "language_source", None) in CHOSEN or not supported(language):
         return
     _use(request, language, "patient")
+
+
+def answer_language(request: HttpRequest, patient_language: str) -> str:
+    """The language of the words in a JSON answer to the patient: `?lang=`, else the patient's own,
+    else English. As on the pages, the patient's language outranks Accept-Language; an app that
+    wants another asks with `?lang=`."""
+    return supported(request.GET.get(LANGUAGE_PARAMETER)) or supported(patient_language) or ENGLISH
 
 
 class PatientLanguageMiddleware:

@@ -148,6 +148,9 @@ class PatientStatusSerializer(serializers.Serializer):
 
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=PrescriptionStatus.choices)
+    language = serializers.CharField(
+        help_text="The language of the texts (en or es): ?lang= if given, else the patient's language."
+    )
     status_text = serializers.CharField()
     next_step = serializers.CharField()
     expected_ready_date = serializers.DateField(allow_null=True)

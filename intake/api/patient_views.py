@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -33,6 +33,7 @@ from intake.api.serializers import ErrorSerializer
 from intake.audit import AuditAction, audit, client_ip
 from intake.clinical.follow_up import symptom_labels
 from intake.errors import NotFound
+from intake.languages import answer_language
 from intake.models import Prescription, PrescriptionStatus, Requester
 from intake.services.follow_up import PATIENT_CHECK_IN, follow_up_by_token, follow_up_submit
 from intake.services.price_consent import price_consent_decline, price_consent_give
@@ -142,7 +143,7 @@ class PatientStatusView(APIView):
         prescription = _identified(request, query.validated_data)
         audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="status (API)")  # fmt: skip
-        return _status_answer(prescription)
+        return _status_answer(request, prescription)
 
     @extend_schema(
         operation_id="patient_status_post",
@@ -156,11 +157,17 @@ class PatientStatusView(APIView):
         prescription = patient_identified(request)
         audit(request, AuditAction.VIEW, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="status (API)")  # fmt: skip
-        return _status_answer(prescription)
+        return _status_answer(request, prescription)
 
 
-def _status_answer(prescription: Prescription, **kwargs: Any) -> Response:
-    return Response(_STATUS_OUT.to_representation(patient_status_json(prescription)), **kwargs)
+def _status_answer(request: Request, prescription: Prescription, **kwargs: Any) -> Response:
+    # The texts in the patient's language, as the status page writes them; the codes stay codes.
+    language = answer_language(request, prescription.patient.language)
+    with translation.override(language):
+        answer = _STATUS_OUT.to_representation({**patient_status_json(prescription), "language": language})
+    response = Response(answer, **kwargs)
+    response.headers["Content-Language"] = language
+    return response
 
 
 # One serializer for every status answer: writing a representation keeps no state on it, and DRF
@@ -237,7 +244,7 @@ class PatientRefillView(APIView):
         audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="refill asked for (API)")  # fmt: skip
         prescription.refresh_from_db()
-        return _status_answer(prescription, status=status.HTTP_201_CREATED)
+        return _status_answer(request, prescription, status=status.HTTP_201_CREATED)
 
 
 class PatientRenewalView(APIView):
@@ -264,7 +271,7 @@ class PatientRenewalView(APIView):
         audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="renewal asked for (API)")  # fmt: skip
         prescription.refresh_from_db()
-        return _status_answer(prescription, status=status.HTTP_201_CREATED)
+        return _status_answer(request, prescription, status=status.HTTP_201_CREATED)
 
 
 class PatientPriceAnswerView(APIView):
@@ -304,7 +311,7 @@ class PatientPriceAnswerView(APIView):
         audit(request, AuditAction.ACTION, prescription=prescription, actor_label=PATIENT_STATUS_LOOKUP,
               description="price declined (API)" if declining else "price agreed (API)")  # fmt: skip
         prescription = status_lookup(reference=prescription.reference, date_of_birth=prescription.patient.date_of_birth)
-        return _status_answer(prescription)
+        return _status_answer(request, prescription)
 
 
 class CheckInAnswerView(APIView):

@@ -243,6 +243,44 @@ def test_the_status_lookup_answers_in_the_patients_language(client, prescriber):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "query", "expected", "words"),
+    [
+        (Language.SPANISH, "", "es", "Tenemos su receta"),
+        (Language.SPANISH, "?lang=en", "en", "We have your prescription"),
+        (Language.ENGLISH, "", "en", "We have your prescription"),
+        (Language.ENGLISH, "?lang=es", "es", "Tenemos su receta"),
+        (Language.SPANISH, "?lang=fr", "es", "Tenemos su receta"),
+    ],
+)
+def test_the_status_json_words_are_in_the_patients_language_or_the_asked_one(
+    client, prescriber, language, query, expected, words
+):
+    prescription = _prescription(prescriber, language=language)
+
+    pair = {"reference": prescription.reference, "date_of_birth": "1980-02-29"}
+
+    answer = client.post(f"/api/v1/status/{query}", pair, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answer.status_code == 200
+    assert answer["Content-Language"] == expected
+    body = answer.json()
+    assert body["language"] == expected
+    assert body["status"] == "awaiting_questionnaire"  # codes stay codes
+    assert words in body["status_text"] + " " + body["next_step"]
+
+
+@pytest.mark.django_db
+def test_a_spanish_browser_does_not_turn_an_english_patients_status_json_spanish(client, prescriber):
+    prescription = _prescription(prescriber, language=Language.ENGLISH)
+
+    body = client.post("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"},
+                       content_type="application/json", HTTP_ACCEPT_LANGUAGE="es").json()  # fmt: skip
+
+    assert body["language"] == "en"
+
+
+@pytest.mark.django_db
 def test_the_check_in_is_in_spanish(client, prescriber):
     from intake.models import FollowUp
     from intake.services.follow_up import follow_up_submit

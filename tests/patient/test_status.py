@@ -19,6 +19,8 @@ from tests.workflow_helpers import advance
 S = PrescriptionStatus
 STATUS_KEYS = {"reference", "status", "status_text", "next_step", "expected_ready_date", "carrier",
                "tracking_number", "tracking_url",
+               # The language of the texts: the patient's, or the one asked for with ?lang=.
+               "language",
                # Set when a recall reached the medicine the patient has.
                "recall_notice",
                # The carrier's latest news of the parcel.
