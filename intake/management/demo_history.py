@@ -223,6 +223,11 @@ def _one(
     return prescription
 
 
+def demo_tracking_number(prescription_id: int) -> str:
+    """A UPS-shaped tracking number of the demo's own per parcel: a carrier event names one parcel."""
+    return f"1Z999AA1{prescription_id:010d}"
+
+
 @transaction.atomic
 def _write_history(
     prescription: Prescription, *, submitted_at: datetime, happened: list[_Step], pharmacist: User | None
@@ -240,7 +245,7 @@ def _write_history(
     prescription.claimed_by = pharmacist if in_review else None
     prescription.claimed_at = reached.get(S.IN_REVIEW) if in_review else None
     if prescription.shipped_at:
-        prescription.carrier, prescription.tracking_number = "UPS", "1Z999AA10123456784"
+        prescription.carrier, prescription.tracking_number = "UPS", demo_tracking_number(prescription.pk)
     compounded = reached.get(S.FINAL_CHECK)
     if compounded:
         rule = bud_rule_for_dosage_form(prescription.dosage_form).name
@@ -419,7 +424,7 @@ def _demo_dispense(prescription: Prescription, *, pharmacist: User, technician: 
         quality_checks="Weight variation within limits",
     )  # fmt: skip
     prescription_final_check(prescription_id=pk, actor=pharmacist)
-    prescription_ship(prescription_id=pk, actor=technician, carrier="UPS", tracking_number="1Z999AA10123456784")
+    prescription_ship(prescription_id=pk, actor=technician, carrier="UPS", tracking_number=demo_tracking_number(pk))
     prescription_complete(prescription_id=pk, actor=technician)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -91,13 +92,18 @@ def carrier_news_read(body: Mapping[str, Any]) -> CarrierNews | None:
 
 
 def _shipped_fill(code: str) -> tuple[Prescription | None, Fill | None]:
-    """The prescription (locked) and fill shipped under this tracking code, the newest if reused."""
-    fill = Fill.objects.filter(tracking_number=code).order_by("-pk").first()
+    """The prescription (locked) and fill shipped under this tracking code.
+
+    Carriers recycle tracking codes after a while, and a pharmacy's own slips repeat one: the parcel
+    the carrier speaks of is the one still on its way, so a fill in transit under the code comes
+    before the newest fill already delivered or picked up."""
+    fills = Fill.objects.filter(tracking_number=code)
+    in_transit = fills.filter(prescription__status=PrescriptionStatus.SHIPPED, number=F("prescription__fill_number"))
+    fill = in_transit.order_by("-pk").first() or fills.order_by("-pk").first()
     prescription_id = fill.prescription_id if fill is not None else None
     if prescription_id is None:
-        prescription_id = (
-            Prescription.objects.filter(tracking_number=code).order_by("-pk").values_list("pk", flat=True).first()
-        )
+        prescriptions = Prescription.objects.filter(tracking_number=code).order_by("-pk").values_list("pk", flat=True)
+        prescription_id = prescriptions.filter(status=PrescriptionStatus.SHIPPED).first() or prescriptions.first()
     if prescription_id is None:
         return None, None
     # Locked first, so that two deliveries of one event wait for each other before either looks.
@@ -113,7 +119,9 @@ def tracking_event_receive(*, news: CarrierNews, entry: AuditEntry) -> TrackingE
     prescription, fill = _shipped_fill(news.tracking_code)
     if TrackingEvent.objects.filter(event_id=news.event_id).exists():
         return None
+    # This parcel's earlier news only: a recycled code's events about an earlier parcel do not count.
     known = TrackingEvent.objects.filter(tracking_code=news.tracking_code)
+    known = known.filter(fill=fill) if fill is not None else known.filter(prescription=prescription)
     delivered = known.filter(status=CarrierStatus.DELIVERED).exists()
     newer = known.filter(occurred_at__gt=news.occurred_at).exists()
     # A problem reported after the parcel was delivered still deserves a look; one from before does not.

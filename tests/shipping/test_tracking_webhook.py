@@ -232,3 +232,36 @@ def test_calls_are_throttled_per_client(db, settings):
     answers = [post(Client(), event(f"evt_{i}", "NOPE", "in_transit")).status_code for i in range(3)]
 
     assert answers == [200, 200, 429]
+
+
+# --- a tracking code used again ---------------------------------------------------------------------------
+
+
+def test_a_code_used_again_speaks_of_the_parcel_still_on_its_way(client, prescriber, pharmacist, technician):
+    # the newer prescription was shipped and delivered first; the older one is still on its way
+    on_its_way = shipped(prescriber, pharmacist=pharmacist, technician=technician, code=CODE)
+    delivered = shipped(prescriber, pharmacist=pharmacist, technician=technician, code=CODE)
+    post(client, event("evt_1", CODE, "delivered", at="2026-12-02T15:00:00Z"))
+    assert Prescription.objects.get(pk=delivered.pk).status == S.COMPLETED
+
+    post(client, event("evt_2", CODE, "out_for_delivery", at="2026-12-03T08:00:00Z"))
+    post(client, event("evt_3", CODE, "delivered", at="2026-12-03T15:00:00Z"))
+
+    assert _patient_notes(on_its_way, NotificationEvent.OUT_FOR_DELIVERY).exists()
+    assert not _patient_notes(delivered, NotificationEvent.OUT_FOR_DELIVERY).exists()
+    assert Prescription.objects.get(pk=on_its_way.pk).status == S.COMPLETED
+    assert TrackingEvent.objects.get(event_id="evt_3").prescription_id == on_its_way.pk
+
+
+def test_an_earlier_parcels_news_does_not_silence_a_new_one(client, parcel, prescriber, pharmacist, technician):
+    post(client, event("evt_1", CODE, "delivered", at="2026-12-02T15:00:00Z"))
+    again = shipped(prescriber, pharmacist=pharmacist, technician=technician, code=CODE)
+
+    post(client, event("evt_2", CODE, "failure", at="2026-12-01T09:00:00Z", message="Addressee unknown"))
+    post(client, event("evt_3", CODE, "out_for_delivery", at="2026-12-01T10:00:00Z"))
+
+    # older timestamps than the first parcel's delivery, but news of the new parcel all the same
+    assert TrackingEvent.objects.get(event_id="evt_2").needs_staff
+    assert TrackingEvent.objects.get(event_id="evt_2").prescription_id == again.pk
+    assert _patient_notes(again, NotificationEvent.OUT_FOR_DELIVERY).exists()
+    assert Prescription.objects.get(pk=parcel.pk).status == S.COMPLETED
