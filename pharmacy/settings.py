@@ -84,6 +84,9 @@ if SHIPPING_BACKEND not in ("manual", "easypost"):
     raise ImproperlyConfigured(f"SHIPPING_BACKEND must be manual or easypost, not {SHIPPING_BACKEND!r}")
 EASYPOST_API_KEY = env_str("EASYPOST_API_KEY", "")
 EASYPOST_API_BASE = env_str("EASYPOST_API_BASE", "")  # empty: EasyPost's own (https://api.easypost.com/v2)
+# How long the ship page keeps a carrier's rates for one address (each quote is a shipment at the
+# carrier; buying always quotes afresh).
+SHIPPING_RATES_CACHE_SECONDS = env_int("SHIPPING_RATES_CACHE_SECONDS", 300)
 # The carriers and services the pharmacy buys (empty: any EasyPost offers); the cheapest is bought.
 SHIPPING_CARRIERS = env_list("SHIPPING_CARRIERS", ["USPS", "UPS"])
 SHIPPING_SERVICES = env_list("SHIPPING_SERVICES", [])

@@ -76,17 +76,23 @@ def test_health_fails_with_503_when_the_broker_is_unreachable(client, settings):
     assert checks["database"]["status"] == "pass"
 
 
-def test_health_fails_with_503_when_the_database_refuses_new_connections(client, monkeypatch):
-    # given: new connections go to a port where nothing listens (the test's own stays open)
-    monkeypatch.setitem(connections.settings["default"], "HOST", "127.0.0.1")
-    monkeypatch.setitem(connections.settings["default"], "PORT", "1")
+def test_health_fails_with_503_when_the_database_refuses_new_connections(client, monkeypatch, tmp_path):
+    # given: new connections cannot open (the test's own stays open): on PostgreSQL they go to a port
+    # where nothing listens, on SQLite to a file in a folder that does not exist
+    if connections["default"].vendor == "sqlite":
+        where = str(tmp_path / "gone" / "pharmacy.sqlite3")
+        monkeypatch.setitem(connections.settings["default"], "NAME", where)
+    else:
+        where = "127.0.0.1"
+        monkeypatch.setitem(connections.settings["default"], "HOST", where)
+        monkeypatch.setitem(connections.settings["default"], "PORT", "1")
 
     response = client.get("/health/")
 
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"]["status"] == "fail"
-    assert "127.0.0.1" not in checks["database"]["detail"]  # the failure's kind, not the address
+    assert where not in checks["database"]["detail"]  # the failure's kind, not the address
     assert checks["cache"]["status"] == "pass"
 
 

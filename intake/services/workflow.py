@@ -7,6 +7,7 @@ PrescriptionEvent and records the notifications, all in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -460,10 +462,20 @@ def ship_offer(prescription: Prescription) -> ShipOffer | None:
     """The carrier's rates for a ready fill (None: no carrier service, staff type the tracking)."""
     if not shipping_buys_labels() or prescription.status != S.READY:
         return None
-    try:
-        return ShipOffer(rates=shipping_backend().quote(ship_to_patient(prescription)).rates)
-    except CarrierError as exc:
-        return ShipOffer(problem=exc.message)
+    ship_to = ship_to_patient(prescription)
+    # Each quote creates a shipment at the carrier: the page viewed again within minutes shows the
+    # same rates. Buying quotes afresh, so a cached rate is only ever shown, never charged.
+    shipment = (ship_to, settings.SHIPPING_BACKEND, settings.SHIPPING_CARRIERS, settings.SHIPPING_SERVICES,
+                settings.SHIPPING_PARCEL, settings.SHIPPING_FROM_ADDRESS)  # fmt: skip
+    key = "shipping-rates:" + hashlib.sha256(repr(shipment).encode()).hexdigest()
+    rates = cache.get(key)
+    if rates is None:
+        try:
+            rates = shipping_backend().quote(ship_to).rates
+        except CarrierError as exc:
+            return ShipOffer(problem=exc.message)
+        cache.set(key, rates, settings.SHIPPING_RATES_CACHE_SECONDS)
+    return ShipOffer(rates=rates)
 
 
 def prescription_ship_bought(

@@ -219,3 +219,31 @@ def test_the_ship_page_says_why_the_carrier_offers_nothing_and_keeps_the_typed_w
     assert "refused the pharmacy&#x27;s API key" in refused.content.decode()
     ready.refresh_from_db()
     assert ready.status == S.READY
+
+
+def test_the_ship_page_viewed_again_shows_the_same_rates_without_a_new_shipment(easypost, ready, client, login,
+                                                                                 technician):  # fmt: skip
+    login(client, technician)
+    with recorded.use_cassette("rates.yaml", allow_playback_repeats=True) as cassette:
+        client.get(reverse("staff:review", args=[ready.pk]))
+        asked = cassette.play_count
+        again = client.get(reverse("staff:review", args=[ready.pk])).content.decode()
+
+    assert asked > 0 and cassette.play_count == asked
+    assert "GroundAdvantage" in again and "$5.61" in again
+
+
+def test_a_changed_address_or_a_carrier_refusal_is_asked_again(easypost, ready, client, login, technician):
+    login(client, technician)
+    with recorded.use_cassette("invalid_key.yaml"):
+        refused = client.get(reverse("staff:review", args=[ready.pk])).content.decode()
+    assert "Buy label and ship" not in refused
+
+    with recorded.use_cassette("rates.yaml", allow_playback_repeats=True) as cassette:
+        client.get(reverse("staff:review", args=[ready.pk]))  # the refusal was not kept
+        asked = cassette.play_count
+        ready.patient.address_line1 = "2 Congress Ave"
+        ready.patient.save()
+        client.get(reverse("staff:review", args=[ready.pk]))
+
+    assert asked > 0 and cassette.play_count == 2 * asked
