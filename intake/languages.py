@@ -1,5 +1,10 @@
 """The language of a patient page: `?lang=` (then remembered in a cookie), the cookie, the
-patient's own language once the page knows the patient, the browser's Accept-Language, English.
+patient's own language once the page knows the patient (when it is not English), the browser's
+Accept-Language, English.
+
+English is also what a prescription carries when the prescriber did not say, so an English patient
+language cannot tell "reads English" from "nobody asked": the browser's wish outranks it. A Spanish
+patient reads Spanish even on a phone set to English, which is what the prescriber asked for.
 
 Staff, prescriber, admin and API pages stay English whatever the browser asks: the pharmacy
 works in English, and a pharmacist must read the same words a colleague reads. The one exception is
@@ -69,18 +74,29 @@ def _use(request: HttpRequest, language: str, source: str) -> None:
     request.language_source = source  # type: ignore[attr-defined]
 
 
+def _said(language: str | None) -> str | None:
+    """The patient's language when it says more than the default."""
+    code = supported(language)
+    return code if code != ENGLISH else None
+
+
 def use_patient_language(request: HttpRequest, language: str) -> None:
-    """The page found its patient: their language, unless the visitor chose one with the switch."""
-    if getattr(request, "language_source", None) in CHOSEN or not supported(language):
+    """The page found its patient: their language, unless the visitor chose one with the switch
+    (or the patient's is the default English and the browser asks for another)."""
+    if getattr(request, "language_source", None) in CHOSEN or not _said(language):
         return
     _use(request, language, "patient")
 
 
 def answer_language(request: HttpRequest, patient_language: str) -> str:
-    """The language of the words in a JSON answer to the patient: `?lang=`, else the patient's own,
-    else English. As on the pages, the patient's language outranks Accept-Language; an app that
-    wants another asks with `?lang=`."""
-    return supported(request.GET.get(LANGUAGE_PARAMETER)) or supported(patient_language) or ENGLISH
+    """The language of the words in a JSON answer to the patient, chosen as a page's is: `?lang=`,
+    the patient's own (when not English), the Accept-Language header, English."""
+    return (
+        supported(request.GET.get(LANGUAGE_PARAMETER))
+        or _said(patient_language)
+        or browser_language(request.headers.get("Accept-Language", ""))
+        or ENGLISH
+    )
 
 
 class PatientLanguageMiddleware:

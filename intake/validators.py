@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
@@ -35,17 +36,21 @@ _NOT_ON_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]
 # Free text keeps its line breaks and tabs.
 _NOT_IN_FREE_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
 
-SINGLE_LINE_MESSAGE = "Use letters, digits and punctuation only: no line breaks or control characters."
-FREE_TEXT_MESSAGE = "Remove the control characters: only letters, digits, punctuation, line breaks and tabs."
+# Patient forms show these too (a questionnaire's medicine line, a check-in's free text): marked for
+# the catalogue here, translated when raised. The constants stay the English str that callers compare.
+SINGLE_LINE_MESSAGE = gettext_noop("Use letters, digits and punctuation only: no line breaks or control characters.")
+FREE_TEXT_MESSAGE = gettext_noop(
+    "Remove the control characters: only letters, digits, punctuation, line breaks and tabs."
+)
 
 
 def validate_single_line(value: str) -> None:
     """A name, an address line, a code or a number: one line of printable text."""
     if _NOT_ON_ONE_LINE.search(str(value)):
-        raise ValidationError(SINGLE_LINE_MESSAGE, code="control_characters")
+        raise ValidationError(gettext(SINGLE_LINE_MESSAGE), code="control_characters")
 
 
 def validate_free_text(value: str) -> None:
     """Directions, notes, messages and reasons: line breaks and tabs allowed, other controls not."""
     if _NOT_IN_FREE_TEXT.search(str(value)):
-        raise ValidationError(FREE_TEXT_MESSAGE, code="control_characters")
+        raise ValidationError(gettext(FREE_TEXT_MESSAGE), code="control_characters")

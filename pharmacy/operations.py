@@ -17,7 +17,7 @@ from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from health_check import Cache, Database, HealthCheck
 from health_check.base import HealthCheckResult
 from health_check.exceptions import ServiceUnavailable
@@ -77,12 +77,14 @@ class OutboxAge(HealthCheck):
 # library's own view answers HTML unless asked for JSON, and 500 where the probes expect 503). The
 # database check opens a connection of its own and closes it: a database refusing new connections
 # shows even while this process's connection still works.
-READINESS: dict[str, HealthCheck] = {
+READY: dict[str, HealthCheck] = {
     "database": Database(),
     "cache": Cache(),
     "broker": Broker(),
-    "outbox": OutboxAge(),
 }
+# The outbox is shared by every process: a stopped worker fails it everywhere at once. It belongs in
+# /health/ (monitoring, alerts) but not in /health/ready/, or a load balancer would empty the pool.
+READINESS: dict[str, HealthCheck] = {**READY, "outbox": OutboxAge()}
 
 
 def _answer(result: HealthCheckResult) -> dict[str, str]:
@@ -92,22 +94,35 @@ def _answer(result: HealthCheckResult) -> dict[str, str]:
     return {"status": "pass", "detail": result.check.pretty_status()}
 
 
-@never_cache
-@require_GET
-async def health(request: HttpRequest) -> JsonResponse:
+async def _checked(checks: dict[str, HealthCheck]) -> JsonResponse:
     """200 when every check passes, 503 when one fails; each check named, run side by side."""
-    results = await asyncio.gather(*(check.get_result() for check in READINESS.values()))
+    results = await asyncio.gather(*(check.get_result() for check in checks.values()))
     healthy = all(result.error is None for result in results)
     return JsonResponse(
         {
             "status": "pass" if healthy else "fail",
-            "checks": {name: _answer(result) for name, result in zip(READINESS, results, strict=True)},
+            "checks": {name: _answer(result) for name, result in zip(checks, results, strict=True)},
         },
         status=200 if healthy else 503,
     )
 
 
-@require_GET
+@never_cache
+@require_safe
+async def health(request: HttpRequest) -> JsonResponse:
+    """Everything, the outbox's age included: for monitoring and alerts."""
+    return await _checked(READINESS)
+
+
+@never_cache
+@require_safe
+async def ready(request: HttpRequest) -> JsonResponse:
+    """What this process needs to serve requests (database, cache, broker): the load balancer's probe."""
+    return await _checked(READY)
+
+
+@never_cache
+@require_safe
 def live(request: HttpRequest) -> JsonResponse:
     """The process answers: nothing else is checked (a database outage must not restart every web process)."""
     return JsonResponse({"status": "pass"})

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", operations.health, name="health"),
     path("health/live/", operations.live, name="health-live"),
+    path("health/ready/", operations.ready, name="health-ready"),
     path("webhooks/easypost/", easypost_webhook, name="easypost-webhook"),
     path("webhooks/twilio/status/", twilio_status_webhook, name="twilio-status"),
     path("fhir/R4/", include("intake.api.fhir.urls")),

@@ -11,8 +11,6 @@ if [ -z "${EMAIL_HOST:-}" ]; then
   export EMAIL_FILE_PATH=${EMAIL_FILE_PATH:-$PWD/var/demo-mail}
   mkdir -p "$EMAIL_FILE_PATH"
 fi
-# The patients' Spanish, compiled from locale/es/LC_MESSAGES/django.po (babel: no gettext needed).
-.venv/bin/pybabel -q compile -d locale -D django
 .venv/bin/python manage.py migrate --noinput -v 0
 echo "Database ready."
 # The seed sends its notifications in-process: their task log lines stay out of the terminal.

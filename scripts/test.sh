@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install.sh --dev
-echo "== translations"
-.venv/bin/pybabel -q compile -d locale -D django
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check --quiet .

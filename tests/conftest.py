@@ -20,23 +20,8 @@ LOG_OFFENCES = pytest.StashKey[list[Offence]]()
 SCAN_DETACHED_BY = pytest.StashKey[list[str]]()
 
 
-def _compile_translations() -> None:
-    """The .mo files are not committed: compile each .po newer than its .mo (babel, no gettext)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in (Path(__file__).resolve().parent.parent / "locale").glob("*/LC_MESSAGES/*.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as source:
-                catalog = read_po(source)
-            with mo.open("wb") as target:
-                write_mo(target, catalog)
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Keep every log line of the run, as the configured handlers format it, to search at the end."""
-    _compile_translations()
     scan = LogScan()
     scan.start()
     session.config.stash[SESSION_LOG_SCAN] = scan

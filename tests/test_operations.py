@@ -103,6 +103,44 @@ def test_live_answers_while_the_process_runs_without_reading_the_database(client
     assert response.json() == {"status": "pass"}
 
 
+def test_ready_leaves_the_shared_outbox_to_health(client, prescriber, settings):
+    # given: a stuck outbox, which every web process shares: the load balancer must not drop them all
+    make_prescription(prescriber)
+    Notification.objects.update(status=DeliveryStatus.PENDING)
+    later = timezone.now() + timedelta(seconds=settings.HEALTH_OUTBOX_MAX_AGE_SECONDS + 60)
+
+    with time_machine.travel(later, tick=False):
+        ready, health = client.get("/health/ready/"), client.get("/health/")
+
+    assert (ready.status_code, health.status_code) == (200, 503)
+    assert set(ready.json()["checks"]) == {"database", "cache", "broker"}
+
+
+def test_ready_fails_with_503_when_the_broker_is_unreachable(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+
+    response = client.get("/health/ready/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["status"] == "fail"
+
+
+@pytest.mark.parametrize("path", ["/health/", "/health/ready/", "/health/live/"])
+def test_probes_answer_head_as_load_balancers_send_it(client, path):
+    response = client.head(path)
+
+    assert response.status_code == 200
+    assert client.post(path).status_code == 405
+
+
+def test_the_dashboard_does_not_add_up_what_every_process_reads_from_the_database():
+    # pharmacy_* gauges are the same database count in every scraped process: summing them multiplies
+    dashboard = json.loads(DASHBOARD.read_text())
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+    assert [q for q in queries if "pharmacy_" in q and "sum" in q and "_seconds" not in q] == []
+
+
 # --- /metrics -----------------------------------------------------------------------------------
 
 

@@ -34,7 +34,8 @@ def easypost_webhook(request: HttpRequest) -> JsonResponse:
     try:
         # The SDK's own check, on the raw bytes: "hmac-sha256-hex=" + HMAC-SHA256, compared in constant time.
         payload = validate_webhook(body, request.headers, secret)  # type: ignore[arg-type]
-    except SignatureVerificationError:
+    except (SignatureVerificationError, TypeError, UnicodeError):
+        # TypeError: a signature with characters outside ASCII cannot be compared, so it cannot match.
         AuditEntry.of(request, actor_label=CARRIER, description="carrier webhook: bad signature").record(
             AuditAction.DENIED, object_type="tracking event"
         )

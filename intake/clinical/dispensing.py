@@ -34,6 +34,27 @@ class Wording:
 
 
 @dataclass(frozen=True)
+class LabelWords:
+    """The headings and short phrases around a label's values, in one language."""
+
+    filled: str
+    patient: str
+    born: str  # "born {date}"
+    prescriber: str
+    container: str  # "Container {number} of {count}"
+    container_days: str  # "days {first}-{last}"
+    quantity: str
+    fill: str  # "Fill {number} · refills left {refills}"
+    use_by: str
+    storage: str
+    lot: str
+    batch: str
+    pharmacist: str
+    made_by: str
+    rx_only: str
+
+
+@dataclass(frozen=True)
 class Phrasing:
     """A label's words in a patient's language other than English (data/dispensing.json 'phrasing')."""
 
@@ -45,6 +66,13 @@ class Phrasing:
     auxiliary_warning: str
     warnings: tuple[str, ...]
     compounded_notice: str
+    dosage_forms: dict[str, str]  # dosage form -> its name on the label ("cápsulas")
+    label: LabelWords
+    storage: dict[str, str]  # a master formulation's storage text, case-folded -> this language's
+
+    def storage_words(self, storage: str) -> str | None:
+        """This language's words for a storage text, or None when the table does not know it."""
+        return self.storage.get(storage.strip().casefold())
 
 
 @dataclass(frozen=True)
@@ -75,8 +103,11 @@ def dispensing_rules() -> DispensingRules:
             language: _phrasing(table) for language, table in raw.get("phrasing", {}).items() if language != "about"
         },
     )
-    if any(set(rules.wording) - set(phrasing.wording) for phrasing in rules.phrasing.values()):
-        raise ValueError("dispensing.json: every language's phrasing has directions for every form")
+    if any(
+        set(rules.wording) - set(phrasing.wording) or set(rules.wording) - set(phrasing.dosage_forms)
+        for phrasing in rules.phrasing.values()
+    ):
+        raise ValueError("dispensing.json: every language's phrasing has directions and a name for every form")
     if not set(rules.units.values()) <= {CAPSULE, MILLILITRE, GRAM}:
         raise ValueError("dispensing.json: units are capsule, mL or g")
     measured = {form for form, unit in rules.units.items() if unit != CAPSULE}
@@ -99,6 +130,9 @@ def _phrasing(table: dict[str, Any]) -> Phrasing:
         auxiliary_warning=table["auxiliary_warning"],
         warnings=tuple(table["warnings"]),
         compounded_notice=table["compounded_notice"],
+        dosage_forms=dict(table["dosage_forms"]),
+        label=LabelWords(**table["label"]),
+        storage={storage.strip().casefold(): words for storage, words in table["storage"].items()},
     )
 
 

@@ -8,6 +8,8 @@ what is already known (events can arrive out of order) is kept for the record an
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +54,9 @@ class CarrierNews:
 
 
 def _single_line(value: Any, limit: int) -> str:
-    return " ".join(str(value or "").split())[:limit]
+    """One printable line: NUL and other control characters are never stored (PostgreSQL refuses NUL)."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value or ""))
+    return " ".join(text.split())[:limit]
 
 
 def _when(value: Any) -> datetime | None:
@@ -67,24 +71,35 @@ def _when(value: Any) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
+def _event_id(body: Mapping[str, Any]) -> str:
+    """EasyPost's event id ("evt_…"); for an event sent without one, a digest of its content, so
+    that the same event delivered twice is still recognised as one."""
+    given = _single_line(body.get("id"), 80)
+    if given:
+        return given
+    content = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+
+
 def carrier_news_read(body: Mapping[str, Any]) -> CarrierNews | None:
     """The tracker update in an EasyPost event; None for any other kind of event.
 
-    ValidationError when a tracker update lacks its event id or tracking code.
+    ValidationError when a tracker update lacks its result or tracking code.
     """
     if body.get("description") != "tracker.updated":
         return None
     result = body.get("result")
-    event_id = _single_line(body.get("id"), 80)
-    if not isinstance(result, Mapping) or not event_id:
-        raise ValidationError({"result": ["A tracker update needs its event id and result."]})
+    if not isinstance(result, Mapping):
+        raise ValidationError({"result": ["A tracker update needs its result (the tracker)."]})
     code = _single_line(result.get("tracking_code"), 60)
     if not code:
         raise ValidationError({"tracking_code": ["A tracker update needs its tracking code."]})
+    event_id = _event_id(body)
     status = str(result.get("status") or "")
     if status not in CarrierStatus.values:
         status = CarrierStatus.UNKNOWN
-    details = [d for d in result.get("tracking_details") or [] if isinstance(d, Mapping)]
+    given_details = result.get("tracking_details")
+    details = [d for d in given_details if isinstance(d, Mapping)] if isinstance(given_details, list) else []
     latest = details[-1] if details else {}
     message = _single_line(latest.get("message") or result.get("status_detail"), MAX_MESSAGE)
     occurred_at = _when(latest.get("datetime")) or _when(result.get("updated_at")) or timezone.now()

@@ -398,6 +398,11 @@ def prescription_ship(
         return prescription_ship_recorded(
             prescription_id=prescription_id, actor=actor, carrier=carrier, tracking_number=tracking_number
         )
+    if not settings.EASYPOST_API_KEY:
+        # Without a key no label can be bought: the number is then as required as with the manual backend.
+        raise ValidationError(
+            {"tracking_number": ["Type the tracking number: the carrier service has no API key (EASYPOST_API_KEY)."]}
+        )
     try:
         backend = shipping_backend()
     except CarrierError as exc:

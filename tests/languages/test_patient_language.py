@@ -36,6 +36,7 @@ PATIENT_FACING = (
     "intake/notifications/rendering.py",
     "intake/models/",
     "intake/when.py",
+    "intake/validators.py",
 )
 PO = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
 MAKEMESSAGES_IGNORE = ("node_modules", "staticfiles", "var", "test-artifacts", "tests", ".venv")
@@ -140,12 +141,16 @@ def test_the_switch_outranks_the_patients_language(client, prescriber):
 
 
 @pytest.mark.django_db
-def test_an_english_patient_with_a_spanish_browser_reads_english(client, prescriber):
+def test_a_spanish_browser_reads_spanish_when_the_prescription_said_nothing(client, prescriber):
+    # English is the default a prescription carries when nobody said: the browser's wish counts.
     prescription = _prescription(prescriber, language=Language.ENGLISH)
 
-    page = client.get(f"/questionnaire/{prescription.questionnaire_token}", HTTP_ACCEPT_LANGUAGE="es")
+    page = client.get(f"/questionnaire/{prescription.questionnaire_token}", HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9")
+    english = client.get(f"/questionnaire/{prescription.questionnaire_token}", HTTP_ACCEPT_LANGUAGE="en-US")
 
-    assert page["Content-Language"] == "en"
+    assert page["Content-Language"] == "es"
+    assert "Confirme su fecha de nacimiento" in page.content.decode()
+    assert english["Content-Language"] == "en"
 
 
 @pytest.mark.django_db
@@ -271,13 +276,16 @@ def test_the_status_json_words_are_in_the_patients_language_or_the_asked_one(
 
 
 @pytest.mark.django_db
-def test_a_spanish_browser_does_not_turn_an_english_patients_status_json_spanish(client, prescriber):
+@pytest.mark.parametrize(("accept", "expected"), [("es", "es"), ("es-MX,en;q=0.5", "es"), ("en-US", "en"), ("", "en")])
+def test_the_status_json_follows_the_browser_when_the_patients_language_is_the_default(
+    client, prescriber, accept, expected
+):
     prescription = _prescription(prescriber, language=Language.ENGLISH)
 
-    body = client.post("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"},
-                       content_type="application/json", HTTP_ACCEPT_LANGUAGE="es").json()  # fmt: skip
+    answer = client.post("/api/v1/status/", {"reference": prescription.reference, "date_of_birth": "1980-02-29"},
+                         content_type="application/json", HTTP_ACCEPT_LANGUAGE=accept)  # fmt: skip
 
-    assert body["language"] == "en"
+    assert answer.json()["language"] == answer["Content-Language"] == expected
 
 
 @pytest.mark.django_db

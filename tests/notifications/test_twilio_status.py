@@ -298,3 +298,14 @@ def test_calls_are_throttled_per_client(db, settings, twilio):
     answers = [post_status(Client(), status_callback("sent")).status_code for _ in range(3)]
 
     assert answers == [200, 200, 429]
+
+
+def test_the_review_page_shows_what_the_provider_said_of_each_text(client, text, pharmacist, login):
+    post_status(client, status_callback("delivered"))
+    login(client, pharmacist)
+
+    page = client.get(reverse("staff:review", args=[text.prescription_id])).content.decode()
+
+    assert "Messages sent" in page
+    assert 'data-provider-status="delivered"' in page
+    assert f"by text message (***{PHONE[-4:]})" in page  # masked, as on the undelivered list

@@ -169,6 +169,18 @@ def test_the_manual_backend_still_needs_the_tracking_number(ready, technician_ap
     assert ready.status == S.READY
 
 
+def test_the_carrier_backend_without_an_api_key_asks_for_the_tracking_number(ready, technician_api, settings):
+    # The contract: a tracking number may be left out only with the backend *and* its key configured.
+    settings.SHIPPING_BACKEND, settings.EASYPOST_API_KEY = "easypost", ""
+
+    response = ship(technician_api, ready, carrier="UPS")
+
+    assert response.status_code == 400
+    assert "EASYPOST_API_KEY" in response.json()["tracking_number"][0]
+    ready.refresh_from_db()
+    assert ready.status == S.READY
+
+
 def test_the_ship_page_shows_the_rates_and_buys_the_label(easypost, ready, client, login, technician):
     login(client, technician)
     with recorded.use_cassette("rates.yaml"):

@@ -133,6 +133,49 @@ def test_a_signed_tracker_update_without_its_tracking_code_is_a_400(db, client):
     assert not TrackingEvent.objects.exists()
 
 
+def test_an_event_as_the_contract_writes_it_without_an_id_is_kept_once(client, parcel):
+    body = event("", CODE, "delivered")
+    del body["id"]
+
+    first, again = post(client, body), post(client, body)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["detail"] == "Already recorded."
+    [kept] = TrackingEvent.objects.all()
+    assert kept.event_id.startswith("sha256:")
+    parcel.refresh_from_db()
+    assert parcel.status == S.COMPLETED
+
+
+def test_a_signature_outside_ascii_is_refused_not_a_500(client, parcel):
+    raw, _ = signed(event("evt_1", CODE, "delivered"))
+
+    response = client.post(URL, data=raw, content_type="application/json", HTTP_X_HMAC_SIGNATURE="hmac-sha256-hex=é")
+
+    assert response.status_code == 403
+    assert not TrackingEvent.objects.exists()
+
+
+@pytest.mark.parametrize("details", [5, "delivered", {"message": "x"}, None])
+def test_tracking_details_that_are_not_a_list_are_read_as_none(client, parcel, details):
+    body = event("evt_1", CODE, "delivered")
+    body["result"]["tracking_details"] = details
+
+    response = post(client, body)
+
+    assert response.status_code == 200
+    parcel.refresh_from_db()
+    assert parcel.status == S.COMPLETED
+
+
+def test_control_characters_from_the_carrier_are_never_stored(client, parcel):
+    response = post(client, event("evt_\u00001", CODE, "failure", message="Address\u0000 unknown\u0007"))
+
+    assert response.status_code == 200
+    kept = TrackingEvent.objects.get()
+    assert (kept.event_id, kept.message) == ("evt_ 1", "Address unknown")
+
+
 def test_an_unknown_tracking_code_is_kept_without_a_prescription(client, parcel):
     response = post(client, event("evt_1", "UNKNOWN123", "delivered"))
 

@@ -385,8 +385,8 @@ def test_review_page_renders_in_every_status(status, client, login, prescriber, 
     login(client, pharmacist)
 
     # 16, and the fills section's fixed few: the fills, their batches, and the refill state (last fill, renewals);
-    # and one for the documents the prescriber attached.
-    with django_assert_max_num_queries(21):
+    # one for the documents the prescriber attached, and one for the messages sent.
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("staff:review", args=[prescription.pk]))
 
     assert response.status_code == 200

@@ -29,9 +29,11 @@ from intake.errors import WorkflowError
 from intake.models import (
     CompoundingRecord,
     Fill,
+    Notification,
     Prescription,
     PrescriptionStatus,
 )
+from intake.notifications.selectors import masked_recipient
 from intake.selectors import documents_of
 from intake.services.addresses import address_warnings
 from intake.services.compounding import latest_record
@@ -116,6 +118,24 @@ def flag_rows(
     return rows
 
 
+@dataclass(frozen=True)
+class NotificationRow:
+    notification: Notification
+    recipient: str  # masked: enough to recognise, not to read off the screen
+
+
+NOTIFICATIONS_SHOWN = 20
+
+
+def notification_rows(prescription: Prescription) -> list[NotificationRow]:
+    """The prescription's latest notifications, newest first, with the SMS provider's delivery news."""
+    latest = prescription.notifications.order_by("-created_at", "-pk")[:NOTIFICATIONS_SHOWN]
+    return [
+        NotificationRow(notification=n, recipient=masked_recipient(channel=n.channel, recipient=n.recipient))
+        for n in latest
+    ]
+
+
 def review_context(prescription: Prescription, *, reader: User | None = None, **forms: Any) -> dict[str, Any]:
     questionnaire = getattr(prescription, "questionnaire", None)
     record = latest_record(prescription)
@@ -127,6 +147,8 @@ def review_context(prescription: Prescription, *, reader: User | None = None, **
         "clarifications": prescription.clarifications.select_related("asked_by", "responded_by"),
         "record": record,
         "documents": documents_of(prescription),
+        # What the pharmacy told whom, and whether it arrived: "did the patient get the text?"
+        "notification_rows": notification_rows(prescription),
         # Shown to the one who recorded the fill, in place of the final check.
         "compounder_refusal": compounder_refusal(record) if record is not None else "",
         "approve_form": ApproveForm(flags=prescription.flags, prefix="approve"),
