@@ -167,6 +167,7 @@ TABLE: tuple[Row, ...] = (
     # The SMS provider's status callbacks: only a call signed with the Twilio auth token (none is set here).
     row("twilio-status", "POST", everyone=DENIED),
     row("health-live", everyone=OK),
+    row("health-ready", everyone=OK),  # database, cache and broker only: what a readiness probe asks
     # Metrics: with DEBUG off and neither METRICS_BEARER_TOKEN nor METRICS_ALLOWED_IPS set, refused to all.
     row("metrics", everyone=DENIED),
     row("security:totp_enrol", outsiders=LOGIN, prescribers=DENIED, staff=OK),
