@@ -820,6 +820,35 @@ def screen_rate(seconds: float, *, cold: bool) -> float:
     return done / (time.perf_counter() - started)
 
 
+def hostile_lines_ms() -> float:
+    """Milliseconds to read five long or hostile medication lines for the first time (best of three).
+
+    Thousands of unlisted words, a 100,000-letter word, a name negated among thousands of words:
+    what a pasted document or an attack puts in a questionnaire field must not hold a worker.
+    """
+    from intake.clinical import medications
+
+    unlisted = " ".join(f"qwertzuiop{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(2000))
+    lines = [
+        unlisted + " x" * 5000 + " " + "z" * 100_000,
+        unlisted + " Norco 10/325",
+        "no " * 3000 + "oxycodone " + "stopped " * 3000 + "none",
+        "oxycodoneapap" + "z" * 100_000 + " Norco",
+        "oxycodone " * 5000 + "since " * 5000 + "no",
+    ]
+    medications.match_medication("warm-up")  # the tables are loaded once per process, not per line
+    best = float("inf")
+    for _ in range(3):
+        medications.forget_lines()
+        medications._corrections.cache_clear()
+        medications._glued_names.cache_clear()
+        started = time.perf_counter()
+        for line in lines:
+            medications.is_opioid(line)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 # --- the plot ------------------------------------------------------------------------------------
 
 _PLOT_STYLE = (
@@ -1035,6 +1064,7 @@ class Command(BaseCommand):
             celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved_celery
         warm = screen_rate(1.5, cold=False)
         cold = screen_rate(1.5, cold=True)
+        hostile = hostile_lines_ms()
         small_queue = next(q for size, q, _f in growth if size == small)
         full_queue = next(q for size, q, _f in growth if size == rows)
         floor = timings["floor"].p50
@@ -1061,6 +1091,7 @@ class Command(BaseCommand):
             "lot_trace_rows": trace_rows,
             "screen_per_s": round(warm),
             "screen_cold_per_s": round(cold),
+            "hostile_lines_ms": round(hostile, 1),
             "worker_rss_mb": round(rss_mb(), 1),
             "build_seconds": round(builder.seconds, 1),
             **logs,
@@ -1138,6 +1169,8 @@ class Command(BaseCommand):
         )
         self._log(f"screening, five medication lines: {result['screen_per_s']:,} a second with the line cache, "
                   f"{result['screen_cold_per_s']:,} without (target >= 20,000)")  # fmt: skip
+        self._log(f"five long or hostile medication lines read afresh: {result['hostile_lines_ms']} ms "
+                  "(target <= 1000)")  # fmt: skip
         for name in INSTRUMENTS:
             on, off = result[f"queue_{name}_on_p50_ms"], result[f"queue_{name}_off_p50_ms"]
             self._log(f"queue p50 with {name} {on:.2f} ms, without {off:.2f} ms ({on - off:+.2f} ms)")

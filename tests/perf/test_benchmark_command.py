@@ -14,8 +14,8 @@ from tests.factories import make_prescription
 KEYS = {
     "floor_p50_ms", "queue_p50_ms", "queue_p95_ms", "queue_queries", "queue_deep_ratio", "queue_growth_ratio",
     "submit_p50_ms", "submit_queries", "submit_fhir_p50_ms", "submit_fhir_queries", "submit_fhir_ratio",
-    "status_p50_ms", "screen_per_s", "worker_rss_mb", "queue_metrics_on_p50_ms", "queue_metrics_off_p50_ms",
-    "queue_service_p50_ms", "queue_bare_p50_ms", "queue_service_ratio",
+    "status_p50_ms", "screen_per_s", "hostile_lines_ms", "worker_rss_mb", "queue_metrics_on_p50_ms",
+    "queue_metrics_off_p50_ms", "queue_service_p50_ms", "queue_bare_p50_ms", "queue_service_ratio",
 }  # fmt: skip
 
 
@@ -35,6 +35,8 @@ def test_benchmark_prints_a_table_then_one_json_line(tmp_path):
     assert 0 < result["submit_queries"] <= 15
     assert 0 < result["submit_fhir_queries"] <= 15
     assert result["screen_per_s"] > 0
+    assert result["hostile_lines_ms"] > 0
+    assert any("hostile medication lines" in line and "(target <= 1000)" in line for line in lines)
     assert result["queue_service_ratio"] == pytest.approx(
         result["queue_service_p50_ms"] / result["queue_bare_p50_ms"], abs=0.01
     )
