@@ -198,8 +198,8 @@ class ScreeningContext:
     other_open_orders: tuple[OtherOrder, ...] = ()
     # The states (two-letter codes) where the pharmacy holds a valid licence; None: not checked.
     licensed_states: frozenset[str] | None = None
-    # The states where the prescriber holds a valid licence (registered and further ones), and the
-    # state of the one they registered with (named in the message); None: not checked.
+    # The states where the prescriber holds a valid licence (registered and further ones); where the
+    # one they registered with covers the patient's state, that state alone; None: not checked.
     prescriber_states: frozenset[str] | None = None
 
 

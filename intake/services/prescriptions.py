@@ -369,6 +369,8 @@ def prescription_create_signed(
         with_answers=False,
         new_patient=new_patient,
         prescriber_id=prescriber.pk,
+        prescriber=prescriber,
+        patient_state=patient_row.state,
     )
     _screen_new(prescription, content=content, patient=patient, picture=picture)
     # Signed before the INSERT (the digest covers the titration steps, not the ids), so the row is

@@ -85,10 +85,23 @@ def licensed_states() -> frozenset[str]:
     return StateLicence.objects.valid_states(timezone.localdate())
 
 
-def prescriber_states(prescriber_id: int) -> frozenset[str]:
+def prescriber_states(
+    prescriber_id: int, *, registered: Prescriber | None = None, patient_state: str = ""
+) -> frozenset[str]:
     """The states where the prescriber holds a licence valid today: the one they registered with
-    and their further ones, in one query."""
+    and their further ones, in one query.
+
+    With the prescriber's row in hand (`registered`) and the licence they registered with valid in
+    the patient's state, that state alone answers, with no query: the screening asks only whether a
+    licence covers the patient, and names the others only where none does.
+    """
     today = timezone.localdate()
+    if (
+        registered is not None
+        and patient_state.strip().upper() == registered.license_state
+        and registered.license_expires >= today
+    ):
+        return frozenset({registered.license_state})
     # Unordered: SQLite refuses an ORDER BY (the models' default ordering) inside a UNION.
     registered = Prescriber.objects.filter(pk=prescriber_id, license_expires__gte=today).order_by()
     further = PrescriberLicence.objects.filter(prescriber_id=prescriber_id, expires_on__gte=today).order_by()
@@ -103,11 +116,13 @@ def patient_picture(
     with_answers: bool,
     new_patient: bool = False,
     prescriber_id: int | None = None,
+    prescriber: Prescriber | None = None,
+    patient_state: str = "",
 ) -> PatientPicture:
     """Read the patient's picture: at most three queries (none for the orders of a patient created
     just now), the pharmacy's licences from the process's copy. `with_answers`: also the earlier
     answers, which only a screening of answers compares with. `prescriber_id`: also the states the
-    prescriber is licensed in."""
+    prescriber is licensed in (`prescriber` and `patient_state`: see prescriber_states)."""
     others: list[Prescription] = []
     if patient_id is not None and not new_patient:
         # Not locked: a row is locked only when its duplicate_order flag must change (rarely), so
@@ -125,7 +140,11 @@ def patient_picture(
         earlier_answers=earlier,
         other_open_orders=tuple(other_order(other) for other in others),
         licensed_states=licensed_states(),
-        prescriber_states=prescriber_states(prescriber_id) if prescriber_id is not None else None,
+        prescriber_states=(
+            prescriber_states(prescriber_id, registered=prescriber, patient_state=patient_state)
+            if prescriber_id is not None
+            else None
+        ),
     )
     return PatientPicture(context=context, others=others)
 

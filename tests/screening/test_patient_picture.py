@@ -7,12 +7,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake.models import PrescriptionStatus, StateLicence, licences_forget
 from intake.services import workflow
 from intake.services.licences import prescriber_licences_record
 from intake.services.questionnaire import questionnaire_submit
+from intake.services.screening import prescriber_states
 from tests.factories import clean_answers, make_prescription
 from tests.screening.helpers import codes, flags_of
 from tests.workflow_helpers import advance
@@ -300,3 +303,22 @@ def test_a_rescreen_keeps_verifications_only_of_unchanged_flags(prescriber, phar
     assert only(prescription, "thyroid")["verification"]["method"] == "patient_interview"
     assert only(prescription, "pregnancy")["verification"] is None
     assert only(prescription, "surgery")["verification"] is None
+
+
+def test_an_expired_registered_licence_does_not_cover_its_own_state(prescriber):
+    type(prescriber).objects.filter(pk=prescriber.pk).update(license_expires=timezone.localdate() - timedelta(days=1))
+    prescriber.refresh_from_db()
+
+    assert prescriber_states(prescriber.pk, registered=prescriber, patient_state="TX") == frozenset()
+
+
+def test_the_registered_licence_covering_the_patient_answers_without_a_query(prescriber):
+    prescriber_licences_record(prescriber, [("NY", "NY-12345", timezone.localdate() + timedelta(days=30))])
+
+    with CaptureQueriesContext(connection) as covered:
+        assert prescriber_states(prescriber.pk, registered=prescriber, patient_state="tx ") == {"TX"}
+    with CaptureQueriesContext(connection) as elsewhere:
+        assert prescriber_states(prescriber.pk, registered=prescriber, patient_state="CA") == {"TX", "NY"}
+
+    assert len(covered.captured_queries) == 0
+    assert len(elsewhere.captured_queries) == 1
