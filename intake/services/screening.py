@@ -103,9 +103,9 @@ def prescriber_states(
     ):
         return frozenset({registered.license_state})
     # Unordered: SQLite refuses an ORDER BY (the models' default ordering) inside a UNION.
-    registered = Prescriber.objects.filter(pk=prescriber_id, license_expires__gte=today).order_by()
+    own = Prescriber.objects.filter(pk=prescriber_id, license_expires__gte=today).order_by()
     further = PrescriberLicence.objects.filter(prescriber_id=prescriber_id, expires_on__gte=today).order_by()
-    states = registered.values_list("license_state").union(further.values_list("state"))
+    states = own.values_list("license_state").union(further.values_list("state"))
     return frozenset(state for (state,) in states)
 
 
