@@ -130,14 +130,16 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     api.post(PRESCRIPTIONS, api_payload(), format="json")  # the formulary and the token are read once
 
     # token with user and prescriber profile, roles, [savepoint], the patient looked up by its identity key
-    # (locked: a returning patient's details may change), the prescriber's valid licence states (one
-    # UNION), the new patient's save() and its history, prescription (signed before its INSERT) and its
-    # history, first fill, titration steps, event, the notification rows (one INSERT), the audit row (in
-    # the submission's transaction), [release]. The offered dosage forms come from the process's copy.
-    # No read-back: the answer is rendered from what was just written.
+    # (locked: a returning patient's details may change), the new patient's save() and its history,
+    # prescription (signed before its INSERT) and its history, first fill, titration steps, event, the
+    # notification rows (one INSERT), the audit row (in the submission's transaction), [release]. The
+    # offered dosage forms come from the process's copy. No read-back: the answer is rendered from what
+    # was just written. The patient lives where the prescriber registered: that licence answers the
+    # licensure check, no licence table is read.
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(15):
+    assert payload["patient"]["address"]["state"] == prescriber.license_state
+    with django_assert_num_queries(14):
         response = api.post(PRESCRIPTIONS, payload, format="json")
 
     assert response.status_code == 201
@@ -151,15 +153,30 @@ def test_submission_runs_a_fixed_number_of_queries(prescriber, django_assert_num
     assert stored.history.count() == 1  # one row: the prescription as signed
 
 
+def test_a_patient_in_another_state_reads_the_prescribers_licences_once(prescriber, django_assert_num_queries):
+    api = api_client_for(prescriber.user)
+    api.post(PRESCRIPTIONS, api_payload(), format="json")
+
+    # The fourteen above and the prescriber's valid licence states (one UNION), named in the flag.
+    payload = api_payload()
+    payload["patient"]["last_name"] = "Elsewhere"
+    payload["patient"]["address"].update(state="NY", city="Albany", postal_code="12207")
+    with django_assert_num_queries(15):
+        response = api.post(PRESCRIPTIONS, payload, format="json")
+
+    assert response.status_code == 201
+    assert "prescriber_licensure" in {flag["code"] for flag in response.json()["flags"]}
+
+
 def test_a_new_idempotency_key_costs_only_its_own_insert(prescriber, django_assert_num_queries):
     api = api_client_for(prescriber.user)
     api.post(PRESCRIPTIONS, api_payload(), format="json", HTTP_IDEMPOTENCY_KEY="first")
 
-    # The fifteen above and the key's INSERT: the key is not looked up first (a replay is caught by
+    # The fourteen above and the key's INSERT: the key is not looked up first (a replay is caught by
     # its unique constraint, and its transaction rolls back).
     payload = api_payload()
     payload["patient"]["last_name"] = "Newpatient"
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = api.post(PRESCRIPTIONS, payload, format="json", HTTP_IDEMPOTENCY_KEY="second")
     assert response.status_code == 201
 
