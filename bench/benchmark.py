@@ -53,6 +53,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.utils import timezone
 
 from accounts.models import Role, User
+from bench.hostile_lines import HOSTILE_LINES
 from intake.clinical.medications import products
 from intake.clinical.refills import refill_reminder_on
 from intake.clinical.screening import PrescriptionFacts, QuestionnaireAnswers, screen
@@ -821,30 +822,17 @@ def screen_rate(seconds: float, *, cold: bool) -> float:
 
 
 def hostile_lines_ms() -> float:
-    """Milliseconds to read five long or hostile medication lines for the first time (best of three).
-
-    Thousands of unlisted words, a 100,000-letter word, a name negated among thousands of words:
-    what a pasted document or an attack puts in a questionnaire field must not hold a worker.
-    """
+    """Milliseconds to read the long or hostile medication lines (bench/hostile_lines.py) with no
+    word guessed at before (best of three): they must not hold a worker."""
     from intake.clinical import medications
 
-    unlisted = " ".join(f"qwertzuiop{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(2000))
-    lines = [
-        unlisted + " x" * 5000 + " " + "z" * 100_000,
-        unlisted + " Norco 10/325",
-        "no " * 3000 + "oxycodone " + "stopped " * 3000 + "none",
-        "oxycodoneapap" + "z" * 100_000 + " Norco",
-        "oxycodone " * 5000 + "since " * 5000 + "no",
-    ]
     medications.match_medication("warm-up")  # the tables are loaded once per process, not per line
     best = float("inf")
     for _ in range(3):
-        medications.forget_lines()
-        medications._corrections.cache_clear()
-        medications._glued_names.cache_clear()
+        medications.forget_words()
         started = time.perf_counter()
-        for line in lines:
-            medications.is_opioid(line)
+        for hostile in HOSTILE_LINES:
+            medications.is_opioid(hostile.line)
         best = min(best, time.perf_counter() - started)
     return best * 1000
 

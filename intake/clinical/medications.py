@@ -240,6 +240,14 @@ def forget_lines() -> None:
     _read_kept.cache_clear()
 
 
+def forget_words() -> None:
+    """Empty the per-line cache and the misspelt-word caches, to time or test reading words never
+    guessed at before."""
+    _read_kept.cache_clear()
+    _corrections.cache_clear()
+    _glued_names.cache_clear()
+
+
 def read_line(line: str) -> LineReading:
     """The drugs one line names, each as taken, past or denied.
 

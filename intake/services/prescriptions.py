@@ -368,7 +368,6 @@ def prescription_create_signed(
         prescription_id=None,
         with_answers=False,
         new_patient=new_patient,
-        prescriber_id=prescriber.pk,
         prescriber=prescriber,
         patient_state=patient_row.state,
     )

@@ -122,7 +122,8 @@ def patient_picture(
     """Read the patient's picture: at most three queries (none for the orders of a patient created
     just now), the pharmacy's licences from the process's copy. `with_answers`: also the earlier
     answers, which only a screening of answers compares with. `prescriber_id`: also the states the
-    prescriber is licensed in (`prescriber` and `patient_state`: see prescriber_states)."""
+    prescriber is licensed in; `prescriber`, their row in hand, in place of the id, with
+    `patient_state`: see prescriber_states."""
     others: list[Prescription] = []
     if patient_id is not None and not new_patient:
         # Not locked: a row is locked only when its duplicate_order flag must change (rarely), so
@@ -136,15 +137,16 @@ def patient_picture(
     earlier: tuple[EarlierAnswer, ...] = ()
     if with_answers and patient_id is not None and not new_patient:
         earlier = earlier_answers(patient_id=patient_id)
+    states: frozenset[str] | None = None
+    if prescriber is not None:
+        states = prescriber_states(prescriber.pk, registered=prescriber, patient_state=patient_state)
+    elif prescriber_id is not None:
+        states = prescriber_states(prescriber_id)
     context = ScreeningContext(
         earlier_answers=earlier,
         other_open_orders=tuple(other_order(other) for other in others),
         licensed_states=licensed_states(),
-        prescriber_states=(
-            prescriber_states(prescriber_id, registered=prescriber, patient_state=patient_state)
-            if prescriber_id is not None
-            else None
-        ),
+        prescriber_states=states,
     )
     return PatientPicture(context=context, others=others)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.hostile_lines import HOSTILE_LINES, UNLISTED_WORDS
 from intake.clinical import medications
 from intake.clinical.medications import (
     ANTAGONIST,
@@ -400,11 +401,9 @@ def tiny_index(monkeypatch: pytest.MonkeyPatch):
     guard = medications.Lookalike(name="trazadolex", looks_like="trimadolex")
     index = medications._build_index(listed, [guard], {}, 8)
     monkeypatch.setattr(medications, "_index", lambda: index)
-    for cached in (medications._corrections, medications._read_kept, medications._glued_names):
-        cached.cache_clear()
+    medications.forget_words()
     yield index
-    for cached in (medications._corrections, medications._read_kept, medications._glued_names):
-        cached.cache_clear()
+    medications.forget_words()
 
 
 @pytest.mark.usefixtures("tiny_index")
@@ -437,8 +436,7 @@ def test_a_curated_lookalike_as_few_edits_away_guards_the_opioid(monkeypatch: py
          _product("trazadolex", _ingredient("trazadol", "other"))], [], {}, 8,
     )  # fmt: skip
     monkeypatch.setattr(medications, "_index", lambda: unguarded)
-    medications._corrections.cache_clear()
-    medications.forget_lines()
+    medications.forget_words()
     assert is_opioid("tramadolex")
 
 
@@ -513,26 +511,12 @@ def _guesses_made() -> int:
 
 
 def _read_afresh(line: str) -> bool:
-    medications.forget_lines()
-    medications._corrections.cache_clear()
-    medications._glued_names.cache_clear()
+    medications.forget_words()
     return is_opioid(line)
 
 
-UNLISTED_WORDS = " ".join(f"qwertzuiop{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(2000))
-
-
-@pytest.mark.parametrize(
-    ("line", "opioid"),
-    [
-        (UNLISTED_WORDS + " x" * 5000 + " " + "z" * 100_000, False),
-        (UNLISTED_WORDS + " Norco 10/325", True),
-        ("no " * 3000 + "oxycodone " + "stopped " * 3000 + "none", False),
-        ("oxycodoneapap" + "z" * 100_000 + " Norco", True),
-        ("oxycodone " * 5000 + "since " * 5000 + "no", True),
-    ],
-    ids=["unlisted-words", "unlisted-then-norco", "negated-among-thousands", "glued-then-long-word", "repeated"],
-)
+@pytest.mark.parametrize(("line", "opioid"), [hostile[1:] for hostile in HOSTILE_LINES],
+                         ids=[hostile.name for hostile in HOSTILE_LINES])  # fmt: skip
 def test_a_long_or_hostile_line_is_read_right_with_few_guesses(line, opioid):
     # A line of thousands of unknown words guesses at no more of them than a real line holds.
     assert _read_afresh(line) is opioid
